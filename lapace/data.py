@@ -1,0 +1,676 @@
+"""Data sets used by lapace: verified fetching, tabular encoding and loaders.
+
+Every data file is listed in ``registry.txt`` (next to this module) with its
+published hash and a public download URL. Files are looked up in
+:func:`data_dir` (``$LAPACE_DATA_DIR`` or a per-user cache), verified by hash
+before use, and downloaded only when missing. A file that is present but does
+not match its hash is never overwritten or deleted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import numbers
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pooch
+from sklearn.model_selection import train_test_split
+
+__all__ = [
+    "DATASETS",
+    "DataNotAvailableError",
+    "REGISTRY",
+    "TabularDataset",
+    "data_dir",
+    "data_source",
+    "fetch",
+    "load_dataset",
+    "load_mnist",
+]
+
+ENV_VAR = "LAPACE_DATA_DIR"
+_REGISTRY_FILE = Path(__file__).with_name("registry.txt")
+
+
+class DataNotAvailableError(OSError):
+    """A data file is neither in the data folder nor downloadable."""
+
+
+def _read_registry(path: Path = _REGISTRY_FILE) -> dict[str, tuple[str, str]]:
+    """Parse ``registry.txt`` into ``{relpath: (known_hash, url)}``."""
+    entries: dict[str, tuple[str, str]] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            relpath, known_hash, url = line.split()
+            entries[relpath] = (known_hash, url)
+    return entries
+
+
+#: ``{relative path: (known hash, url)}`` for every data file lapace uses.
+REGISTRY: dict[str, tuple[str, str]] = _read_registry()
+
+
+def data_dir() -> Path:
+    """Folder where data files are looked for and downloaded to.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$LAPACE_DATA_DIR`` if set, otherwise ``pooch.os_cache("lapace")``.
+    """
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return Path(pooch.os_cache("lapace"))
+
+
+def data_source() -> str:
+    """One-line description of where data comes from, for reports."""
+    if os.environ.get(ENV_VAR):
+        return f"offline cache at {data_dir()} ({ENV_VAR})"
+    return f"per-user cache {data_dir()} (downloads from public sources)"
+
+
+def fetch(relpath: str) -> Path:
+    """Return the local path of a verified data file, downloading it if missing.
+
+    Parameters
+    ----------
+    relpath : str
+        Path relative to :func:`data_dir`, as listed in ``registry.txt``
+        (e.g. ``"tabular/adult.csv"``).
+
+    Returns
+    -------
+    pathlib.Path
+        Path of a file whose hash matches the registry.
+
+    Raises
+    ------
+    ValueError
+        If ``relpath`` is unknown, or the file exists but its hash does not
+        match (the file is left untouched).
+    DataNotAvailableError
+        If the file is missing and cannot be downloaded.
+    """
+    if relpath not in REGISTRY:
+        raise ValueError(f"Unknown data file {relpath!r}; known files: {', '.join(REGISTRY)}.")
+    known_hash, url = REGISTRY[relpath]
+    path = data_dir() / relpath
+    if path.exists():
+        _verify(relpath, path, known_hash)
+        return path
+    return _download(relpath, path, known_hash, url)
+
+
+def _verify(relpath: str, path: Path, known_hash: str) -> None:
+    alg, expected = known_hash.split(":", 1)
+    actual = pooch.file_hash(str(path), alg=alg)
+    if actual.lower() != expected.lower():
+        raise ValueError(
+            f"Data file {relpath!r} found at {path} is not the published file: "
+            f"expected {alg} {expected}, got {actual}. The file was left untouched; "
+            f"delete it to re-download, or point {ENV_VAR} at a folder with the published file."
+        )
+
+
+def _download(relpath: str, path: Path, known_hash: str, url: str) -> Path:
+    where = f"looked for it at {path}, expected hash {known_hash}, source {url}"
+    fix = (
+        f"Go online so it can be downloaded, or set {ENV_VAR} to a folder laid out like "
+        f"shared/data (holding {relpath}) with the published file."
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataNotAvailableError(
+            f"Data file {relpath!r} is missing ({where}) and the folder {path.parent} "
+            f"cannot be created to download into: {exc}. {fix}"
+        ) from exc
+    if not os.access(path.parent, os.W_OK):
+        raise DataNotAvailableError(
+            f"Data file {relpath!r} is missing ({where}) and the folder {path.parent} "
+            f"is read-only, so it cannot be downloaded there. {fix}"
+        )
+    try:
+        local = pooch.retrieve(url, known_hash, fname=path.name, path=path.parent)
+    except Exception as exc:  # offline, HTTP error, hash mismatch of the download, ...
+        raise DataNotAvailableError(
+            f"Data file {relpath!r} is missing ({where}) and downloading it failed: "
+            f"{type(exc).__name__}: {exc}. {fix}"
+        ) from exc
+    return Path(local)
+
+
+# --------------------------------------------------------------------------- tabular
+
+
+def _is_real_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+class TabularDataset:
+    """A train/test split of a tabular classification data set, with its encoding.
+
+    Continuous features are min-max scaled to ``[0, 1]`` with the bounds of the
+    training split (a constant column uses scale 1); categorical features are
+    one-hot encoded with the categories seen in the training split (sorted).
+    Encoded columns follow the original feature order, each categorical feature
+    expanded in place.
+
+    Usually built with :meth:`from_frame` or :func:`load_dataset`.
+
+    Parameters
+    ----------
+    X_train, X_test : pandas.DataFrame
+        Features in original units, same columns in the same order.
+    y_train, y_test : array-like of int
+        Labels ``0..L-1``.
+    categorical, continuous : sequence of str
+        Names of categorical and continuous features (together: all columns).
+    classes : sequence
+        Original target values in label order.
+    target : str, default="target"
+        Name of the target column.
+    name : str, optional
+        Name of the data set.
+
+    Attributes
+    ----------
+    features, categorical, continuous : list of str
+        Feature names in original column order.
+    classes_ : list
+        Original target values; label ``i`` means ``classes_[i]``.
+    categories_ : dict of str to list
+        Sorted categories of each categorical feature (training split).
+    bounds_ : dict of str to (float, float)
+        ``(min, max)`` of each continuous feature (training split).
+    encoded_columns : list of str
+        Names of the encoded columns, e.g. ``"age"`` or ``"sex=Male"``.
+    categorical_groups : list of slice
+        Encoded column block of each categorical feature.
+    continuous_index : list of int
+        Encoded column of each continuous feature.
+    n_features_encoded : int
+        Number of encoded columns.
+    """
+
+    def __init__(
+        self,
+        X_train: pd.DataFrame,
+        X_test: pd.DataFrame,
+        y_train: Sequence[int] | np.ndarray,
+        y_test: Sequence[int] | np.ndarray,
+        *,
+        categorical: Sequence[str],
+        continuous: Sequence[str],
+        classes: Sequence[Any],
+        target: str = "target",
+        name: str | None = None,
+    ) -> None:
+        self.X_train = X_train.reset_index(drop=True)
+        self.X_test = X_test.reset_index(drop=True)
+        self.y_train = np.asarray(y_train, dtype=np.int64)
+        self.y_test = np.asarray(y_test, dtype=np.int64)
+        self.classes_ = list(classes)
+        self.target = target
+        self.name = name
+        self.features = list(self.X_train.columns)
+        if set(categorical) | set(continuous) != set(self.features):
+            raise ValueError("categorical + continuous must name exactly the feature columns.")
+        self.categorical = [c for c in self.features if c in set(categorical)]
+        self.continuous = [c for c in self.features if c in set(continuous)]
+        self._fit()
+
+    def _fit(self) -> None:
+        X = self.X_train
+        self.categories_ = {c: sorted(pd.unique(X[c]).tolist()) for c in self.categorical}
+        self.bounds_ = {c: (float(X[c].min()), float(X[c].max())) for c in self.continuous}
+        self._scale = {c: (hi - lo if hi > lo else 1.0) for c, (lo, hi) in self.bounds_.items()}
+        self._dtypes = X.dtypes.to_dict()
+        self._slices: dict[str, slice] = {}
+        self.encoded_columns: list[str] = []
+        for col in self.features:
+            start = len(self.encoded_columns)
+            if col in self.categories_:
+                self.encoded_columns += [f"{col}={v}" for v in self.categories_[col]]
+            else:
+                self.encoded_columns.append(col)
+            self._slices[col] = slice(start, len(self.encoded_columns))
+        self.categorical_groups = [self._slices[c] for c in self.categorical]
+        self.continuous_index = [self._slices[c].start for c in self.continuous]
+        self.n_features_encoded = len(self.encoded_columns)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        target: str,
+        categorical: Sequence[str] | None = None,
+        continuous: Sequence[str] | None = None,
+        test_size: float = 0.2,
+        seed: int = 0,
+        name: str | None = None,
+        classes: Sequence[Any] | None = None,
+    ) -> TabularDataset:
+        """Split a data frame (stratified) and fit the encoding on the training part.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Features and target, no missing values.
+        target : str
+            Target column.
+        categorical : sequence of str, optional
+            Categorical features. ``None``: every non-numeric feature column.
+            Numeric columns listed here (e.g. 0/1 flags) stay categorical.
+        continuous : sequence of str, optional
+            Continuous features. ``None``: every other feature column.
+        test_size : float, default=0.2
+            Fraction of rows in the test split.
+        seed : int, default=0
+            Random state of the split.
+        name : str, optional
+            Name of the data set.
+        classes : sequence, optional
+            Target values in label order (default: sorted unique values).
+
+        Returns
+        -------
+        TabularDataset
+
+        Notes
+        -----
+        Test rows holding a category absent from the training split are dropped
+        with a warning, so that the encoding only knows training categories.
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+        available = list(df.columns)
+        if target not in available:
+            raise ValueError(f"Target column {target!r} not found; available: {available}.")
+        for arg, cols in (("categorical", categorical), ("continuous", continuous)):
+            missing = [c for c in cols or [] if c not in available]
+            if missing:
+                raise ValueError(f"{arg} column(s) {missing} not found; available: {available}.")
+            if target in (cols or []):
+                raise ValueError(f"Target column {target!r} cannot also be {arg}.")
+        if categorical is not None and continuous is not None:
+            both = sorted(set(categorical) & set(continuous))
+            if both:
+                raise ValueError(f"Column(s) {both} are both categorical and continuous.")
+
+        others = [c for c in available if c != target]
+        if categorical is None:
+            excluded = set(continuous or [])
+            categorical = [
+                c
+                for c in others
+                if c not in excluded
+                and (not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
+            ]
+        if continuous is None:
+            continuous = [c for c in others if c not in set(categorical)]
+        features = [c for c in others if c in set(categorical) | set(continuous)]
+        if not features:
+            raise ValueError("No feature columns selected.")
+        for col in continuous:
+            if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
+                raise ValueError(
+                    f"Continuous column {col!r} is not numeric (dtype {df[col].dtype}); "
+                    "list it as categorical or convert it."
+                )
+
+        nan_counts = df[[*features, target]].isna().sum()
+        nan_counts = nan_counts[nan_counts > 0]
+        if len(nan_counts):
+            detail = ", ".join(f"{c!r}: {n}" for c, n in nan_counts.items())
+            raise ValueError(f"Missing values (NaN) in {detail}; drop or impute them first.")
+
+        values = df[target].to_numpy()
+        present = pd.unique(df[target]).tolist()
+        if len(present) < 2:
+            raise ValueError(f"Target {target!r} has fewer than 2 classes: {present}.")
+        if classes is None:
+            classes = sorted(present)
+        else:
+            classes = list(classes)
+            if len(set(classes)) != len(classes) or set(classes) != set(present):
+                raise ValueError(
+                    f"classes {classes} must list each target value once; target has {present}."
+                )
+        y = pd.Categorical(values, categories=classes).codes.astype(np.int64)
+
+        rows = np.arange(len(df))
+        train_rows, test_rows = train_test_split(
+            rows, test_size=test_size, random_state=seed, stratify=y
+        )
+        X_train = df.iloc[train_rows][features]
+        X_test = df.iloc[test_rows][features]
+        keep = np.ones(len(test_rows), dtype=bool)
+        for col in categorical:
+            keep &= X_test[col].isin(pd.unique(X_train[col])).to_numpy()
+        if not keep.all():
+            warnings.warn(
+                f"Dropped {int((~keep).sum())} test row(s) whose categories do not occur "
+                "in the training split.",
+                stacklevel=2,
+            )
+        return cls(
+            X_train,
+            X_test[keep],
+            y[train_rows],
+            y[test_rows][keep],
+            categorical=categorical,
+            continuous=continuous,
+            classes=classes,
+            target=target,
+            name=name,
+        )
+
+    # ------------------------------------------------------------------ encoding
+    def feature_slice(self, name: str) -> slice:
+        """Encoded columns of feature ``name``."""
+        if name not in self._slices:
+            raise ValueError(f"Unknown feature {name!r}; features: {self.features}.")
+        return self._slices[name]
+
+    def _check_continuous(self, name: str) -> None:
+        if name not in self.bounds_:
+            raise ValueError(
+                f"{name!r} is not a continuous feature; continuous: {self.continuous}."
+            )
+
+    def to_scaled(self, name: str, value: Any) -> Any:
+        """Convert a value of continuous feature ``name`` from original to encoded units."""
+        self._check_continuous(name)
+        return (value - self.bounds_[name][0]) / self._scale[name]
+
+    def to_original_units(self, name: str, value_scaled: Any) -> Any:
+        """Convert a value of continuous feature ``name`` from encoded to original units."""
+        self._check_continuous(name)
+        return value_scaled * self._scale[name] + self.bounds_[name][0]
+
+    def encode(self, df: pd.DataFrame) -> np.ndarray:
+        """Encode records given in original units.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Exactly the feature columns (any order), no missing values.
+
+        Returns
+        -------
+        numpy.ndarray of float32, shape (n_rows, n_features_encoded)
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"encode expects a pandas DataFrame, got {type(df).__name__}.")
+        missing = [c for c in self.features if c not in df.columns]
+        if missing:
+            raise ValueError(f"Missing column(s) {missing}; expected {self.features}.")
+        extra = [c for c in df.columns if c not in self._slices]
+        if extra:
+            raise ValueError(f"Unexpected column(s) {extra}; expected {self.features}.")
+
+        out = np.zeros((len(df), self.n_features_encoded), dtype=np.float32)
+        for name in self.features:
+            col = df[name]
+            isna = col.isna().to_numpy()
+            if isna.any():
+                raise ValueError(
+                    f"Column {name!r} has {int(isna.sum())} missing value(s) (NaN), "
+                    f"first at row index {df.index[isna][0]!r}."
+                )
+            start = self._slices[name].start
+            if name in self.categories_:
+                known = self.categories_[name]
+                codes = pd.Index(known).get_indexer(col)
+                bad = codes < 0
+                if bad.any():
+                    raise ValueError(
+                        f"Column {name!r} has unseen category {col[bad].iloc[0]!r} at row index "
+                        f"{df.index[bad][0]!r}; known categories: {known}."
+                    )
+                out[np.arange(len(df)), start + codes] = 1.0
+            else:
+                if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+                    for idx, value in col.items():
+                        if not _is_real_number(value):
+                            raise ValueError(
+                                f"Continuous column {name!r} has non-numeric value {value!r} "
+                                f"at row index {idx!r}."
+                            )
+                values = col.to_numpy(dtype=np.float64)
+                if not np.isfinite(values).all():
+                    raise ValueError(f"Continuous column {name!r} has non-finite values.")
+                out[:, start] = self.to_scaled(name, values)
+        return out
+
+    def decode(self, X: np.ndarray) -> pd.DataFrame:
+        """Turn encoded rows back into records in original units.
+
+        Each categorical block is decoded by argmax, so probabilities or other
+        non-one-hot blocks give valid categories. Continuous values are mapped
+        back to original units as floats (not clipped, not rounded).
+
+        Parameters
+        ----------
+        X : array-like, shape (n_rows, n_features_encoded) or (n_features_encoded,)
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns as in ``X_train``; categories keep their training dtype,
+            continuous columns are float64.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != self.n_features_encoded:
+            raise ValueError(
+                f"Expected encoded data with {self.n_features_encoded} columns, "
+                f"got shape {X.shape}."
+            )
+        nan = np.isnan(X)
+        if nan.any():
+            row, col = np.argwhere(nan)[0]
+            raise ValueError(
+                f"Encoded data contains NaN, first at row {row}, column {col} "
+                f"({self.encoded_columns[col]!r})."
+            )
+        columns = {}
+        for name in self.features:
+            block = self._slices[name]
+            if name in self.categories_:
+                known = np.asarray(self.categories_[name], dtype=object)
+                chosen = known[X[:, block].argmax(axis=1)]
+                columns[name] = pd.Series(chosen, dtype=self._dtypes[name])
+            else:
+                columns[name] = pd.Series(self.to_original_units(name, X[:, block.start]))
+        return pd.DataFrame(columns, columns=self.features)
+
+    def __repr__(self) -> str:
+        return (
+            f"TabularDataset(name={self.name!r}, n_train={len(self.X_train)}, "
+            f"n_test={len(self.X_test)}, continuous={len(self.continuous)}, "
+            f"categorical={len(self.categorical)}, n_features_encoded={self.n_features_encoded})"
+        )
+
+
+# --------------------------------------------------------------------------- loaders
+
+_TABULAR: dict[str, dict[str, Any]] = {
+    "heloc": {
+        "file": "tabular/heloc.csv",
+        "target": "RiskPerformance",
+        "categorical": [],
+        "continuous": None,
+    },
+    "adult": {
+        "file": "tabular/adult.csv",
+        "target": "income",
+        "categorical": [
+            "workclass",
+            "marital-status",
+            "occupation",
+            "relationship",
+            "race",
+            "sex",
+            "native-country",
+        ],
+        "continuous": [
+            "age",
+            "fnlwgt",
+            "education-num",
+            "capital-gain",
+            "capital-loss",
+            "hours-per-week",
+        ],
+    },
+    "compas": {
+        "file": "tabular/compas.csv",
+        "target": "score",
+        "categorical": ["two_year_recid", "c_charge_degree", "race", "sex"],
+        "continuous": ["age", "priors_count", "length_of_stay"],
+    },
+    "wine": {"target": None, "categorical": [], "continuous": None},
+}
+
+#: Names accepted by :func:`load_dataset`.
+DATASETS = tuple(_TABULAR)
+
+
+def _subsample(df: pd.DataFrame, target: str, max_rows: int, seed: int) -> pd.DataFrame:
+    if max_rows < 2:
+        raise ValueError(f"max_rows must be at least 2, got {max_rows}.")
+    if max_rows >= len(df):
+        return df
+    keep, _ = train_test_split(
+        np.arange(len(df)), train_size=max_rows, random_state=seed, stratify=df[target]
+    )
+    return df.iloc[np.sort(keep)].reset_index(drop=True)
+
+
+def load_dataset(
+    name: str,
+    seed: int = 0,
+    test_size: float = 0.2,
+    max_rows: int | None = None,
+    **options: Any,
+) -> TabularDataset:
+    """Load one of the book's tabular data sets as a :class:`TabularDataset`.
+
+    Parameters
+    ----------
+    name : {"heloc", "wine", "adult", "compas"}
+        ``heloc``: FICO HELOC, target ``RiskPerformance``, 23 continuous features.
+        ``wine``: UCI Wine Quality, 11 continuous features, binary target
+        ``quality>=threshold``. ``adult``: UCI Adult (CARLA version), target
+        ``income``, 6 continuous + 7 categorical. ``compas``: ProPublica COMPAS
+        (CARLA version), target ``score``, 3 continuous + 4 categorical.
+    seed : int, default=0
+        Random state of the subsample and the split.
+    test_size : float, default=0.2
+        Fraction of rows in the test split.
+    max_rows : int, optional
+        Stratified random subsample of this many rows before splitting.
+    **options
+        ``wine`` only: ``color="red"`` (or ``"white"``) and ``threshold=6``.
+
+    Returns
+    -------
+    TabularDataset
+    """
+    if name not in _TABULAR:
+        raise ValueError(f"Unknown data set {name!r}; available: {list(DATASETS)}.")
+    spec = _TABULAR[name]
+    if name == "wine":
+        unknown = sorted(set(options) - {"color", "threshold"})
+        if unknown:
+            raise ValueError(f"Unknown option(s) {unknown} for 'wine'; use color, threshold.")
+        color = options.get("color", "red")
+        threshold = options.get("threshold", 6)
+        if color not in ("red", "white"):
+            raise ValueError(f"color must be 'red' or 'white', got {color!r}.")
+        df = pd.read_csv(fetch(f"tabular/winequality-{color}.csv"))
+        target = f"quality>={threshold:g}"
+        df[target] = (df.pop("quality") >= threshold).astype(np.int64)
+    else:
+        if options:
+            raise ValueError(f"Data set {name!r} takes no options; got {sorted(options)}.")
+        df = pd.read_csv(fetch(spec["file"]))
+        target = spec["target"]
+        if pd.api.types.is_float_dtype(df[target]) and (df[target] % 1 == 0).all():
+            df[target] = df[target].astype(np.int64)
+    if max_rows is not None:
+        df = _subsample(df, target, max_rows, seed)
+    return TabularDataset.from_frame(
+        df,
+        target=target,
+        categorical=spec["categorical"],
+        continuous=spec["continuous"],
+        test_size=test_size,
+        seed=seed,
+        name=name,
+    )
+
+
+# --------------------------------------------------------------------------- MNIST
+
+_MNIST_FILES = {
+    "test": ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"),
+    "train": ("mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz"),
+}
+_IDX_IMAGES, _IDX_LABELS = 2051, 2049  # magic numbers: unsigned bytes, 3 or 1 dimensions
+
+
+def _read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
+    """Read a gzip-compressed IDX file of unsigned bytes, checking its magic number."""
+    with gzip.open(path, "rb") as fh:
+        raw = fh.read()
+    found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
+    if found != magic:
+        raise ValueError(f"{path} has IDX magic number {found}, expected {magic}.")
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=header)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path} holds {data.size} values, header says shape {shape}.")
+    return data.reshape(shape)
+
+
+def load_mnist(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """Load MNIST images and labels.
+
+    Parameters
+    ----------
+    split : {"test", "train"}, default="test"
+        ``"test"``: the 10000 official test images (available offline).
+        ``"train"``: the 60000 training images (downloaded; needs internet
+        unless present in :func:`data_dir`).
+
+    Returns
+    -------
+    X : numpy.ndarray of float32, shape (n, 784)
+        Pixel intensities in ``[0, 1]``.
+    y : numpy.ndarray of int64, shape (n,)
+        Digits 0..9.
+    """
+    if split not in _MNIST_FILES:
+        raise ValueError(f"Unknown MNIST split {split!r}; use one of {list(_MNIST_FILES)}.")
+    images_file, labels_file = _MNIST_FILES[split]
+    images = _read_idx(fetch(images_file), _IDX_IMAGES)
+    labels = _read_idx(fetch(labels_file), _IDX_LABELS)
+    if len(images) != len(labels):
+        raise ValueError(f"MNIST {split}: {len(images)} images but {len(labels)} labels.")
+    X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)
+    return X, labels.astype(np.int64)

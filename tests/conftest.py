@@ -1,0 +1,9 @@
+"""Point the data layer at the offline copy of the data when it sits beside the repo."""
+
+import os
+from pathlib import Path
+
+_SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+if "LAPACE_DATA_DIR" not in os.environ and _SHARED_DATA.is_dir():
+    os.environ["LAPACE_DATA_DIR"] = str(_SHARED_DATA)

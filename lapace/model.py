@@ -1,0 +1,533 @@
+"""The Label-conditional Gaussian Mixture VAE (L-GMVAE), paper §3.1 and Appendix B.
+
+Generative model (Eq. 1):  p(x, c, z | y) = p(c|y) p(z|c) p(x|z), with ``p(c|y)`` uniform
+over the clusters ``C_y`` reserved for label ``y``.  Inference model (Eq. 2):
+q(z, c | x, y) = q(c|x,y) q(z|x,c,y).  The K = L * K_y clusters are split evenly among
+the L labels: label ``y`` owns clusters ``y*K_y, ..., (y+1)*K_y - 1``.
+
+References: Jiang et al., *Synthesising Counterfactual Explanations via Label-Conditional
+Gaussian Mixture VAEs*; Shu (2016), *Gaussian mixture VAE*; Kingma & Welling (2014).
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import elbo
+
+__all__ = ["LGMVAE", "LGMVAENet", "NotFittedError"]
+
+FORMAT = "lapace.LGMVAE"
+FORMAT_VERSION = 1
+
+
+class NotFittedError(RuntimeError):
+    """Raised when a model is used before ``fit`` (or ``load``)."""
+
+
+def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
+    """3-layer MLP with ReLU, as every network of Appendix B."""
+    return nn.Sequential(
+        nn.Linear(n_in, hidden), nn.ReLU(),
+        nn.Linear(hidden, hidden), nn.ReLU(),
+        nn.Linear(hidden, n_out),
+    )
+
+
+class LGMVAENet(nn.Module):
+    """The four networks of Appendix B; names mirror the factorisation of Eq. 1–2."""
+
+    def __init__(
+        self, n_features: int, n_labels: int, clusters_per_class: int, latent_dim: int,
+        hidden_dim: int = 512,
+    ):
+        super().__init__()
+        self.n_features, self.n_labels = n_features, n_labels
+        self.clusters_per_class, self.latent_dim = clusters_per_class, latent_dim
+        self.n_clusters = n_labels * clusters_per_class
+        d, L, K, h = n_features, n_labels, self.n_clusters, latent_dim
+        self.q_c = _mlp(d + L, hidden_dim, K)                # q(c|x,y): logits over all K
+        self.q_z = nn.Sequential(                            # q(z|x,c,y): two layers ...
+            nn.Linear(d + L + K, hidden_dim), nn.ReLU(),
+            nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
+        )
+        self.q_z_mu = nn.Linear(hidden_dim, h)               # ... and two output heads
+        self.q_z_logvar = nn.Linear(hidden_dim, h)
+        self.p_z = nn.Linear(K, 2 * h)                       # p(z|c): mean and log-variance
+        self.p_x = _mlp(h, hidden_dim, d)                    # p(x|z): raw outputs / logits
+
+    def clusters_of(self, y: torch.Tensor) -> torch.Tensor:
+        """Cluster indices ``C_y`` of every label: (B,) -> (B, K_y)."""
+        k = self.clusters_per_class
+        return y[:, None] * k + torch.arange(k, device=y.device)
+
+    def q_c_probs(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """q(c|x,y) as probabilities over the label's own clusters: (B, K_y)."""
+        y1 = nn.functional.one_hot(y, self.n_labels).float()
+        logits = self.q_c(torch.cat([x, y1], -1))                # (B, K)
+        own = torch.gather(logits, 1, self.clusters_of(y))       # (B, K_y)
+        return torch.softmax(own, -1)
+
+    def q_z_params(self, x: torch.Tensor, y: torch.Tensor, c: torch.Tensor):
+        """Mean and log-variance of q(z|x,c,y) for cluster indices ``c``: (B, h) each."""
+        y1 = nn.functional.one_hot(y, self.n_labels).float()
+        c1 = nn.functional.one_hot(c, self.n_clusters).float()
+        hidden = self.q_z(torch.cat([x, y1, c1], -1))
+        return self.q_z_mu(hidden), self.q_z_logvar(hidden)
+
+    def prior(self, c: torch.Tensor):
+        """Mean and log-variance of p(z|c): (B, h) each (Eq. 1c)."""
+        out = self.p_z(nn.functional.one_hot(c, self.n_clusters).float())
+        return out.chunk(2, -1)
+
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, categorical_mask: torch.Tensor | None,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Per-sample ELBO terms ``kl_c``, ``kl_z``, ``rec`` of Eq. 3, each (B,).
+
+        The expectation over c is exact: every cluster of ``C_y`` is visited and its
+        terms weighted by q(c|x,y); z is one reparameterised sample per (x, c).
+        """
+        B, k = x.shape[0], self.clusters_per_class
+        q_c = self.q_c_probs(x, y)                               # (B, K_y)
+        c = self.clusters_of(y).reshape(-1)                      # (B*K_y,)
+        x_rep = x.repeat_interleave(k, 0)                        # (B*K_y, d)
+        y_rep = y.repeat_interleave(k, 0)
+        mu, logvar = self.q_z_params(x_rep, y_rep, c)            # (B*K_y, h)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        z = mu + eps * torch.exp(0.5 * logvar)                   # reparameterisation
+        mu_p, logvar_p = self.prior(c)
+        kl_z = elbo.kl_z(mu, logvar, mu_p, logvar_p).view(B, k)
+        rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask).view(B, k)
+        return {
+            "kl_z": (q_c * kl_z).sum(-1),
+            "kl_c": elbo.kl_c(q_c),
+            "rec": (q_c * rec).sum(-1),
+        }
+
+
+class LGMVAE:
+    """Label-conditional Gaussian Mixture VAE with a scikit-learn style interface.
+
+    Parameters
+    ----------
+    n_labels : number of labels L of the classifier.
+    clusters_per_class : K_y, Gaussian components per label (paper: 5 tabular, 3 MNIST).
+    latent_dim : h, size of z (Table 4).
+    hidden_dim : width of every MLP (Appendix B: 512).
+    loss_weights : ``(w_klz, w_klc, w_rec)``; the loss is
+        ``w_klz * kl_z + w_klc * kl_c + w_rec * rec`` averaged over a batch (Table 4).
+    categorical_groups : slices of the one-hot columns; decoded through a sigmoid, trained
+        with binary cross-entropy, decoded to valid one-hot by argmax.
+    lr, batch_size, max_epochs : Adam learning rate, mini-batch size, epoch budget.
+    patience : early stopping: stop after this many epochs without a better validation
+        loss and restore the best weights.
+    validation_fraction : share of the data held out for early stopping.
+    seed : makes initialisation, splits, shuffling and sampling reproducible: the same
+        seed on the same CPU gives identical weights.
+    device : torch device, ``"cpu"`` by default.
+    verbose : show a tqdm progress bar during ``fit``.
+
+    Attributes (after ``fit``)
+    --------------------------
+    net_ : the trained :class:`LGMVAENet`.
+    history_ : list of per-epoch dicts with mean train/validation ``kl_z``, ``kl_c``,
+        ``rec`` and ``loss``.
+    best_epoch_, n_epochs_ : epoch of the restored weights, epochs run.
+    train_latent_, train_clusters_, train_labels_ : latent means, argmax cluster and
+        label of the fitted points; kept so that :class:`~lapace.Lapace` can repair
+        centroids without the data.  They are latent codes of the training data: drop
+        them (``del vae.train_latent_``) before sharing a model if that matters.
+    """
+
+    def __init__(
+        self,
+        n_labels: int = 2,
+        clusters_per_class: int = 5,
+        latent_dim: int = 8,
+        hidden_dim: int = 512,
+        loss_weights: Sequence[float] = (1.0, 1.0, 1.0),
+        categorical_groups: Sequence[slice] = (),
+        lr: float = 1e-3,
+        batch_size: int = 256,
+        max_epochs: int = 200,
+        patience: int = 20,
+        validation_fraction: float = 0.1,
+        seed: int = 0,
+        device: str = "cpu",
+        verbose: bool = True,
+    ):
+        self.n_labels = n_labels
+        self.clusters_per_class = clusters_per_class
+        self.latent_dim = latent_dim
+        self.hidden_dim = hidden_dim
+        self.loss_weights = loss_weights
+        self.categorical_groups = categorical_groups
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ set-up
+    def get_params(self) -> dict:
+        """Hyper-parameters as given to ``__init__`` (slices as ``[start, stop]`` pairs)."""
+        return {
+            "n_labels": self.n_labels,
+            "clusters_per_class": self.clusters_per_class,
+            "latent_dim": self.latent_dim,
+            "hidden_dim": self.hidden_dim,
+            "loss_weights": [float(w) for w in self.loss_weights],
+            "categorical_groups": [[g.start, g.stop] for g in self.categorical_groups],
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "max_epochs": self.max_epochs,
+            "patience": self.patience,
+            "validation_fraction": self.validation_fraction,
+            "seed": self.seed,
+            "device": self.device,
+            "verbose": self.verbose,
+        }
+
+    def __repr__(self) -> str:
+        p = self.get_params()
+        keys = ("n_labels", "clusters_per_class", "latent_dim", "loss_weights", "seed")
+        return "LGMVAE(" + ", ".join(f"{k}={p[k]!r}" for k in keys) + ")"
+
+    def _check_params(self, n_features: int) -> None:
+        if int(self.n_labels) < 2:
+            raise ValueError(f"n_labels must be at least 2, got {self.n_labels}.")
+        if int(self.clusters_per_class) < 1 or int(self.latent_dim) < 1:
+            raise ValueError("clusters_per_class and latent_dim must be positive integers.")
+        if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights):
+            raise ValueError(
+                "loss_weights must be three non-negative numbers (w_klz, w_klc, w_rec), "
+                f"got {self.loss_weights!r}."
+            )
+        for g in self.categorical_groups:
+            if not isinstance(g, slice) or g.start is None or g.stop is None:
+                raise ValueError(f"categorical_groups must hold slices with start and stop, got {g!r}.")
+            if not 0 <= g.start < g.stop <= n_features:
+                raise ValueError(
+                    f"categorical group {g} does not fit inside the {n_features} input columns."
+                )
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
+
+    def _categorical_mask(self, n_features: int) -> torch.Tensor:
+        mask = torch.zeros(n_features, dtype=torch.bool)
+        for g in self.categorical_groups:
+            mask[g] = True
+        return mask
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise NotFittedError(
+                "This LGMVAE is not fitted yet: call fit(X, y) or LGMVAE.load(path) first."
+            )
+
+    def _check_X(self, X, name: str = "X") -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2:
+            raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
+        if hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"{name} has {X.shape[1]} columns but the model was fitted on "
+                f"{self.n_features_in_}; encode inputs with the same dataset encoder."
+            )
+        if not np.isfinite(X).all():
+            rows = np.unique(np.nonzero(~np.isfinite(X))[0])
+            raise ValueError(f"{name} contains NaN or infinite values in rows {rows[:10].tolist()}.")
+        return X
+
+    def _check_y(self, y, n: int) -> np.ndarray:
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != n:
+            raise ValueError(f"y must be a 1-D array of {n} labels, got shape {y.shape}.")
+        if not np.issubdtype(y.dtype, np.integer):
+            if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
+                y = y.astype(np.int64)
+            else:
+                raise ValueError(f"y must hold integer labels 0..{self.n_labels - 1}, got dtype {y.dtype}.")
+        bad = (y < 0) | (y >= self.n_labels)
+        if bad.any():
+            raise ValueError(
+                f"y holds label {y[bad][0]} outside 0..{self.n_labels - 1} (n_labels={self.n_labels})."
+            )
+        return y.astype(np.int64)
+
+    # ------------------------------------------------------------------ training
+    def fit(self, X, y) -> LGMVAE:
+        """Train on encoded inputs ``X`` (n, d) and the classifier's predictions ``y`` (§3.1)."""
+        for attr in ("n_features_in_",):
+            self.__dict__.pop(attr, None)
+        X = self._check_X(X)
+        y = self._check_y(y, X.shape[0])
+        self._check_params(X.shape[1])
+        missing = sorted(set(range(self.n_labels)) - set(np.unique(y).tolist()))
+        if missing:
+            warnings.warn(
+                f"labels {missing} never occur in y: their clusters are not trained and their "
+                "centroids will not be meaningful.", stacklevel=2,
+            )
+        device = torch.device(self.device)
+        self.n_features_in_ = X.shape[1]
+        mask = self._categorical_mask(X.shape[1]).to(device)
+        w_klz, w_klc, w_rec = (float(w) for w in self.loss_weights)
+
+        rng = np.random.default_rng(self.seed)
+        idx = rng.permutation(X.shape[0])
+        n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
+        val_idx, tr_idx = idx[:n_val], idx[n_val:]
+        X_t = torch.as_tensor(X, device=device)
+        y_t = torch.as_tensor(y, device=device)
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            net = LGMVAENet(
+                X.shape[1], self.n_labels, self.clusters_per_class, self.latent_dim, self.hidden_dim
+            ).to(device)
+        gen = torch.Generator(device=device).manual_seed(self.seed)
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr)
+
+        def run_epoch(rows: np.ndarray, train: bool) -> dict[str, float]:
+            totals = dict.fromkeys(("kl_z", "kl_c", "rec", "loss"), 0.0)
+            net.train(train)
+            order = rows[torch.randperm(len(rows), generator=gen).numpy()] if train else rows
+            for start in range(0, len(order), self.batch_size):
+                b = torch.as_tensor(order[start:start + self.batch_size], device=device)
+                with torch.set_grad_enabled(train):
+                    terms = net(X_t[b], y_t[b], mask, gen)
+                    loss = (w_klz * terms["kl_z"] + w_klc * terms["kl_c"] + w_rec * terms["rec"]).mean()
+                if train:
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                for key, value in terms.items():
+                    totals[key] += float(value.detach().sum())
+                totals["loss"] += float(loss.detach()) * len(b)
+            return {k: v / len(rows) for k, v in totals.items()}
+
+        self.history_: list[dict[str, float]] = []
+        best, best_state, wait = np.inf, copy.deepcopy(net.state_dict()), 0
+        self.best_epoch_ = 0
+        bar = tqdm(range(self.max_epochs), desc="L-GMVAE", disable=not self.verbose, leave=False)
+        for epoch in bar:
+            tr = run_epoch(tr_idx, train=True)
+            va = run_epoch(val_idx, train=False)
+            self.history_.append(
+                {"epoch": epoch + 1, **{f"train_{k}": v for k, v in tr.items()},
+                 **{f"val_{k}": v for k, v in va.items()}}
+            )
+            bar.set_postfix(train=f"{tr['loss']:.3f}", val=f"{va['loss']:.3f}")
+            if va["loss"] < best - 1e-6:
+                best, wait, self.best_epoch_ = va["loss"], 0, epoch + 1
+                best_state = copy.deepcopy(net.state_dict())
+            else:
+                wait += 1
+                if wait >= self.patience:
+                    break
+        bar.close()
+        net.load_state_dict(best_state)
+        net.eval()
+        self.net_ = net
+        self.n_epochs_ = len(self.history_)
+        self.train_latent_, self.train_clusters_ = self._encode(X, y)
+        self.train_labels_ = y
+        return self
+
+    # ------------------------------------------------------------------ inference
+    def _batches(self, n: int, size: int = 65536):
+        for start in range(0, n, size):
+            yield slice(start, min(start + size, n))
+
+    @torch.no_grad()
+    def _encode(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dev = torch.device(self.device)
+        Z = np.empty((X.shape[0], self.latent_dim), dtype=np.float32)
+        C = np.empty(X.shape[0], dtype=np.int64)
+        for s in self._batches(X.shape[0]):
+            x = torch.as_tensor(X[s], device=dev)
+            yy = torch.as_tensor(y[s], device=dev)
+            q_c = self.net_.q_c_probs(x, yy)
+            c = self.net_.clusters_of(yy).gather(1, q_c.argmax(1, keepdim=True)).squeeze(1)
+            mu, _ = self.net_.q_z_params(x, yy, c)
+            Z[s], C[s] = mu.cpu().numpy(), c.cpu().numpy()
+        return Z, C
+
+    def encode(self, X, y) -> np.ndarray:
+        """Latent code of each input: mean of q(z|x,c*,y), c* = argmax q(c|x,y) (Alg. 1 line 1)."""
+        self._check_fitted()
+        X = self._check_X(X)
+        return self._encode(X, self._check_y(y, X.shape[0]))[0]
+
+    def predict_cluster(self, X, y) -> np.ndarray:
+        """Most likely cluster ``argmax_c q(c|x,y)`` of each input (an index into all K)."""
+        self._check_fitted()
+        X = self._check_X(X)
+        return self._encode(X, self._check_y(y, X.shape[0]))[1]
+
+    def decode_raw(self, Z: torch.Tensor) -> torch.Tensor:
+        """Differentiable decoding: continuous columns as output, one-hot columns as sigmoid
+        probabilities.  Used by the actionability corrections of §3.3."""
+        self._check_fitted()
+        out = self.net_.p_x(Z)
+        if self.categorical_groups:
+            mask = self._categorical_mask(out.shape[-1]).to(out.device)
+            out = torch.where(mask, torch.sigmoid(out), out)
+        return out
+
+    def harden(self, X: np.ndarray) -> np.ndarray:
+        """Turn each categorical group into a valid one-hot vector by argmax.
+
+        The paper rounds every sigmoid output, which can switch on zero or two
+        categories of one feature; the argmax always gives exactly one, so every
+        decoded row is a valid record.
+        """
+        X = np.array(X, dtype=np.float32, copy=True)
+        for g in self.categorical_groups:
+            block = X[:, g]
+            X[:, g] = np.eye(block.shape[1], dtype=np.float32)[block.argmax(1)]
+        return X
+
+    @torch.no_grad()
+    def decode(self, Z) -> np.ndarray:
+        """Decode latent points ``Z`` (n, h) to encoded inputs (n, d), one-hot made valid."""
+        self._check_fitted()
+        Z = np.asarray(Z, dtype=np.float32)
+        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
+            raise ValueError(f"Z must have shape (n, {self.latent_dim}), got {Z.shape}.")
+        out = np.empty((Z.shape[0], self.n_features_in_), dtype=np.float32)
+        for s in self._batches(Z.shape[0]):
+            out[s] = self.decode_raw(torch.as_tensor(Z[s], device=self.device)).cpu().numpy()
+        return self.harden(out)
+
+    def reconstruct(self, X, y) -> np.ndarray:
+        """``decode(encode(X, y))``: where every LAPACE path starts (tau = 0)."""
+        return self.decode(self.encode(X, y))
+
+    @property
+    def cluster_labels_(self) -> np.ndarray:
+        """Label owning each of the K clusters, (K,)."""
+        return np.repeat(np.arange(self.n_labels), self.clusters_per_class)
+
+    @torch.no_grad()
+    def centroids(self, label: int | None = None) -> np.ndarray:
+        """Latent centroids: means of p(z|c) for the clusters of ``label`` (K_y, h), or all (K, h)."""
+        self._check_fitted()
+        clusters = self.clusters(label)
+        c = torch.as_tensor(clusters, device=self.device)
+        return self.net_.prior(c)[0].cpu().numpy()
+
+    def clusters(self, label: int | None = None) -> np.ndarray:
+        """Indices of the clusters of ``label`` (``C_label``), or of all clusters."""
+        if label is None:
+            return np.arange(self.n_labels * self.clusters_per_class)
+        if not 0 <= int(label) < self.n_labels:
+            raise ValueError(f"label must be in 0..{self.n_labels - 1}, got {label}.")
+        k = self.clusters_per_class
+        return np.arange(int(label) * k, (int(label) + 1) * k)
+
+    def decoded_centroids(self, label: int | None = None) -> np.ndarray:
+        """``Dec(z_c)`` for the clusters of ``label`` (or all): the prototypes of §3.2."""
+        return self.decode(self.centroids(label))
+
+    def centroid_labels(self, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """What the black box ``predict`` says of each decoded centroid, (K,)."""
+        return np.asarray(predict(self.decoded_centroids())).astype(np.int64)
+
+    def centroid_accuracy(self, predict: Callable[[np.ndarray], np.ndarray]) -> float:
+        """Share of decoded centroids predicted as their own label (Table 1, "Centroid Acc.")."""
+        return float(np.mean(self.centroid_labels(predict) == self.cluster_labels_))
+
+    @torch.no_grad()
+    def sample(self, n: int, label: int, random_state: int | None = None) -> np.ndarray:
+        """Draw ``n`` synthetic inputs of ``label``: c uniform in C_label, z ~ p(z|c), decode."""
+        self._check_fitted()
+        clusters = self.clusters(label)
+        gen = torch.Generator().manual_seed(self.seed if random_state is None else random_state)
+        c = torch.as_tensor(clusters)[torch.randint(len(clusters), (int(n),), generator=gen)]
+        mu, logvar = self.net_.prior(c.to(self.device))
+        eps = torch.randn(mu.shape, generator=gen).to(self.device)
+        return self.decode((mu + eps * torch.exp(0.5 * logvar)).cpu().numpy())
+
+    @torch.no_grad()
+    def elbo_terms(self, X, y, seed: int = 0) -> dict[str, np.ndarray]:
+        """Per-sample ``kl_z``, ``kl_c``, ``rec`` of Eq. 3 on data (one z sample each)."""
+        self._check_fitted()
+        X = self._check_X(X)
+        y = self._check_y(y, X.shape[0])
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        mask = self._categorical_mask(X.shape[1]).to(self.device)
+        terms = self.net_(torch.as_tensor(X, device=self.device),
+                          torch.as_tensor(y, device=self.device), mask, gen)
+        return {k: v.cpu().numpy() for k, v in terms.items()}
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Store configuration, weights, fitted state and a format version in one file."""
+        self._check_fitted()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "params": self.get_params(),
+            "n_features_in": self.n_features_in_,
+            "weights": {k: v.cpu() for k, v in self.net_.state_dict().items()},
+            "history": self.history_,
+            "best_epoch": self.best_epoch_,
+            "fitted": {
+                k: torch.as_tensor(getattr(self, k))
+                for k in ("train_latent_", "train_clusters_", "train_labels_") if hasattr(self, k)
+            },
+        }
+        torch.save(state, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> LGMVAE:
+        """Load a model written by :meth:`save`."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"No saved LGMVAE at {path}.")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # not a torch file at all
+            raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save ({err}).") from err
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save.")
+        if state.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{path} has LGMVAE format version {state.get('format_version')}, this lapace "
+                f"reads version {FORMAT_VERSION}: retrain the model or use the matching lapace."
+            )
+        params = dict(state["params"])
+        params["categorical_groups"] = [slice(a, b) for a, b in params["categorical_groups"]]
+        params["loss_weights"] = tuple(params["loss_weights"])
+        if device is not None:
+            params["device"] = device
+        model = cls(**params)
+        model.n_features_in_ = int(state["n_features_in"])
+        net = LGMVAENet(model.n_features_in_, model.n_labels, model.clusters_per_class,
+                        model.latent_dim, model.hidden_dim)
+        net.load_state_dict(state["weights"])
+        model.net_ = net.to(model.device).eval()
+        model.history_ = list(state["history"])
+        model.best_epoch_ = int(state["best_epoch"])
+        model.n_epochs_ = len(model.history_)
+        for k, v in state["fitted"].items():
+            setattr(model, k, v.numpy())
+        return model

@@ -1,0 +1,227 @@
+"""LAPACE paths: the paper's guarantees, centroid repair, constraints and bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from toys import toy
+
+from lapace import Immutable, Lapace, Range, Relation
+
+
+def _negatives(X, clf, n=40):
+    return X[clf.predict(X) == 0][:n]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    arrays(np.float32, (6, 2), elements=st.floats(0, 1, width=32)),
+    st.lists(st.integers(0, 2), min_size=6, max_size=6),
+    arrays(np.float32, (6, 2), elements=st.floats(-0.0625, 0.0625, width=32)),
+)
+def test_paths_start_at_reconstruction_and_end_exactly_at_centroids(cont, cat, noise):
+    ds, X, clf, vae = toy()
+    explainer = _explainer()
+    Xin = np.hstack([cont[:, :1], np.eye(3, dtype=np.float32)[cat], cont[:, 1:]])
+    y = np.zeros(6, dtype=int)
+    res = explainer.explain(Xin, target=1, y=y)
+    n, k, T, d = res.paths.shape
+    assert (n, k, T, d) == (6, 3, 21, X.shape[1])
+    assert np.allclose(res.paths[:, :, 0], vae.reconstruct(Xin, y)[:, None], atol=1e-5)
+    assert np.allclose(res.paths[:, :, -1], vae.decode(explainer.targets_[res.clusters])[None],
+                       atol=1e-6)
+    # robustness to input changes is exact: perturbed inputs get bit-identical last points
+    Xp = Xin.copy()
+    Xp[:, [0, -1]] = np.clip(Xp[:, [0, -1]] + noise, 0, 1)
+    again = explainer.explain(Xp, target=1, y=y)
+    assert np.array_equal(res.last().points, again.last().points)
+    assert np.array_equal(res.last().points[0], res.last().points[-1])
+
+
+_EXPLAINERS = {}
+
+
+def _explainer(**kw):
+    key = tuple(sorted(kw.items()))
+    if key not in _EXPLAINERS:
+        ds, X, clf, vae = toy()
+        _EXPLAINERS[key] = Lapace(vae, clf.predict, dataset=ds, **kw)
+    return _EXPLAINERS[key]
+
+
+def test_result_shapes_and_first_middle_last():
+    ds, X, clf, vae = toy()
+    Xn = _negatives(X, clf)
+    res = _explainer().explain(Xn, target=1)
+    n = len(Xn)
+    assert res.labels.shape == (n, 3, 21) and res.taus[0] == 0 and res.taus[-1] == 1
+    first, middle, last = res.first(), res.middle(), res.last()
+    for pts in (first, middle, last):
+        assert pts.points.shape == (n, 3, X.shape[1]) and pts.valid.shape == (n, 3)
+    # First is the earliest point predicted as the target; nothing before it is
+    for i, j in zip(*np.nonzero(first.valid), strict=True):
+        t = res.first_index[i, j]
+        assert res.labels[i, j, t] == 1 and not (res.labels[i, j, :t] == 1).any()
+        assert np.array_equal(first.points[i, j], res.paths[i, j, t])
+    # paths without a valid point are masked (NaN), never dropped
+    assert np.isnan(first.points[~first.valid]).all()
+    assert np.array_equal(last.valid, res.labels[:, :, -1] == 1)
+    assert np.array_equal(middle.valid, (res.first_index >= 0) & (clf.predict(
+        np.nan_to_num(middle.points.reshape(-1, X.shape[1]))).reshape(n, 3) == 1))
+
+
+def test_end_to_end_last_validity_is_one_with_repair():
+    ds, X, clf, vae = toy()
+    explainer = _explainer()
+    assert explainer.centroid_report_["valid"].all()
+    res = explainer.explain(ds.encode(ds.X_test)[clf.predict(ds.encode(ds.X_test)) == 0], target=1)
+    assert res.last().valid.mean() == 1.0
+    frame = ds.decode(res.last().points[0])
+    assert list(frame.columns) == ds.features
+
+
+def test_works_for_more_than_two_labels():
+    ds, X, clf, _ = toy()
+    from lapace import LGMVAE
+    y3 = np.digitize(X[:, 0], [0.33, 0.66])
+    vae = LGMVAE(n_labels=3, clusters_per_class=2, latent_dim=2, hidden_dim=32, max_epochs=5,
+                 categorical_groups=ds.categorical_groups, verbose=False).fit(X, y3)
+
+    def predict(A):
+        return np.digitize(A[:, 0], [0.33, 0.66])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = Lapace(vae, predict).explain(X[y3 != 2][:10], target=2)
+    assert res.paths.shape[:3] == (10, 2, 21)
+    assert np.array_equal(res.clusters, [4, 5])
+
+
+def test_centroid_repair_on_a_case_built_to_need_it():
+    ds, X, clf, vae = toy()
+    dec = vae.decoded_centroids(1)
+    worst = int(np.argmin(dec[:, 0]))                 # the label-1 centroid with least income
+    members = vae.reconstruct(X, clf.predict(X))
+    threshold = float(dec[worst, 0]) + 1e-4
+
+    def predict(A):                                   # a black box that rejects that centroid
+        return (A[:, 0] > threshold).astype(int)
+
+    assert (members[:, 0] > threshold).any()
+    raw = Lapace(vae, predict, repair_centroids=False)
+    row = raw.centroid_report_.loc[3 + worst]
+    assert not row["valid_raw"] and not row["valid"] and not row["repaired"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fixed = Lapace(vae, predict)
+    row = fixed.centroid_report_.loc[3 + worst]
+    assert not row["valid_raw"] and row["repaired"] and row["valid"]
+    assert 0 < row["moved_fraction"] <= 1 and row["moved_distance"] > 0
+    # the repaired target is on the segment towards a member, and only that centroid moved
+    others = [c for c in range(6) if c != 3 + worst]
+    assert np.array_equal(fixed.targets_[others], vae.centroids()[others])
+    assert predict(vae.decode(fixed.targets_[[3 + worst]]))[0] == 1
+    Xn = X[predict(X) == 0][:20]
+    assert fixed.explain(Xn, target=1).last().valid[:, worst].all()
+    assert not raw.explain(Xn, target=1).last().valid[:, worst].any()
+
+
+def test_constraint_correction_reaches_a_feasible_range():
+    ds, X, clf, vae = toy()
+    Xn = _negatives(X, clf, 15)
+    lo, hi = ds.bounds_["debt"]
+    cap = lo + 0.3 * (hi - lo)
+    plain = _explainer().explain(Xn, target=1)
+    over = ds.decode(plain.paths.reshape(-1, X.shape[1]))["debt"].to_numpy() > cap
+    assert over.any()                                 # the constraint has work to do
+    explainer = Lapace(vae, clf.predict, dataset=ds, eta=2.0, max_corrections=200)
+    res = explainer.explain(Xn, target=1, constraints=[Range("debt", high=cap)])
+    debt = ds.decode(res.paths.reshape(-1, X.shape[1]))["debt"].to_numpy()
+    assert res.satisfied.all()
+    assert (debt <= cap + 1e-3).all()
+
+
+def test_constraint_correction_reduces_an_infeasible_violation():
+    ds, X, clf, vae = toy()
+    Xn = _negatives(X, clf, 10)
+    lo, hi = ds.bounds_["income"]
+    impossible = [Range("income", low=hi + 50)]       # beyond anything the decoder makes
+    explainer = Lapace(vae, clf.predict, dataset=ds, eta=0.2, max_corrections=20)
+    res = explainer.explain(Xn, target=1, constraints=impossible)
+    before = _explainer().explain(Xn, target=1)
+    col = ds.feature_slice("income").start
+    assert not res.satisfied.any()
+    assert res.paths[..., col].mean() > before.paths[..., col].mean()
+
+
+def test_relation_immutable_and_callable_constraints():
+    ds, X, clf, vae = toy()
+    Xn = _negatives(X, clf, 10)
+    explainer = Lapace(vae, clf.predict, dataset=ds, eta=0.5, max_corrections=100)
+    res = explainer.explain(Xn, target=1, constraints=[Immutable("housing")])
+    g = ds.feature_slice("housing")
+    kept = (res.paths[..., g].argmax(-1) == Xn[:, None, None, g].argmax(-1))
+    assert np.array_equal(kept, res.satisfied)
+    assert kept.mean() > 0.9
+    rel = explainer.explain(Xn, target=1, constraints=[Relation("income", ">=", "debt")])
+    frame = ds.decode(rel.paths.reshape(-1, X.shape[1]))
+    ok = (frame.income >= frame.debt).to_numpy().reshape(rel.satisfied.shape)
+    assert np.array_equal(ok, rel.satisfied)
+    col = ds.feature_slice("income").start
+    cal = explainer.explain(Xn, target=1, constraints=[lambda x: x[:, col] - 0.5])
+    assert np.array_equal(cal.satisfied, cal.paths[..., col] <= 0.5)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda X: (X[:, :-1], 1), "columns but the model was fitted"),
+    (lambda X: (np.where(np.arange(X.shape[1]) == 0, np.nan, X), 1), "NaN"),
+    (lambda X: (X, 2), "target must be a label in 0..1"),
+    (lambda X: (X, "1"), "target must be a label"),
+])
+def test_explain_rejects_bad_input(make, match):
+    ds, X, clf, vae = toy()
+    Xb, target = make(_negatives(X, clf, 5))
+    with pytest.raises(ValueError, match=match):
+        _explainer().explain(Xb, target=target)
+
+
+def test_explain_rejects_inputs_already_predicted_as_target():
+    ds, X, clf, vae = toy()
+    with pytest.raises(ValueError, match="already predicted as target 1"):
+        _explainer().explain(X[clf.predict(X) == 1][:3], target=1)
+
+
+def test_constraints_naming_unknown_features_or_lacking_dataset():
+    ds, X, clf, vae = toy()
+    Xn = _negatives(X, clf, 3)
+    with pytest.raises(ValueError, match="'salary', which the dataset does not have"):
+        _explainer().explain(Xn, target=1, constraints=[Range("salary", low=1)])
+    with pytest.raises(ValueError, match="dataset=ds"):
+        Lapace(vae, clf.predict).explain(Xn, target=1, constraints=[Immutable("debt")])
+    with pytest.raises(ValueError, match="categorical"):
+        _explainer().explain(Xn, target=1, constraints=[Range("housing", low=1)])
+    with pytest.raises(ValueError, match="operator"):
+        Relation("income", "=>", "debt")
+    with pytest.raises(ValueError, match="low or a high"):
+        Range("income")
+
+
+def test_predict_must_return_one_label_per_row():
+    ds, X, clf, vae = toy()
+    with pytest.raises(ValueError, match="one integer label per row"):
+        Lapace(vae, lambda A: clf.predict_proba(A))
+
+
+def test_correction_gradient_matches_autograd_direction():
+    """One correction step lowers the summed violation (the step follows -grad g)."""
+    ds, X, clf, vae = toy()
+    z = torch.as_tensor(vae.centroids(1)).requires_grad_(True)
+    col = ds.feature_slice("debt").start
+    g = torch.relu(vae.decode_raw(z)[:, col] - 0.0).sum()
+    (grad,) = torch.autograd.grad(g, z)
+    z2 = z.detach() - 0.05 * grad
+    assert torch.relu(vae.decode_raw(z2)[:, col]).sum() < g

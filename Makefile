@@ -5,11 +5,20 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install test lint benchmark clean
+# `make book` executes the chapters of _toc.yml with the parameters of profiles/$(PROFILE).yml and
+# renders _build/html; CHAPTERS=elbo,mnist builds a subset (development); CELL_TIMEOUT=S overrides
+# the profile's per-cell timeout.
+PROFILE  ?= quick
+CHAPTERS ?=
+CELL_TIMEOUT ?=
+
+.PHONY: help install test lint benchmark clean book check-site clean-cache
 
 help:
 	@echo "make book                 build the quick book (_build/html/index.html)"
 	@echo "make book PROFILE=paper   build at the paper's scale"
+	@echo "make book CHAPTERS=elbo   execute and render only some chapters"
+	@echo "make check-site           open every page in headless Chromium and check it"
 	@echo "make test                 run the test suite"
 	@echo "make benchmark            print training and explanation timings"
 
@@ -30,5 +39,15 @@ lint: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py
 
+book: $(STAMP)
+	$(PY) scripts/build_book.py --profile $(PROFILE) \
+		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT))
+
+check-site: $(STAMP)
+	$(PY) scripts/check_site.py _build/html --screenshots _build/screenshots
+
 clean:
 	rm -rf _build results
+
+clean-cache:
+	rm -rf .cache

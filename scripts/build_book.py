@@ -1,0 +1,510 @@
+#!/usr/bin/env python
+"""Build the book: execute every chapter with papermill, then render with Jupyter Book.
+
+    python scripts/build_book.py [--profile quick] [--chapters elbo,mnist] [--cell-timeout S]
+
+Steps (all output under ``_build/``, ``results/`` and ``.cache/``, which git ignores):
+
+1. read ``_toc.yml`` (chapter order) and ``profiles/<profile>.yml`` (parameters), and check the
+   profile against each chapter's single ``parameters`` cell: an unknown chapter or parameter
+   stops the build before anything runs;
+2. for each chapter in toc order: ``notebooks/<stem>.py`` (Jupytext percent format) ->
+   ``_build/executed/<profile>/<stem>.ipynb`` executed by papermill with the profile's parameters
+   plus ``profile=<name>``, on a kernel that runs *this* interpreter, with a finite per-cell
+   timeout. A failing chapter is recorded and the next one runs; a provenance banner (profile,
+   commit, data source, date, run time) is inserted under the chapter's title;
+3. assemble ``_build/site-src/<profile>/`` (``_config.yml``, ``_toc.yml``, ``book/``, executed
+   notebooks) and run ``jupyter-book build -W -n --keep-going`` on it into ``_build/html``;
+4. write ``results/<profile>/build_times.csv`` and print a summary; exit 1 if any chapter or
+   the site build failed, naming every failing chapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+KERNEL_NAME = "lapace"
+DEFAULT_CELL_TIMEOUT = 1800  # seconds; a profile may set `_cell_timeout`
+SETTINGS = {"_cell_timeout"}  # profile keys that are build settings, not chapters
+
+
+class BuildError(Exception):
+    """A problem with the inputs (toc, profile, chapter sources): nothing was executed."""
+
+
+# ---------------------------------------------------------------------------------------------
+# toc and chapters
+# ---------------------------------------------------------------------------------------------
+def toc_files(toc: dict) -> list[str]:
+    """Every ``file:`` entry of a jb-book toc, root first, in reading order."""
+    files = [toc["root"]]
+
+    def walk(entries: list) -> None:
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            for sub in ("sections", "chapters"):
+                walk(entry.get(sub, []))
+            if "parts" in entry:
+                for part in entry["parts"]:
+                    walk(part.get("chapters", []))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    walk(toc.get("chapters", []))
+    return files
+
+
+def prune_toc(toc: dict, keep: set[str]) -> dict:
+    """Copy of ``toc`` holding only the files in ``keep`` (empty parts dropped)."""
+    toc = copy.deepcopy(toc)
+
+    def prune(entries: list) -> list:
+        out = []
+        for entry in entries:
+            if "file" in entry and entry["file"] not in keep:
+                continue
+            for sub in ("sections", "chapters"):
+                if sub in entry:
+                    entry[sub] = prune(entry[sub])
+                    if not entry[sub]:
+                        del entry[sub]
+            out.append(entry)
+        return out
+
+    if "parts" in toc:
+        parts = []
+        for part in toc["parts"]:
+            part["chapters"] = prune(part.get("chapters", []))
+            if part["chapters"]:
+                parts.append(part)
+        toc["parts"] = parts
+    if "chapters" in toc:
+        toc["chapters"] = prune(toc["chapters"])
+    return toc
+
+
+def notebook_chapters(toc: dict, notebooks_dir: Path, notebooks_prefix: str = "notebooks/"
+                      ) -> list[str]:
+    """Stems of the toc entries under ``notebooks/``, in toc order."""
+    return [f[len(notebooks_prefix):] for f in toc_files(toc) if f.startswith(notebooks_prefix)]
+
+
+def parameters_cell(source: Path) -> dict[str, Any]:
+    """Names and default values of the single ``parameters`` cell of a Jupytext chapter."""
+    import jupytext
+
+    nb = jupytext.read(source)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise BuildError(f"{source}: expected exactly one cell tagged 'parameters' "
+                         f"(# %% tags=[\"parameters\"]), found {len(cells)}")
+    try:
+        tree = ast.parse(cells[0].source)
+    except SyntaxError as err:
+        raise BuildError(f"{source}: parameters cell is not valid Python: {err}") from err
+    params: dict[str, Any] = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
+        if not targets or not all(isinstance(t, ast.Name) for t in targets):
+            raise BuildError(f"{source}: line {node.lineno} of the parameters cell is not a "
+                             "plain `name = literal` assignment")
+        try:
+            value = ast.literal_eval(node.value)
+        except ValueError as err:
+            raise BuildError(f"{source}: parameter {targets[0].id!r} is not a literal "
+                             f"(papermill can only override literals)") from err
+        for t in targets:
+            params[t.id] = value
+    return params
+
+
+# ---------------------------------------------------------------------------------------------
+# profiles
+# ---------------------------------------------------------------------------------------------
+def load_profile(path: Path) -> dict:
+    """Read a profile YAML: ``{chapter stem: {parameter: value}}`` plus optional settings."""
+    if not path.exists():
+        known = sorted(p.stem for p in path.parent.glob("*.yml"))
+        raise BuildError(f"profile {path.stem!r} not found ({path}); known profiles: {known}")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise BuildError(f"{path}: a profile maps chapter names to parameter mappings")
+    return data
+
+
+def validate_profile(profile: dict, chapters: dict[str, dict[str, Any]], profile_name: str,
+                     ) -> dict[str, dict[str, Any]]:
+    """Check ``profile`` against the chapters' parameters cells.
+
+    ``chapters`` maps each chapter stem to its parameters cell (``parameters_cell``). Returns
+    ``{chapter: parameters to inject}`` with ``profile=<profile_name>`` added. Raises BuildError
+    naming every problem (unknown chapter, unknown parameter, missing ``profile`` parameter).
+    """
+    problems = []
+    for name in profile:
+        if name.startswith("_"):
+            if name not in SETTINGS:
+                problems.append(f"unknown setting {name!r} (known: {sorted(SETTINGS)})")
+        elif name not in chapters:
+            problems.append(f"unknown chapter {name!r} (chapters in the toc: {sorted(chapters)})")
+    out = {}
+    for chapter, cell in chapters.items():
+        given = profile.get(chapter) or {}
+        if not isinstance(given, dict):
+            problems.append(f"chapter {chapter!r}: expected a mapping of parameters, got "
+                            f"{type(given).__name__}")
+            continue
+        if "profile" not in cell:
+            problems.append(f"chapter {chapter!r}: its parameters cell must define "
+                            "`profile = \"quick\"`")
+        for param in given:
+            if param == "profile":
+                problems.append(f"chapter {chapter!r}: 'profile' is set by the build, "
+                                "not by the profile file")
+            elif param not in cell:
+                problems.append(f"chapter {chapter!r}: unknown parameter {param!r} (its "
+                                f"parameters cell defines {sorted(cell)})")
+        out[chapter] = {**given, "profile": profile_name}
+    if problems:
+        raise BuildError(f"profile {profile_name!r}:\n  " + "\n  ".join(problems))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# execution
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ChapterRun:
+    chapter: str
+    status: str = "not run"  # ok | failed | missing | not run
+    seconds: float = 0.0
+    error: str = ""
+    output: Path | None = None
+    started: str = ""
+
+
+@dataclass
+class Provenance:
+    profile: str
+    commit: str
+    data_source: str
+    date: str
+    extra: dict = field(default_factory=dict)
+
+
+def kernel_env(build_dir: Path) -> Path:
+    """Kernelspec ``lapace`` that runs this interpreter, in a folder put on ``JUPYTER_PATH``.
+
+    Nothing is written into the virtual environment or the user's home, and no other
+    ``python3`` kernelspec on the machine can be picked up by mistake.
+    """
+    share = build_dir / "jupyter"
+    spec_dir = share / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (lapace)",
+        "language": "python",
+        # inline figures even when the caller exports MPLBACKEND=Agg (as CI does)
+        "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+        "metadata": {"debugger": False},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    paths = [str(share.resolve())] + [p for p in os.environ.get("JUPYTER_PATH", "").split(
+        os.pathsep) if p]
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(paths)
+    return spec_dir
+
+
+def describe_error(err: BaseException) -> str:
+    """One line naming the failing cell and exception."""
+    import papermill.exceptions as pmx
+
+    if isinstance(err, pmx.PapermillExecutionError):
+        evalue = str(err.evalue).strip().splitlines()
+        return (f"cell {err.cell_index} (execution count {err.exec_count}): {err.ename}: "
+                f"{evalue[0] if evalue else ''}")
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}"
+
+
+def execute_chapter(source: Path, output: Path, parameters: dict, cell_timeout: int,
+                    cwd: Path) -> None:
+    """Jupytext ``source`` -> executed ``output`` (raises on a failing cell)."""
+    import jupytext
+    import nbformat
+    import papermill
+
+    nb = jupytext.read(source)
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (lapace)",
+                                 "language": "python"}
+    nb.metadata.pop("jupytext", None)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    unexecuted = output.with_suffix(".input.ipynb")
+    nbformat.write(nb, unexecuted)
+    try:
+        papermill.execute_notebook(
+            str(unexecuted), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
+            cwd=str(cwd), execution_timeout=cell_timeout, progress_bar=False,
+            log_output=False, report_mode=False,
+        )
+    finally:
+        unexecuted.unlink(missing_ok=True)
+
+
+def banner_markdown(prov: Provenance, run: ChapterRun | None, title: str = "How this page was built"
+                    ) -> str:
+    """MyST admonition shown at the top of a chapter / on the intro page."""
+    cols = [("Profile", f"`{prov.profile}`"), ("Commit", f"`{prov.commit}`"),
+            ("Data source", prov.data_source), ("Built", prov.date)]
+    if run is not None:
+        cols.append(("Run time", f"{run.seconds:.1f} s" + (
+            "" if run.status == "ok" else f" (**{run.status}**: {run.error})")))
+    cells = [v.replace("|", "\\|").replace("\n", " ") for _, v in cols]
+    table = ("| " + " | ".join(k for k, _ in cols) + " |\n|" + "---|" * len(cols) + "\n| "
+             + " | ".join(cells) + " |\n")
+    return f"```{{admonition}} {title}\n:class: note\n\n{table}```\n"
+
+
+def add_banner(nb_path: Path, prov: Provenance, run: ChapterRun) -> None:
+    """Insert (or replace) the provenance cell, just below the chapter's title cell."""
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells = [c for c in nb.cells if "provenance" not in c.metadata.get("tags", [])]
+    cell = nbformat.v4.new_markdown_cell(banner_markdown(prov, run))
+    cell.metadata["tags"] = ["provenance"]
+    # below the title cell; papermill puts its "An Exception was encountered" cell above it
+    at = 0
+    for i, c in enumerate(nb.cells[:3]):
+        if "papermill-error-cell-tag" in c.metadata.get("tags", []):
+            at = i + 1
+        elif c.cell_type == "markdown" and c.source.lstrip().startswith("# "):
+            at = i + 1
+            break
+        else:
+            break
+    nb.cells.insert(at, cell)
+    nbformat.write(nb, nb_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# site
+# ---------------------------------------------------------------------------------------------
+def times_table(runs: list[ChapterRun]) -> str:
+    lines = ["| Chapter | Status | Run time |", "|---|---|---|"]
+    for r in runs:
+        link = f"{{doc}}`{r.chapter} <../notebooks/{r.chapter}>`" if r.output else r.chapter
+        seconds = f"{r.seconds:.1f} s" if r.status in ("ok", "failed") else "-"
+        lines.append(f"| {link} | {r.status} | {seconds} |")
+    lines.append(f"| **total** | | **{sum(r.seconds for r in runs):.1f} s** |")
+    return "\n".join(lines)
+
+
+def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Provenance,
+                  config: Path, book_dir: Path) -> None:
+    """Jupyter Book source tree: root config, toc (without chapters not built), book/, notebooks."""
+    if site_src.exists():
+        shutil.rmtree(site_src)
+    site_src.mkdir(parents=True)
+    shutil.copy2(config, site_src / "_config.yml")
+    shutil.copytree(book_dir, site_src / "book")
+    (site_src / "notebooks").mkdir()
+    built = {f"notebooks/{r.chapter}" for r in runs if r.output is not None}
+    for r in runs:
+        if r.output is not None:
+            shutil.copy2(r.output, site_src / "notebooks" / f"{r.chapter}.ipynb")
+    keep = {f for f in toc_files(toc) if not f.startswith("notebooks/")} | built
+    (site_src / "_toc.yml").write_text(yaml.safe_dump(prune_toc(toc, keep), sort_keys=False))
+
+    root = site_src / f"{toc['root']}.md"
+    if root.exists():
+        text = root.read_text().rstrip() + "\n\n"
+        text += "## How this site was built\n\n" + banner_markdown(prov, None, "Build") + "\n"
+        text += ("Chapters are executed in the order below with papermill (the parameters of "
+                 f"profile `{prov.profile}`), then rendered; run times are wall-clock.\n\n")
+        text += times_table(runs) + "\n"
+        root.write_text(text)
+
+
+def build_site(site_src: Path, out_root: Path) -> tuple[int, float]:
+    """``jupyter-book build`` (-W -n --keep-going) of ``site_src`` into ``out_root/_build/html``."""
+    for stale in ("html", ".doctrees"):
+        shutil.rmtree(out_root / "_build" / stale, ignore_errors=True)
+    # the CLI of this interpreter's jupyter-book, whatever is on PATH
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
+           str(site_src), "--path-output", str(out_root), "-W", "-n", "--keep-going"]
+    print("+", " ".join(cmd), flush=True)
+    start = time.perf_counter()
+    rc = subprocess.call(cmd)
+    return rc, time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    p.add_argument("--profile", default=os.environ.get("PROFILE") or "quick")
+    p.add_argument("--chapters", default="",
+                   help="comma-separated chapter stems to build (default: all in the toc)")
+    p.add_argument("--cell-timeout", type=int, default=None,
+                   help=f"per-cell timeout in s (default: profile's _cell_timeout, else "
+                        f"{DEFAULT_CELL_TIMEOUT})")
+    p.add_argument("--toc", type=Path, default=REPO / "_toc.yml")
+    p.add_argument("--config", type=Path, default=REPO / "_config.yml")
+    p.add_argument("--notebooks-dir", type=Path, default=REPO / "notebooks")
+    p.add_argument("--book-dir", type=Path, default=REPO / "book")
+    p.add_argument("--profiles-dir", type=Path, default=REPO / "profiles")
+    p.add_argument("--out", type=Path, default=REPO,
+                   help="folder that receives _build/ (html, executed, site-src)")
+    p.add_argument("--results-dir", type=Path, default=None,
+                   help="results root (default: $LAPACE_RESULTS_DIR or <repo>/results)")
+    p.add_argument("--no-site", action="store_true", help="execute chapters only")
+    p.add_argument("--strict", action="store_true",
+                   help="fail when a chapter of the toc has no source yet (default: skip it)")
+    return p.parse_args(argv)
+
+
+def git_commit() -> str:
+    sys.path.insert(0, str(REPO))
+    from lapace.provenance import git_commit as _git_commit
+
+    return _git_commit(REPO)
+
+
+def data_source() -> str:
+    from lapace.provenance import data_source as _data_source
+
+    return _data_source()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    build_dir = args.out / "_build"
+    results = (args.results_dir or Path(os.environ.get("LAPACE_RESULTS_DIR")
+                                         or REPO / "results")).resolve()
+    # what the chapters' kernels inherit
+    os.environ.setdefault("LAPACE_CACHE_DIR", str(REPO / ".cache" / "artefacts"))
+    os.environ["LAPACE_RESULTS_DIR"] = str(results)
+    os.environ["LAPACE_PROFILE"] = args.profile
+    os.environ["LAPACE_REPO_ROOT"] = str(REPO)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # chapters import the work tree's lapace, installed (editable) or not
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+
+    try:
+        toc = yaml.safe_load(args.toc.read_text())
+        stems = notebook_chapters(toc, args.notebooks_dir)
+        missing = [s for s in stems if not (args.notebooks_dir / f"{s}.py").exists()]
+        if missing and args.strict:
+            raise BuildError(f"chapters in {args.toc.name} without a source in "
+                             f"{args.notebooks_dir}: {missing}")
+        present = [s for s in stems if s not in missing]
+        cells = {s: parameters_cell(args.notebooks_dir / f"{s}.py") for s in present}
+        profile = load_profile(args.profiles_dir / f"{args.profile}.yml")
+        # chapters without a source yet may still have (empty) entries in the profile
+        for s in missing:
+            cells.setdefault(s, {"profile": args.profile, **(profile.get(s) or {})})
+        params = validate_profile(profile, cells, args.profile)
+        selected = [s for s in args.chapters.replace(" ", ",").split(",") if s]
+        unknown = [s for s in selected if s not in stems]
+        if unknown:
+            raise BuildError(f"--chapters {unknown} not in {args.toc.name} (chapters: {stems})")
+    except BuildError as err:
+        print(f"build_book: error: {err}", file=sys.stderr)
+        return 2
+
+    cell_timeout = args.cell_timeout or int(profile.get("_cell_timeout", DEFAULT_CELL_TIMEOUT))
+    kernel_env(build_dir)
+    prov = Provenance(profile=args.profile, commit=git_commit(), data_source=data_source(),
+                      date=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
+    executed_dir = build_dir / "executed" / args.profile
+    print(f"build_book: profile {args.profile}, commit {prov.commit}, data {prov.data_source}, "
+          f"cell timeout {cell_timeout} s, kernel {sys.executable}", flush=True)
+
+    runs = []
+    for stem in stems:
+        run = ChapterRun(stem)
+        runs.append(run)
+        if stem in missing:
+            run.status, run.error = "missing", f"no source {args.notebooks_dir}/{stem}.py yet"
+            print(f"build_book: WARNING chapter {stem}: {run.error}; left out of the site",
+                  flush=True)
+            continue
+        if selected and stem not in selected:
+            continue
+        out = executed_dir / f"{stem}.ipynb"
+        print(f"build_book: [{stem}] executing with {params[stem]}", flush=True)
+        run.started = datetime.now().isoformat(timespec="seconds")
+        start = time.perf_counter()
+        try:
+            execute_chapter(args.notebooks_dir / f"{stem}.py", out, params[stem], cell_timeout,
+                            cwd=args.notebooks_dir)
+            run.status = "ok"
+        except Exception as err:  # collect every chapter's failure, report at the end
+            run.status, run.error = "failed", describe_error(err)
+            print(f"build_book: [{stem}] FAILED: {run.error}", flush=True)
+        run.seconds = time.perf_counter() - start
+        if out.exists():
+            run.output = out
+            add_banner(out, prov, run)
+        print(f"build_book: [{stem}] {run.status} in {run.seconds:.1f} s", flush=True)
+
+    site_rc, site_seconds = 0, 0.0
+    if not args.no_site:
+        site_src = build_dir / "site-src" / args.profile
+        assemble_site(site_src, toc, [r for r in runs if r.status != "not run"], prov,
+                      args.config, args.book_dir)
+        site_rc, site_seconds = build_site(site_src, args.out)
+
+    results_profile = results / args.profile
+    results_profile.mkdir(parents=True, exist_ok=True)
+    with open(results_profile / "build_times.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["step", "status", "seconds", "started", "profile", "commit", "error"])
+        for r in runs:
+            w.writerow([r.chapter, r.status, f"{r.seconds:.2f}", r.started, args.profile,
+                        prov.commit, r.error])
+        if not args.no_site:
+            w.writerow(["jupyter-book build", "ok" if site_rc == 0 else f"exit {site_rc}",
+                        f"{site_seconds:.2f}", "", args.profile, prov.commit, ""])
+
+    print("\nbuild_book: summary")
+    for r in runs:
+        print(f"  {r.chapter:<20} {r.status:<8} {r.seconds:8.1f} s  {r.error}")
+    if not args.no_site:
+        print(f"  {'jupyter-book build':<20} {'ok' if site_rc == 0 else 'FAILED':<8} "
+              f"{site_seconds:8.1f} s")
+        print(f"  site: {(args.out / '_build' / 'html' / 'index.html').resolve()}")
+    print(f"  times: {results_profile / 'build_times.csv'}")
+    failed = [r for r in runs if r.status == "failed"]
+    if failed:
+        print(f"\nbuild_book: {len(failed)} chapter(s) failed:", file=sys.stderr)
+        for r in failed:
+            print(f"  {r.chapter}: {r.error}  (see {r.output or 'no output notebook'})",
+                  file=sys.stderr)
+    if site_rc:
+        print(f"build_book: jupyter-book build failed (exit {site_rc})", file=sys.stderr)
+    return 1 if failed or site_rc else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""scripts/build_book.py: profile validation, toc handling, and error collection across
+chapters (two throwaway chapters executed with papermill)."""
+
+import csv
+import importlib.util
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("build_book", REPO / "scripts" / "build_book.py")
+bb = importlib.util.module_from_spec(spec)
+sys.modules["build_book"] = bb  # dataclasses look their module up
+spec.loader.exec_module(bb)
+
+CHAPTER = '''\
+# %% [markdown]
+# # {title}
+
+# %% tags=["parameters"]
+profile = "quick"  # build profile
+n = 2  # a number
+{extra}
+# %%
+{body}
+'''
+
+
+def write_chapter(folder: Path, stem: str, body: str, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.py"
+    path.write_text(CHAPTER.format(title=stem.title(), body=textwrap.dedent(body), extra=extra))
+    return path
+
+
+def test_repo_toc_and_profiles_are_consistent():
+    import yaml
+
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    assert toc["format"] == "jb-book" and toc["root"] == "book/intro"
+    stems = bb.notebook_chapters(toc, REPO / "notebooks")
+    assert stems == ["elbo", "mnist", "tabular"]
+    assert bb.toc_files(toc)[-1] == "book/references"
+    for name in ("quick", "paper"):
+        profile = bb.load_profile(REPO / "profiles" / f"{name}.yml")
+        chapters = {k for k in profile if not k.startswith("_")}
+        assert chapters <= set(stems), name
+        assert set(k for k in profile if k.startswith("_")) <= bb.SETTINGS
+
+
+def test_parameters_cell(tmp_path):
+    src = write_chapter(tmp_path, "one", "print(n)", extra="lr: float = 1e-3  # annotated\n")
+    assert bb.parameters_cell(src) == {"profile": "quick", "n": 2, "lr": 1e-3}
+
+
+def test_parameters_cell_must_be_unique_and_literal(tmp_path):
+    src = tmp_path / "bad.py"
+    src.write_text("# %%\nx = 1\n")
+    with pytest.raises(bb.BuildError, match="exactly one cell tagged 'parameters'"):
+        bb.parameters_cell(src)
+    src = write_chapter(tmp_path, "computed", "pass", extra="m = n * 2  # not a literal\n")
+    with pytest.raises(bb.BuildError, match="'m' is not a literal"):
+        bb.parameters_cell(src)
+
+
+def test_validate_profile_adds_profile_name():
+    cells = {"elbo": {"profile": "quick", "n": 2}, "mnist": {"profile": "quick"}}
+    out = bb.validate_profile({"elbo": {"n": 5}, "mnist": {}}, cells, "paper")
+    assert out == {"elbo": {"n": 5, "profile": "paper"}, "mnist": {"profile": "paper"}}
+
+
+def test_unknown_chapter_is_named():
+    cells = {"elbo": {"profile": "quick"}}
+    with pytest.raises(bb.BuildError) as err:
+        bb.validate_profile({"elbo": {}, "mnsit": {"epochs": 1}}, cells, "quick")
+    assert "unknown chapter 'mnsit'" in str(err.value) and "'quick'" in str(err.value)
+
+
+def test_unknown_parameter_names_chapter_and_parameter():
+    cells = {"elbo": {"profile": "quick", "n": 2}, "mnist": {"profile": "quick"}}
+    with pytest.raises(bb.BuildError) as err:
+        bb.validate_profile({"elbo": {"n": 1, "epochs": 3}, "mnist": {"lr": 0.1}}, cells, "q")
+    msg = str(err.value)
+    # every problem is reported, each naming the chapter and the parameter
+    assert "chapter 'elbo': unknown parameter 'epochs'" in msg
+    assert "chapter 'mnist': unknown parameter 'lr'" in msg
+
+
+def test_profile_parameter_required_and_reserved():
+    with pytest.raises(bb.BuildError, match="must define `profile"):
+        bb.validate_profile({}, {"elbo": {"n": 2}}, "quick")
+    with pytest.raises(bb.BuildError, match="'profile' is set by the build"):
+        bb.validate_profile({"elbo": {"profile": "x"}}, {"elbo": {"profile": "q"}}, "quick")
+    with pytest.raises(bb.BuildError, match="unknown setting '_timeout'"):
+        bb.validate_profile({"_timeout": 3}, {}, "quick")
+
+
+def test_prune_toc_drops_missing_chapters_and_empty_parts():
+    toc = {"format": "jb-book", "root": "book/intro", "parts": [
+        {"caption": "A", "chapters": [{"file": "notebooks/elbo"}]},
+        {"caption": "B", "chapters": [{"file": "notebooks/mnist"}, {"file": "notebooks/tab"}]},
+        {"caption": "C", "chapters": [{"file": "book/references"}]}]}
+    pruned = bb.prune_toc(toc, {"book/intro", "notebooks/mnist", "book/references"})
+    assert [p["caption"] for p in pruned["parts"]] == ["B", "C"]
+    assert bb.toc_files(pruned) == ["book/intro", "notebooks/mnist", "book/references"]
+    assert len(toc["parts"]) == 3  # the original is untouched
+
+
+def test_errors_are_collected_across_chapters(tmp_path, monkeypatch, capsys):
+    """Both chapters run although the first fails; the failure names the chapter and cell;
+    the ok chapter ran on this interpreter and got its parameters and a provenance banner."""
+    for var in ("LAPACE_CACHE_DIR", "LAPACE_RESULTS_DIR", "LAPACE_PROFILE", "LAPACE_REPO_ROOT",
+                "JUPYTER_PATH", "PYTHONPATH"):
+        monkeypatch.setenv(var, os.environ.get(var, ""))  # restored after the test
+    nbdir = tmp_path / "notebooks"
+    write_chapter(nbdir, "broken", "raise ValueError(f'boom {n}')")
+    write_chapter(nbdir, "fine", """\
+        import json, os, sys
+        json.dump({"python": sys.executable, "n": n, "profile": profile,
+                   "mpl": os.environ.get("MPLBACKEND")}, open("fine.json", "w"))
+        """)
+    (tmp_path / "_toc.yml").write_text(textwrap.dedent("""\
+        format: jb-book
+        root: book/intro
+        chapters:
+          - file: notebooks/broken
+          - file: notebooks/fine
+          - file: notebooks/unwritten
+        """))
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "dev.yml").write_text("_cell_timeout: 60\nfine:\n  n: 7\n")
+
+    rc = bb.main(["--profile", "dev", "--toc", str(tmp_path / "_toc.yml"),
+                  "--notebooks-dir", str(nbdir), "--profiles-dir", str(tmp_path / "profiles"),
+                  "--out", str(tmp_path), "--results-dir", str(tmp_path / "results"),
+                  "--no-site"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "1 chapter(s) failed" in err
+    assert "broken: cell" in err and "ValueError: boom 2" in err
+
+    ran = json.loads((nbdir / "fine.json").read_text())
+    assert ran == {"python": sys.executable, "n": 7, "profile": "dev",
+                   "mpl": "module://matplotlib_inline.backend_inline"}
+
+    import nbformat
+
+    executed = tmp_path / "_build" / "executed" / "dev"
+    fine = nbformat.read(executed / "fine.ipynb", as_version=4)
+    assert fine.cells[0].source.startswith("# Fine")
+    assert "provenance" in fine.cells[1].metadata["tags"]
+    assert "`dev`" in fine.cells[1].source and "Run time" in fine.cells[1].source
+    broken = nbformat.read(executed / "broken.ipynb", as_version=4)
+    banner = [c for c in broken.cells if "provenance" in c.metadata.get("tags", [])]
+    assert len(banner) == 1 and "**failed**: cell" in banner[0].source
+    assert broken.cells.index(banner[0]) == 2  # papermill's error note, title, banner
+
+    with open(tmp_path / "results" / "dev" / "build_times.csv") as fh:
+        rows = {r["step"]: r for r in csv.DictReader(fh)}
+    assert rows["broken"]["status"] == "failed" and rows["fine"]["status"] == "ok"
+    assert rows["unwritten"]["status"] == "missing"
+    assert float(rows["fine"]["seconds"]) > 0
+
+
+def test_bad_profile_stops_before_running(tmp_path, capsys):
+    nbdir = tmp_path / "notebooks"
+    write_chapter(nbdir, "fine", "open('ran', 'w')")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/fine\n")
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "dev.yml").write_text("fine:\n  epochs: 3\n")
+    rc = bb.main(["--profile", "dev", "--toc", str(tmp_path / "_toc.yml"),
+                  "--notebooks-dir", str(nbdir), "--profiles-dir", str(tmp_path / "profiles"),
+                  "--out", str(tmp_path), "--no-site"])
+    assert rc == 2
+    assert "chapter 'fine': unknown parameter 'epochs'" in capsys.readouterr().err
+    assert not (nbdir / "ran").exists()

@@ -1,0 +1,134 @@
+"""lapace.cache: same parameters reuse the stored artefact, changed ones recompute, a corrupted
+entry is recomputed, and keys are stable."""
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from lapace import cache
+
+
+@pytest.fixture(autouse=True)
+def cache_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAPACE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+class Counter:
+    """compute() that counts its calls."""
+
+    def __init__(self, value):
+        self.value, self.calls = value, 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.value
+
+
+def test_cache_dir_from_environment(cache_root):
+    assert cache.cache_dir() == cache_root
+    assert cache_root.is_dir()
+
+
+def test_key_is_stable_and_order_independent():
+    k = cache.key(epochs=10, lr=1e-3, layers=[512, 512])
+    assert k == cache.key(layers=[512, 512], lr=1e-3, epochs=10)
+    assert len(k) == 16 and int(k, 16) >= 0
+    assert k != cache.key(epochs=11, lr=1e-3, layers=[512, 512])
+    # numpy scalars and tuples hash like their plain equivalents
+    assert cache.key(n=np.int64(3), shape=(1, 2)) == cache.key(n=3, shape=[1, 2])
+
+
+def test_key_depends_on_package_version(monkeypatch):
+    before = cache.key(a=1)
+    monkeypatch.setattr(cache, "package_version", lambda: "999.0")
+    assert cache.key(a=1) != before
+
+
+def test_key_rejects_unstable_values():
+    with pytest.raises(TypeError, match="stable cache key"):
+        cache.key(model=object())
+
+
+def test_same_params_reuse_without_recompute(caplog):
+    compute = Counter({"weights": [1, 2, 3]})
+    params = {"dataset": "heloc", "seed": 0}
+    with caplog.at_level(logging.INFO, logger="lapace.cache"):
+        first = cache.cached("toy", params, compute)
+        second = cache.cached("toy", dict(reversed(params.items())), compute)
+    assert first == second == {"weights": [1, 2, 3]}
+    assert compute.calls == 1
+    assert "computed in" in caplog.text and "loaded from cache" in caplog.text
+    meta = json.loads(next(cache.cache_dir().glob("toy/*.json")).read_text())
+    assert meta["params"] == params and "seconds" in meta
+
+
+def test_changed_param_recomputes():
+    compute = Counter(1)
+    cache.cached("toy", {"seed": 0}, compute)
+    cache.cached("toy", {"seed": 1}, compute)
+    assert compute.calls == 2
+    cache.cached("toy", {"seed": 0}, compute)
+    assert compute.calls == 2
+
+
+def test_corrupted_entry_is_recomputed(caplog):
+    compute = Counter(np.arange(5))
+    cache.cached("toy", {"seed": 0}, compute)
+    path = cache.entry_path("toy", {"seed": 0})
+    path.write_bytes(b"this is not a joblib file")
+    with caplog.at_level(logging.WARNING, logger="lapace.cache"):
+        value = cache.cached("toy", {"seed": 0}, compute)
+    np.testing.assert_array_equal(value, np.arange(5))
+    assert compute.calls == 2
+    assert "could not be loaded" in caplog.text
+    # and the rewritten entry is valid again
+    assert np.array_equal(cache.cached("toy", {"seed": 0}, compute), np.arange(5))
+    assert compute.calls == 2
+
+
+def test_entry_without_record_is_not_trusted():
+    """An artefact whose .json record is missing (interrupted write) is recomputed."""
+    compute = Counter(7)
+    cache.cached("toy", {"seed": 0}, compute)
+    path = cache.entry_path("toy", {"seed": 0})
+    path.with_suffix(".json").unlink()
+    assert cache.cached("toy", {"seed": 0}, compute) == 7
+    assert compute.calls == 2
+
+
+def test_custom_save_load_pair_like_a_model():
+    class Model:
+        def __init__(self, w):
+            self.w = w
+
+        def save(self, path):
+            path.write_text(str(self.w))
+
+        @classmethod
+        def load(cls, path):
+            return cls(float(path.read_text()))
+
+    compute = Counter(Model(2.5))
+    kwargs = dict(save=lambda m, p: m.save(p), load=Model.load, suffix=".txt")
+    assert cache.cached("model", {"h": 8}, compute, **kwargs).w == 2.5
+    again = cache.cached("model", {"h": 8}, compute, **kwargs)
+    assert isinstance(again, Model) and again.w == 2.5 and compute.calls == 1
+    assert cache.entry_path("model", {"h": 8}, ".txt").exists()
+
+
+def test_refresh_and_clear():
+    compute = Counter(1)
+    cache.cached("toy", {"a": 1}, compute)
+    cache.cached("toy", {"a": 1}, compute, refresh=True)
+    assert compute.calls == 2
+    cache.clear("toy")
+    cache.cached("toy", {"a": 1}, compute)
+    assert compute.calls == 3
+
+
+def test_entry_name_must_be_plain():
+    with pytest.raises(ValueError):
+        cache.cached("../escape", {}, Counter(1))

@@ -9,8 +9,9 @@ Centroid repair (``repair_centroids=True``) is this project's extension, not the
 paper's: a target centroid whose decoding the black box does not assign to its own
 label is replaced, once and for all inputs, by the first point on the latent segment
 from the centroid towards the medoid of its cluster's correctly predicted members
-whose decoding is predicted correctly.  The target stays fixed for every input, so
-robustness to input changes stays exact.
+whose decoding is predicted correctly (when no member is, the medoid is taken among
+samples of p(z|c), then among all of the label's members, with a warning).  The
+target stays fixed for every input, so robustness to input changes stays exact.
 """
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ class Lapace:
     centroid_report_ : DataFrame, one row per cluster: its label, what the black box
         predicts for the decoded centroid, whether it was repaired, how far it moved
         (``moved_fraction`` of the segment to the medoid, ``moved_distance`` in latent
-        space) and whether the final target is valid.
+        space), where the medoid came from (``repair_source``: the cluster's members, or,
+        when none is predicted correctly, samples of p(z|c), then the label's members)
+        and whether the final target is valid.
     targets_ : (K, h) latent targets actually used (repaired centroids).
     """
 
@@ -163,11 +166,11 @@ class Lapace:
         for c in range(len(Zc)):
             row = {"cluster": c, "label": int(own[c]), "predicted": int(raw[c]),
                    "valid_raw": bool(raw[c] == own[c]), "repaired": False,
-                   "moved_fraction": 0.0, "moved_distance": 0.0}
+                   "moved_fraction": 0.0, "moved_distance": 0.0, "repair_source": ""}
             if self.repair_centroids and not row["valid_raw"]:
                 found = self._repair(c, int(own[c]), Zc[c])
                 if found is not None:
-                    targets[c], row["moved_fraction"] = found
+                    targets[c], row["moved_fraction"], row["repair_source"] = found
                     row["repaired"] = True
                     row["moved_distance"] = float(np.linalg.norm(targets[c] - Zc[c]))
             rows.append(row)
@@ -178,33 +181,47 @@ class Lapace:
         report["valid"] = final == own
         self.centroid_report_ = report
 
-    def _correct_members(self, rows: np.ndarray, label: int) -> np.ndarray:
-        """Latent means of the selected training points whose decoding is predicted ``label``."""
-        members = self.vae.train_latent_[rows]
-        if len(members) == 0:
-            return members
-        return members[self._labels(self.vae.decode(members)) == label]
-
-    def _repair(self, c: int, label: int, zc: np.ndarray) -> tuple[np.ndarray, float] | None:
+    def _candidates(self, c: int, label: int):
+        """Latent points whose decoding the black box predicts as ``label``, by source:
+        the cluster's training members, then draws from p(z|c), then all training points
+        of the label."""
         vae = self.vae
-        if not hasattr(vae, "train_latent_"):
-            warnings.warn("The L-GMVAE keeps no training latents; centroids cannot be repaired.",
-                          stacklevel=3)
+        sources = []
+        if hasattr(vae, "train_latent_"):
+            sources.append(("cluster members", lambda: vae.train_latent_[vae.train_clusters_ == c]))
+        sources.append(("prior samples", lambda: self._prior_samples(c)))
+        if hasattr(vae, "train_latent_"):
+            sources.append(("label members", lambda: vae.train_latent_[vae.train_labels_ == label]))
+        for name, draw in sources:
+            Z = draw()
+            if len(Z):
+                Z = Z[self._labels(vae.decode(Z)) == label]
+            if len(Z):
+                return name, Z
+        return None, np.empty((0, vae.latent_dim), dtype=np.float32)
+
+    @torch.no_grad()
+    def _prior_samples(self, c: int) -> np.ndarray:
+        gen = torch.Generator().manual_seed(c)
+        mu, logvar = (t.cpu() for t in self.vae.net_.prior(torch.tensor([c], device=self.vae.device)))
+        eps = torch.randn((self.max_medoid_points, mu.shape[1]), generator=gen)
+        return (mu + eps * torch.exp(0.5 * logvar)).numpy()
+
+    def _repair(self, c: int, label: int, zc: np.ndarray) -> tuple[np.ndarray, float, str] | None:
+        vae = self.vae
+        source, ok = self._candidates(c, label)
+        if source is None:
+            warnings.warn(
+                f"Cluster {c} (label {label}): no training point and no sample of p(z|c) decodes "
+                f"to an input the black box predicts as {label}; its centroid stays invalid.",
+                stacklevel=3,
+            )
             return None
-        ok = self._correct_members(vae.train_clusters_ == c, label)
-        if len(ok) == 0:
+        if source != "cluster members":
             warnings.warn(
                 f"Cluster {c} (label {label}) has no member whose reconstruction the black box "
-                f"predicts as {label}; repairing towards the medoid of all such members of "
-                f"label {label} instead.", stacklevel=3,
+                f"predicts as {label}; repaired towards {source} instead.", stacklevel=3,
             )
-            ok = self._correct_members(vae.train_labels_ == label, label)
-        if len(ok) == 0:
-            warnings.warn(
-                f"No training point of label {label} has a reconstruction the black box predicts "
-                f"as {label}; the centroid of cluster {c} stays invalid.", stacklevel=3,
-            )
-            return None
         if len(ok) > self.max_medoid_points:
             pick = np.random.default_rng(c).choice(len(ok), self.max_medoid_points, replace=False)
             ok = ok[pick]
@@ -214,7 +231,7 @@ class Lapace:
         hit = np.flatnonzero(self._labels(vae.decode(seg)) == label)
         # ts[-1] == 1 reproduces the medoid exactly, whose decoding is predicted correctly
         i = hit[0] if len(hit) else len(ts) - 1
-        return seg[i], float(ts[i])
+        return seg[i], float(ts[i]), source
 
     # ------------------------------------------------------------------ explain
     def _check_inputs(self, X, target) -> tuple[np.ndarray, int]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from toys import toy
 
-from lapace import Immutable, Lapace, Range, Relation
+from lapace import LGMVAE, Immutable, Lapace, Range, Relation
 
 
 def _negatives(X, clf, n=40):
@@ -86,7 +86,6 @@ def test_end_to_end_last_validity_is_one_with_repair():
 
 def test_works_for_more_than_two_labels():
     ds, X, clf, _ = toy()
-    from lapace import LGMVAE
     y3 = np.digitize(X[:, 0], [0.33, 0.66])
     vae = LGMVAE(n_labels=3, clusters_per_class=2, latent_dim=2, hidden_dim=32, max_epochs=5,
                  categorical_groups=ds.categorical_groups, verbose=False).fit(X, y3)
@@ -128,6 +127,22 @@ def test_centroid_repair_on_a_case_built_to_need_it():
     Xn = X[predict(X) == 0][:20]
     assert fixed.explain(Xn, target=1).last().valid[:, worst].all()
     assert not raw.explain(Xn, target=1).last().valid[:, worst].any()
+
+
+def test_repair_falls_back_to_prior_samples_without_training_latents(tmp_path):
+    ds, X, clf, vae = toy()
+    bare = LGMVAE.load(vae.save(tmp_path / "vae.pt"))
+    del bare.train_latent_, bare.train_clusters_, bare.train_labels_
+    threshold = float(bare.decoded_centroids(1)[:, 0].max()) + 1e-4
+
+    def predict(A):                       # rejects every label-1 centroid
+        return (A[:, 0] > threshold).astype(int)
+
+    with pytest.warns(UserWarning, match="repaired towards prior samples"):
+        fixed = Lapace(bare, predict)
+    rows = fixed.centroid_report_.query("label == 1")
+    assert rows["repaired"].all() and rows["valid"].all()
+    assert set(rows["repair_source"]) == {"prior samples"}
 
 
 def test_constraint_correction_reaches_a_feasible_range():

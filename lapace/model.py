@@ -26,7 +26,7 @@ from . import elbo
 __all__ = ["LGMVAE", "LGMVAENet", "NotFittedError"]
 
 FORMAT = "lapace.LGMVAE"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class NotFittedError(RuntimeError):
@@ -284,6 +284,7 @@ class LGMVAE:
             )
         device = torch.device(self.device)
         self.n_features_in_ = X.shape[1]
+        self.feature_min_, self.feature_max_ = X.min(0), X.max(0)
         mask = self._categorical_mask(X.shape[1]).to(device)
         w_klz, w_klc, w_rec = (float(w) for w in self.loss_weights)
 
@@ -390,13 +391,14 @@ class LGMVAE:
         return out
 
     def harden(self, X: np.ndarray) -> np.ndarray:
-        """Turn each categorical group into a valid one-hot vector by argmax.
+        """Turn raw decodings into valid records (two choices of ours, not the paper's).
 
-        The paper rounds every sigmoid output, which can switch on zero or two
-        categories of one feature; the argmax always gives exactly one, so every
-        decoded row is a valid record.
+        Each categorical group becomes a valid one-hot vector by argmax: the paper rounds
+        every sigmoid output, which can switch on zero or two categories of one feature;
+        the argmax always gives exactly one.  Every column is clipped to the range seen in
+        ``fit``, so a decoded record never holds, e.g., a negative length of stay.
         """
-        X = np.array(X, dtype=np.float32, copy=True)
+        X = np.clip(np.asarray(X, dtype=np.float32), self.feature_min_, self.feature_max_)
         for g in self.categorical_groups:
             block = X[:, g]
             X[:, g] = np.eye(block.shape[1], dtype=np.float32)[block.argmax(1)]
@@ -491,7 +493,8 @@ class LGMVAE:
             "best_epoch": self.best_epoch_,
             "fitted": {
                 k: torch.as_tensor(getattr(self, k))
-                for k in ("train_latent_", "train_clusters_", "train_labels_") if hasattr(self, k)
+                for k in ("train_latent_", "train_clusters_", "train_labels_",
+                          "feature_min_", "feature_max_") if hasattr(self, k)
             },
         }
         torch.save(state, path)

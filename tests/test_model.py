@@ -40,6 +40,10 @@ def test_decoded_points_are_valid_one_hot():
         assert set(np.unique(decoded[:, g])) <= {0.0, 1.0}
     frame = ds.decode(decoded)
     assert set(frame["housing"]) <= {"rent", "own", "free"}
+    # continuous columns stay inside the range seen in training (far latent points included)
+    assert (decoded >= X.min(0)).all() and (decoded <= X.max(0)).all()
+    raw = vae.decode_raw(torch.as_tensor(rng.normal(0, 30, (500, vae.latent_dim)), dtype=torch.float32))
+    assert (raw.detach().numpy()[:, 0] > X[:, 0].max()).any()  # so the clipping has work to do
 
 
 def test_encode_uses_own_clusters_and_centroids_have_right_shape():

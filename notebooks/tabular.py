@@ -1,0 +1,535 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Four tabular data sets: L-GMVAE utility and centroids (Table 1)
+#
+# The paper evaluates LAPACE on four tabular data sets — *heloc* {cite:p}`fico2018heloc`, *wine*
+# {cite:p}`cortez2009wine`, *adult* {cite:p}`becker1996adult` and *compas*
+# {cite:p}`angwin2016machine` — each explained for two black boxes, a random forest (RF) and a
+# neural network (NN): eight *pairs* (§4.1). For every pair it trains an L-GMVAE on the
+# classifier's *predictions*, so that the latent clusters describe what the classifier does,
+# not what the ground truth says. Before LAPACE uses these models, Table 1 checks two things:
+#
+# - **Utility** by *Train on Synthetic, Test on Real* (TSTR) {cite:p}`stoian2025beyond`: a random
+#   forest trained on data sampled from the L-GMVAE should score almost as well on held-out
+#   real data as one trained on the real data. A small gap means the L-GMVAE has learned the
+#   classifier-labelled data distribution.
+# - **Centroid accuracy**: the share of decoded cluster centroids that the classifier assigns
+#   to their own label. LAPACE-Last *is* the decoded centroid, so this is what makes its
+#   counterfactuals valid. The paper reports 100% for all eight pairs.
+#
+# This chapter trains the eight pairs with the settings of the paper's Table 4 (Appendix C),
+# reproduces Table 1 beside the paper's numbers, and then shows what the paper does not: which
+# centroids fail and how far our *centroid repair* (an extension of this project, not the
+# paper's method) has to move them, the decoded centroids themselves in original units, the
+# latent space, and the training curves. The trained classifiers and L-GMVAEs go to the
+# artefact cache (`lapace.cache`), from which the evaluation chapters load them.
+
+# %% tags=["parameters"]
+profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
+datasets = ["heloc", "wine", "adult", "compas"]  # data sets, in the paper's order
+classifiers = ["rf", "nn"]  # black boxes: random forest, neural network (MLP)
+seed = 0  # seed of the data splits, the classifier and the L-GMVAE
+tstr_seeds = [0, 1, 2, 3, 4]  # one TSTR repetition per seed (paper: mean and std over 5)
+max_epochs = 40  # L-GMVAE epoch budget
+patience = 10  # early stopping: epochs without a better validation loss
+max_rows = 2500  # stratified subsample of each data set before splitting, None for all rows
+max_batch_size = 128  # cap on the Table 4 batch sizes (small subsamples need more steps), None for none
+extra_vae_seeds = []  # further L-GMVAE seeds to check centroid accuracy of the RF pairs, [] to skip
+torch_threads = 1  # PyTorch CPU threads (1 avoids oversubscription on a shared machine), 0 for default
+
+# %% tags=["remove-cell"]
+import time
+import warnings
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import Markdown, display
+from sklearn.decomposition import PCA
+
+from lapace.experiments import (
+    PAPER_TABLE1,
+    PAPER_TABLE4,
+    centroid_report,
+    lgmvae_settings,
+    train_pair,
+    tstr,
+)
+from lapace.provenance import save_figure, save_table, show_progress
+
+show_progress()
+if torch_threads:
+    torch.set_num_threads(torch_threads)
+chapter_start = time.perf_counter()
+PAIRS = [(d, c) for d in datasets for c in classifiers]
+NAMES = {"rf": "RF", "nn": "NN"}
+
+
+def pct(x, digits=2):
+    """A fraction as a percentage string."""
+    return "–" if x is None or pd.isna(x) else f"{100 * x:.{digits}f}%"
+
+
+def pp(x):
+    """A difference of fractions in percentage points, signed."""
+    return "–" if x is None or pd.isna(x) else f"{100 * x:+.2f} pp"
+
+
+# %% [markdown]
+# ## Settings
+#
+# The L-GMVAE follows Appendix B: every network is a 3-layer MLP with 512 hidden ReLU units, and
+# each label owns 5 Gaussian clusters. The latent size, batch size, learning rate and loss
+# weights of each pair are those of Table 4, shown below as used. The paper does not say in
+# which order Table 4 lists the three loss weights; we read them as (KL of $z$, KL of $c$,
+# reconstruction), the order of `lapace.LGMVAE`'s `loss_weights`. Table 4's *input size*
+# counts features (adult: 6 continuous + 7 categorical = 13); our L-GMVAE sees the encoded
+# columns, one per continuous feature and one per category.
+
+# %%
+vae_overrides = {}
+rows = []
+for d, c in PAIRS:
+    t4 = lgmvae_settings(d, c)
+    batch = t4["batch_size"] if max_batch_size is None else min(t4["batch_size"], max_batch_size)
+    vae_overrides[(d, c)] = {} if batch == t4["batch_size"] else {"batch_size": batch}
+    rows.append({
+        "pair": f"{d}-{NAMES[c]}",
+        "input size (paper)": PAPER_TABLE4[(d, c)]["input_size"],
+        "latent size": t4["latent_dim"],
+        "batch size (paper)": t4["batch_size"],
+        "batch size (used)": batch,
+        "learning rate": t4["lr"],
+        "loss weights (KL z, KL c, rec)": ", ".join(f"{w:g}" for w in t4["loss_weights"]),
+    })
+table4 = pd.DataFrame(rows).set_index("pair")
+save_table(table4, "table4", profile=profile)
+table4
+
+# %% tags=["remove-input"]
+subsample = (
+    f"**This run uses a subsample**: each data set is cut to at most {max_rows} rows "
+    "(stratified) before the splits, so the numbers below come from smaller training sets "
+    "than the paper's. " if max_rows is not None else "Every data set is used in full. "
+)
+capped = sorted({f"{d}-{NAMES[c]}" for (d, c), o in vae_overrides.items() if o})
+batches = (
+    f"Batch sizes are capped at {max_batch_size} ({', '.join(capped)}), so that the small "
+    "training sets still get several gradient steps per epoch. " if capped else ""
+)
+display(Markdown(
+    f"Run settings (profile `{profile}`): {subsample}{batches}The L-GMVAE trains for at most "
+    f"{max_epochs} epochs and stops early after {patience} epochs without a better loss on a "
+    "10% validation split of its training set, restoring the best weights. Data splits, "
+    f"classifier and L-GMVAE use seed {seed}; TSTR is repeated for seeds {tstr_seeds}."
+))
+
+# %% [markdown]
+# ## Training the eight pairs
+#
+# For each pair, `lapace.experiments.train_pair` splits the data 80/20 and trains the
+# classifier (`lapace.train_classifier` with its defaults: the paper does not give its
+# classifiers' settings), splits the classifier's training set again 80/20 into an L-GMVAE
+# training and test set, labels both with the classifier's predictions and trains the L-GMVAE.
+# Both models are loaded from the cache when they already exist for exactly these settings.
+# `lapace.experiments.tstr` then runs the utility protocol, and
+# `lapace.experiments.centroid_report` checks every decoded centroid against the
+# classifier, before and after repair.
+
+# %%
+pairs, utility, reports, notes, seconds = {}, {}, {}, {}, {}
+for d, c in PAIRS:
+    start = time.perf_counter()
+    p = train_pair(d, c, seed=seed, max_epochs=max_epochs, patience=patience,
+                   max_rows=max_rows, vae_params=vae_overrides[(d, c)])
+    pairs[(d, c)] = p
+    utility[(d, c)] = tstr(p.vae, p.X_vae_train, p.y_vae_train, p.X_vae_test, p.y_vae_test,
+                           seeds=tstr_seeds)
+    reports[(d, c)], notes[(d, c)] = centroid_report(p.vae, p.predict)
+    seconds[(d, c)] = time.perf_counter() - start
+
+overview = pd.DataFrame([{
+    "pair": f"{d}-{NAMES[c]}",
+    "classifier train / test rows": f"{len(p.X_train)} / {len(p.X_test)}",
+    "L-GMVAE train / test rows": f"{len(p.X_vae_train)} / {len(p.X_vae_test)}",
+    "share predicted 1": round(float(p.y_vae_train.mean()), 3),
+    "epochs run (best)": f"{p.vae.n_epochs_} ({p.vae.best_epoch_})",
+    "seconds": round(seconds[(d, c)], 1),
+} for (d, c), p in pairs.items()]).set_index("pair")
+overview
+
+# %% [markdown]
+# ## Table 1
+#
+# The table below is Table 1 with our numbers beside the paper's. *Classifier* is the test
+# accuracy of the black box on its own test split. *TSTR real* / *TSTR synthetic* are the test
+# accuracies (mean ± standard deviation over the TSTR seeds) of a random forest trained on the
+# real L-GMVAE training set or on a synthetic set of the same size, sampled from the L-GMVAE
+# with labels in the classifier's predicted proportions, both evaluated on the L-GMVAE test set
+# labelled by the classifier. *Centroid* is the paper's centroid accuracy on the model as
+# trained; *repaired* is the same after our centroid repair. "Δ" is ours minus the paper's, in
+# percentage points (pp).
+
+# %%
+records = []
+for (d, c), p in pairs.items():
+    u, rep = utility[(d, c)], reports[(d, c)]
+    records.append({
+        "dataset": d, "classifier": c, "clf_accuracy": p.clf_accuracy,
+        "tstr_real_mean": u["real_mean"], "tstr_real_std": u["real_std"],
+        "tstr_synth_mean": u["synth_mean"], "tstr_synth_std": u["synth_std"],
+        "centroid_accuracy": float(rep["valid_raw"].mean()),
+        "centroid_accuracy_repaired": float(rep["valid"].mean()),
+    })
+table1 = pd.DataFrame(records)
+save_table(table1, "table1", profile=profile, index=False)
+
+paper = pd.DataFrame([{"dataset": d, "classifier": c, **v} for (d, c), v in PAPER_TABLE1.items()])
+compare = table1.merge(paper, on=["dataset", "classifier"], suffixes=("", "_paper"))
+for col in ("clf_accuracy", "tstr_real_mean", "tstr_synth_mean", "centroid_accuracy"):
+    compare[f"{col}_diff"] = compare[col] - compare[f"{col}_paper"]
+compare["tstr_gap"] = compare["tstr_real_mean"] - compare["tstr_synth_mean"]
+compare["tstr_gap_paper"] = compare["tstr_real_mean_paper"] - compare["tstr_synth_mean_paper"]
+save_table(compare, "table1_vs_paper", profile=profile, index=False)
+
+
+def pm(mean, std):
+    return f"{pct(mean)} ± {pct(std)}"
+
+
+shown = pd.DataFrame({
+    "dataset": compare["dataset"],
+    "classifier": compare["classifier"].map(NAMES),
+    "classifier acc.": compare["clf_accuracy"].map(pct),
+    "paper": compare["clf_accuracy_paper"].map(pct),
+    "Δ": compare["clf_accuracy_diff"].map(pp),
+    "TSTR real": [pm(m, s) for m, s in zip(compare.tstr_real_mean, compare.tstr_real_std)],
+    "paper ": [pm(m, s) for m, s in zip(compare.tstr_real_mean_paper, compare.tstr_real_std_paper)],
+    "TSTR synthetic": [pm(m, s) for m, s in zip(compare.tstr_synth_mean, compare.tstr_synth_std)],
+    "paper  ": [pm(m, s) for m, s in
+                zip(compare.tstr_synth_mean_paper, compare.tstr_synth_std_paper)],
+    "gap real − synth.": compare["tstr_gap"].map(pp),
+    "paper gap": compare["tstr_gap_paper"].map(pp),
+    "centroid acc.": compare["centroid_accuracy"].map(lambda x: pct(x, 0)),
+    "paper   ": compare["centroid_accuracy_paper"].map(lambda x: pct(x, 0)),
+    "repaired (ours)": compare["centroid_accuracy_repaired"].map(lambda x: pct(x, 0)),
+}).set_index(["dataset", "classifier"])
+shown
+
+# %% tags=["remove-input"]
+below = compare[compare["centroid_accuracy"] < 1]
+lines = []
+if len(below):
+    listed = ", ".join(f"{r.dataset}-{NAMES[r.classifier]} ({pct(r.centroid_accuracy, 0)})"
+                       for r in below.itertuples())
+    lines.append(
+        f"**Centroid accuracy on the model as trained is below the paper's 100% for "
+        f"{len(below)} of {len(compare)} pairs**: {listed}. We do not reproduce this claim with "
+        "these settings. ")
+else:
+    lines.append("Every decoded centroid is assigned to its own label, as in the paper. ")
+after = compare[compare["centroid_accuracy_repaired"] < 1]
+lines.append(
+    "After centroid repair every centroid is valid. " if after.empty else
+    f"Even after repair, {len(after)} pair(s) keep invalid centroids: "
+    + ", ".join(f"{r.dataset}-{NAMES[r.classifier]}" for r in after.itertuples()) + ". ")
+gap, gap_paper = compare["tstr_gap"], compare["tstr_gap_paper"]
+lines.append(
+    f"The TSTR gap (real minus synthetic) ranges from {pp(gap.min())} to {pp(gap.max())} "
+    f"(paper: {pp(gap_paper.min())} to {pp(gap_paper.max())}). Classifier accuracies differ "
+    f"from the paper's by {pp(compare.clf_accuracy_diff.min())} to "
+    f"{pp(compare.clf_accuracy_diff.max())}.")
+display(Markdown("".join(lines)))
+
+# %% [markdown]
+# How to read the differences:
+#
+# - **Classifier accuracy** depends on classifier settings the paper does not report; ours are
+#   the defaults of `lapace.classifiers.CLASSIFIERS` (100 fully grown trees; an MLP with
+#   64 and 32 hidden units and early stopping). The splits are ours too.
+# - **TSTR real** is the agreement of a fresh random forest with the black box on held-out
+#   data. It is high when the black box is easy to imitate (a smooth NN) and lower for an RF
+#   black box, whose fully grown trees fit noise that a second forest cannot reproduce.
+# - **TSTR synthetic** also depends on how well the L-GMVAE has converged: in the quick
+#   profile it trains on a subsample for few epochs, which widens the gap.
+# - **Centroid accuracy** is a property of the *pair*: a decoded centroid is an average-looking
+#   record, and nothing in the L-GMVAE's loss asks the classifier to agree with it. A smooth
+#   NN usually does; a fully grown RF often does not (see below).
+
+# %% [markdown]
+# ## Which centroids fail, and what repair does
+#
+# A decoded centroid fails when the classifier does not assign it to the label that owns its
+# cluster. The paper's LAPACE would then return an invalid LAPACE-Last counterfactual for every
+# input walking towards that centroid. Our repair (an extension, `lapace.Lapace` with
+# `repair_centroids=True`) replaces such a centroid, once for all inputs, by the first point on
+# the latent segment from the centroid towards the medoid of its cluster's correctly predicted
+# members whose decoding the classifier gets right. *Moved fraction* is how far along that
+# segment the new target lies (1 = at the medoid), *moved distance* the Euclidean distance in
+# latent space.
+
+# %%
+failed = []
+for (d, c), rep in reports.items():
+    bad = rep[~rep["valid_raw"]]
+    for r in bad.itertuples():
+        failed.append({
+            "pair": f"{d}-{NAMES[c]}", "cluster": r.cluster, "label": r.label,
+            "classifier says": r.predicted, "repaired": r.repaired,
+            "moved fraction": round(r.moved_fraction, 2),
+            "moved distance": round(r.moved_distance, 2), "valid after repair": r.valid,
+        })
+failed = pd.DataFrame(failed)
+if len(failed):
+    save_table(failed, "table1_failed_centroids", profile=profile, index=False)
+    display(failed.set_index(["pair", "cluster"]))
+else:
+    display(Markdown("No centroid fails: nothing to repair."))
+
+# %% tags=["remove-input"]
+messages = [f"- {d}-{NAMES[c]}: {m}" for (d, c), ms in notes.items() for m in ms]
+display(Markdown(
+    "Centroid repair raised these warnings:\n\n" + "\n".join(messages) if messages else
+    "Centroid repair raised no warnings: every repaired cluster had members whose "
+    "reconstruction the classifier predicts correctly."))
+
+# %% [markdown]
+# ## The prototypes: decoded centroids in original units
+#
+# The decoded centroids are the prototypes that LAPACE walks towards: LAPACE-Last returns them
+# as counterfactuals. The tables below show them in the data set's original units and
+# categories (continuous values are not rounded by the model; we show 3 significant digits).
+# Columns are clusters, named by the label that owns them; the last row says what the
+# classifier predicts, with ✗ where that is not the owning label.
+
+
+# %%
+def centroid_table(p, rep):
+    values = p.ds.decode(p.vae.decoded_centroids())
+    table = values.T.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v))
+    table.columns = [f"c{k} (y={lab})" for k, lab in zip(rep["cluster"], rep["label"])]
+    table.loc["classifier predicts"] = [
+        f"{pr}" if ok else f"{pr} ✗" for pr, ok in zip(rep["predicted"], rep["valid_raw"])]
+    table.index.name = "feature"
+    return table
+
+
+for (d, c), p in pairs.items():
+    table = centroid_table(p, reports[(d, c)])
+    save_table(table, f"centroids_{d}_{c}", profile=profile)
+    classes = ", ".join(f"{i} = {v}" for i, v in enumerate(p.ds.classes_))
+    display(Markdown(f"**{d}-{NAMES[c]}** (target `{p.ds.target}`; labels {classes})"))
+    display(table)
+
+# %% tags=["remove-input"]
+outside = []
+for (d, c), p in pairs.items():
+    values = p.ds.decode(p.vae.decoded_centroids())
+    for f in p.ds.continuous:
+        lo, hi = p.ds.bounds_[f]
+        n_out = int(((values[f] < lo) | (values[f] > hi)).sum())
+        if n_out:
+            outside.append(f"{d}-{NAMES[c]} `{f}` ({n_out} of {len(values)})")
+display(Markdown(
+    "The decoder's continuous outputs are not clipped to the data range. Decoded centroids "
+    "outside the training range of a feature: " + "; ".join(outside) + ". Such values (e.g. "
+    "a negative capital gain) are not realistic records; a deployment would clip them, and "
+    "should check the classifier's label after clipping." if outside else
+    "Every continuous value of every decoded centroid lies within the training range."))
+
+# %% [markdown]
+# ## The latent space
+#
+# Each panel shows the latent means of one pair's L-GMVAE training points, coloured by their
+# most likely cluster (blues: label 0, reds: label 1), and the cluster centroids as large
+# crosses (black edge: the classifier agrees with the decoded centroid; no edge, marked
+# "✗" in the legend: it does not). Where the latent size exceeds 2 the view is the first two
+# principal components of the latent means; the share of variance they explain is in the
+# panel title.
+
+# %%
+fig, axes = plt.subplots(2, 4, figsize=(17, 8.5), squeeze=False)
+for ax, ((d, c), p) in zip(axes.ravel(), pairs.items()):
+    vae, rep = p.vae, reports[(d, c)]
+    Z, C, Zc = vae.train_latent_, vae.train_clusters_, vae.centroids()
+    k = vae.clusters_per_class
+    colours = [plt.cm.Blues(0.45 + 0.5 * i / max(k - 1, 1)) for i in range(k)] + \
+              [plt.cm.Reds(0.45 + 0.5 * i / max(k - 1, 1)) for i in range(k)]
+    if Z.shape[1] > 2:
+        pca = PCA(2, random_state=0).fit(Z)
+        Z2, Zc2 = pca.transform(Z), pca.transform(Zc)
+        view = f"PCA of h={Z.shape[1]}, {100 * pca.explained_variance_ratio_.sum():.0f}% var."
+    else:
+        Z2, Zc2, view = Z, Zc, "h=2"
+    for cl in range(len(Zc)):
+        m = C == cl
+        ax.scatter(Z2[m, 0], Z2[m, 1], s=4, alpha=0.35, color=colours[cl], rasterized=True)
+    for cl, (x, y) in enumerate(Zc2):
+        ok = bool(rep["valid_raw"].iloc[cl])
+        ax.scatter(x, y, s=160, marker="X", color=colours[cl], edgecolor="black" if ok else "none",
+                   linewidth=1.2, zorder=3)
+        ax.annotate(f"{cl}" + ("" if ok else "✗"), (x, y), textcoords="offset points",
+                    xytext=(6, 6), fontsize=9, fontweight="bold")
+    ax.set_title(f"{d}-{NAMES[c]} ({view})", fontsize=10)
+    ax.set_xlabel("PC 1" if Z.shape[1] > 2 else "z1")
+    ax.set_ylabel("PC 2" if Z.shape[1] > 2 else "z2")
+for ax in axes.ravel()[len(pairs):]:
+    ax.set_visible(False)
+fig.suptitle("L-GMVAE latent means of the training points by cluster, with centroids (✗: the "
+             "classifier disagrees with the decoded centroid)", fontsize=12)
+fig.tight_layout()
+save_figure(fig, "tabular_latent_space", profile=profile)
+plt.show()
+
+# %% [markdown]
+# *Figure: latent space of each pair's L-GMVAE. Points are training points (latent means) by
+# cluster, blues for label 0 and reds for label 1; crosses are the centroids of $p(z\mid c)$,
+# numbered by cluster, with ✗ where the classifier does not predict the owning label for the
+# decoded centroid.* Centroids the classifier rejects tend to sit where clusters of both labels
+# meet, or in sparsely populated clusters.
+
+# %% [markdown]
+# ## Training curves
+#
+# The three loss terms per epoch, on the L-GMVAE's training part (solid) and its 10%
+# validation split (dashed): the KL divergence of $z$, the KL divergence of $c$, and the
+# reconstruction loss (summed squared error on continuous columns plus binary cross-entropy on
+# one-hot columns). The dotted vertical line marks the epoch whose weights were kept.
+
+# %%
+terms = [("kl_z", "KL(z)"), ("kl_c", "KL(c)"), ("rec", "reconstruction")]
+fig, axes = plt.subplots(len(datasets), len(classifiers) * 3,
+                         figsize=(3.0 * len(classifiers) * 3, 2.4 * len(datasets)), squeeze=False)
+for i, d in enumerate(datasets):
+    for j, c in enumerate(classifiers):
+        hist = pd.DataFrame(pairs[(d, c)].vae.history_)
+        best = pairs[(d, c)].vae.best_epoch_
+        for t, (key, label) in enumerate(terms):
+            ax = axes[i, 3 * j + t]
+            ax.plot(hist["epoch"], hist[f"train_{key}"], color="C0", label="train")
+            ax.plot(hist["epoch"], hist[f"val_{key}"], color="C1", ls="--", label="validation")
+            ax.axvline(best, color="grey", ls=":", lw=1)
+            ax.set_title(f"{d}-{NAMES[c]}: {label}", fontsize=9)
+            ax.tick_params(labelsize=8)
+            if i == len(datasets) - 1:
+                ax.set_xlabel("epoch", fontsize=8)
+axes[0, 0].legend(fontsize=8)
+fig.suptitle("L-GMVAE loss terms per epoch (solid: training, dashed: validation)", fontsize=12)
+fig.tight_layout()
+save_figure(fig, "tabular_training_curves", profile=profile)
+plt.show()
+
+# %% [markdown]
+# *Figure: per-epoch means of the three ELBO terms for each pair's L-GMVAE (unweighted; the
+# training loss weighs them with Table 4's loss weights). Dotted line: epoch of the kept
+# weights.* The reconstruction term dominates the loss; KL(c) stays small because the
+# label already fixes which five clusters a point can use.
+
+# %% tags=["remove-input"]
+collapsed = [f"{d}-{NAMES[c]} ({pd.DataFrame(p.vae.history_)['val_kl_z'].iloc[p.vae.best_epoch_ - 1]:.3f})"
+             for (d, c), p in pairs.items()
+             if pd.DataFrame(p.vae.history_)["val_kl_z"].iloc[p.vae.best_epoch_ - 1] < 0.05]
+if collapsed:
+    display(Markdown(
+        "**Near-collapsed latent codes.** For " + ", ".join(collapsed) + " the validation KL(z) "
+        "of the kept epoch is below 0.05 nats: the encoder puts every point almost exactly on "
+        "its cluster's prior, so the latent space carries little more than the cluster index "
+        "(in the latent-space figure the points hide under the centroids). Decoded samples then "
+        "vary little within a cluster, which shows as a large TSTR gap."))
+
+# %% [markdown]
+# ## What we tried for centroid accuracy
+#
+# The paper reports 100% centroid accuracy for every pair but does not give the settings of
+# its classifiers, nor how many L-GMVAEs it trained. We tried, on the quick profile's settings
+# (2 500 rows per data set, batch size at most 128, 40 epochs, patience 10), for the four RF
+# pairs:
+#
+# 1. other L-GMVAE seeds (1 and 2 besides 0);
+# 2. a longer training budget (120 epochs, patience 20);
+# 3. smoother random forests, whose leaves hold at least 5 or 20 training points
+#    (`min_samples_leaf`, a setting the paper leaves open).
+#
+# Raw centroid accuracy (share of the 10 decoded centroids the classifier assigns to their own
+# label; one run each, measured while writing this chapter with `train_pair` on the quick
+# settings, data seed 0; "–" = not run):
+#
+# | pair | seed 0 | seed 1 | seed 2 | 120 epochs | RF leaf ≥ 5 | RF leaf ≥ 20 |
+# |---|---|---|---|---|---|---|
+# | heloc-RF | 90% | 100% | 90% | – | – | – |
+# | wine-RF | 50% | 50% | 50% | – | 100% (acc. 80.3%) | 100% (acc. 76.3%) |
+# | adult-RF | 50% | 60% | 70% | 80% | 80% | 50% |
+# | compas-RF | 60% | 60% | 50% | 80% | 50% | 50% |
+#
+# No single change gives 100% everywhere. The L-GMVAE seed moves the figure by 10–20 points,
+# so one model per pair is a noisy estimate. Longer training helps adult and compas (80%
+# after 120 epochs), which suggests that the paper's fully trained models are closer to its
+# claim than our quick ones; the `paper` profile tests this. A smoother forest fixes wine-RF
+# completely (all label-0 centroids failed with fully grown trees) at the cost of 2–5 points
+# of classifier accuracy, but not compas-RF, whose label-0 centroids (the minority class, 18%
+# of predictions) stay on the label-1 side. Rerun the seed check with the parameter
+# `extra_vae_seeds`.
+#
+# We therefore keep the paper's protocol (one L-GMVAE per pair, the classifier's defaults) for
+# the numbers in Table 1, report the raw centroid accuracy as measured, and rely on the repair
+# — documented as our extension — where LAPACE needs valid targets.
+
+# %%
+if extra_vae_seeds:
+    tuning = []
+    for (d, c) in PAIRS:
+        if c != "rf":
+            continue
+        for s in [seed, *extra_vae_seeds]:
+            q = pairs[(d, c)] if s == seed else train_pair(
+                d, c, seed=seed, vae_seed=s, max_epochs=max_epochs, patience=patience,
+                max_rows=max_rows, vae_params=vae_overrides[(d, c)])
+            tuning.append({"pair": f"{d}-{NAMES[c]}", "L-GMVAE seed": s,
+                           "centroid acc.": q.vae.centroid_accuracy(q.predict)})
+    tuning = pd.DataFrame(tuning).pivot(index="pair", columns="L-GMVAE seed",
+                                        values="centroid acc.")
+    save_table(tuning, "centroid_tuning", profile=profile)
+    display(tuning.map(lambda x: pct(x, 0)))
+else:
+    display(Markdown("`extra_vae_seeds` is empty in this run: no further seeds trained."))
+
+# %% [markdown]
+# ## Where this chapter differs from the paper
+#
+# - **Classifiers.** The paper does not report its classifiers' hyper-parameters; we use the
+#   defaults of `lapace.train_classifier`, so classifier accuracies differ.
+# - **Data.** We use the versions of the data sets described in `lapace.data` (red wine,
+#   target quality ≥ 6; the CARLA versions of adult and compas) and our own stratified 80/20
+#   splits with seed 0.
+# - **Loss.** The reconstruction term is the summed squared error over continuous columns plus
+#   binary cross-entropy over one-hot columns, per sample, averaged over a batch; the paper says
+#   "MSE". The order of the loss weights in Table 4 is our reading (see *Settings*).
+# - **Categorical decoding.** One-hot blocks are decoded by argmax, so every decoded record is
+#   valid; the paper rounds each sigmoid output.
+# - **TSTR.** Each repetition draws a new synthetic set and trains both random forests with the
+#   repetition's seed; the standard deviation is over the repetitions (population std). The
+#   paper does not say what varies between its runs.
+# - **Centroid repair** is this project's extension. The paper's centroid accuracy is the
+#   column *centroid acc.*; *repaired* is ours.
+# - **Quick profile.** Subsampled data, capped batch sizes and a short epoch budget; the
+#   `paper` profile uses all rows, Table 4's batch sizes and up to 500 epochs (patience 30).
+
+# %% tags=["remove-input"]
+display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "
+                 f"(profile `{profile}`; {sum(seconds.values()):.0f} s in training and "
+                 "evaluating the pairs)."))

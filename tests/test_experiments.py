@@ -1,0 +1,119 @@
+"""lapace.experiments: Table 4 lookup, label-proportional sampling, TSTR, cached pairs."""
+
+import numpy as np
+import pytest
+import torch
+from toys import toy
+
+from lapace import experiments
+from lapace.experiments import (
+    PAPER_TABLE1,
+    PAPER_TABLE4,
+    _label_counts,
+    centroid_report,
+    lgmvae_settings,
+    sample_like,
+    train_pair,
+    tstr,
+)
+
+TINY = {"max_epochs": 2, "patience": 2, "max_rows": 300, "hidden_dim": 16, "clusters_per_class": 2,
+        "clf_params": {"n_estimators": 10}}
+
+
+@pytest.fixture(autouse=True)
+def cache_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAPACE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_tables_cover_the_eight_pairs():
+    pairs = {(d, c) for d in ("heloc", "wine", "adult", "compas") for c in ("rf", "nn")}
+    assert set(PAPER_TABLE4) == pairs == set(PAPER_TABLE1)
+    for row in PAPER_TABLE1.values():
+        assert all(0 <= v <= 1 for v in row.values())
+    assert lgmvae_settings("wine", "nn") == {"latent_dim": 8, "batch_size": 16, "lr": 3e-4,
+                                             "loss_weights": (0.5, 0.3, 1.0)}
+
+
+@pytest.mark.parametrize("pair", [("mnist", "rf"), ("heloc", "svm"), ("Heloc", "rf")])
+def test_unknown_pair_raises(pair):
+    with pytest.raises(KeyError, match="known pairs"):
+        lgmvae_settings(*pair)
+    with pytest.raises(KeyError):
+        train_pair(*pair, **TINY)
+
+
+@pytest.mark.parametrize("n, share", [(10, 0.5), (7, 0.3), (1000, 0.813), (5, 0.0), (3, 1.0)])
+def test_label_counts_follow_proportions(n, share):
+    y = np.r_[np.zeros(1000 - int(share * 1000)), np.ones(int(share * 1000))].astype(int)
+    counts = _label_counts(y, n, 2)
+    assert counts.sum() == n
+    assert abs(counts[1] - share * n) < 1
+
+
+def test_sample_like_follows_label_proportions():
+    _, X, clf, vae = toy()
+    y = np.r_[np.zeros(70), np.ones(30)].astype(int)
+    X_syn, y_syn = sample_like(vae, y, random_state=3)
+    assert X_syn.shape == (100, X.shape[1])
+    assert np.bincount(y_syn).tolist() == [70, 30]
+    X_big, y_big = sample_like(vae, y, n=1000, random_state=3)
+    assert np.bincount(y_big).tolist() == [700, 300]
+    # reproducible, and each label's rows come from that label's clusters
+    X_again, y_again = sample_like(vae, y, random_state=3)
+    np.testing.assert_array_equal(X_syn, X_again)
+    np.testing.assert_array_equal(y_syn, y_again)
+    assert not np.array_equal(X_syn, sample_like(vae, y, random_state=4)[0])
+
+
+def test_tstr_returns_per_seed_accuracies():
+    _, X, clf, vae = toy()
+    y = clf.predict(X)
+    out = tstr(vae, X[:300], y[:300], X[300:], y[300:], seeds=[0, 1, 2],
+               rf_params={"n_estimators": 10})
+    assert out["seeds"] == [0, 1, 2] and len(out["real"]) == len(out["synth"]) == 3
+    assert out["real_mean"] == pytest.approx(np.mean(out["real"]))
+    assert out["synth_std"] == pytest.approx(np.std(out["synth"]))
+    assert 0.5 < out["real_mean"] <= 1 and 0 <= out["synth_mean"] <= 1
+    with pytest.raises(ValueError, match="seed"):
+        tstr(vae, X, y, X, y, seeds=[])
+
+
+def test_train_pair_goes_through_the_cache(monkeypatch, cache_root):
+    torch.set_num_threads(1)
+    fit = experiments.LGMVAE.fit
+    pair = train_pair("compas", "rf", **TINY)
+    assert {p.name for p in cache_root.iterdir()} == {"classifier", "lgmvae"}
+    assert pair.vae.latent_dim == PAPER_TABLE4[("compas", "rf")]["latent_dim"]
+    assert pair.vae.batch_size == 512 and pair.vae.max_epochs == 2
+    assert len(pair.X_vae_train) + len(pair.X_vae_test) == len(pair.X_train)
+    np.testing.assert_array_equal(pair.y_vae_train, pair.predict(pair.X_vae_train))
+    assert 0.5 < pair.clf_accuracy <= 1
+
+    # same settings: loaded, nothing is fitted again
+    def boom(*args, **kwargs):
+        raise AssertionError("trained again instead of loading from the cache")
+
+    monkeypatch.setattr(experiments, "train_classifier", boom)
+    monkeypatch.setattr(experiments.LGMVAE, "fit", boom)
+    again = train_pair("compas", "rf", **TINY)
+    np.testing.assert_array_equal(again.vae.centroids(), pair.vae.centroids())
+    np.testing.assert_array_equal(again.predict(again.X_test), pair.predict(pair.X_test))
+    # a changed L-GMVAE setting retrains the L-GMVAE only
+    monkeypatch.setattr(experiments.LGMVAE, "fit", fit)
+    other = train_pair("compas", "rf", vae_params={"batch_size": 64}, **TINY)
+    assert other.vae.batch_size == 64
+    assert len(list((cache_root / "lgmvae").glob("*.pt"))) == 2
+
+
+def test_centroid_report_collects_warnings():
+    _, X, clf, vae = toy()
+    report, messages = centroid_report(vae, clf.predict)
+    assert len(report) == 6 and {"valid_raw", "valid", "moved_fraction"} <= set(report.columns)
+    assert isinstance(messages, list)
+    # a black box that predicts 1 everywhere: label-0 centroids cannot be repaired, and the
+    # warnings come back as messages instead of being printed
+    report, messages = centroid_report(vae, lambda Z: np.ones(len(Z), dtype=int))
+    assert not report.loc[report.label == 0, "valid"].any()
+    assert any("stays invalid" in m for m in messages)

@@ -1,0 +1,433 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # MNIST: Figures 5, 2 and 3
+#
+# The paper illustrates LAPACE on handwritten digits {cite:p}`lecun1998mnist`: an L-GMVAE with
+# three clusters per digit (Appendix B) learns prototypical writing styles (Figure 5), latent
+# paths lead from a 5 to the three prototypes of 7 (Figure 2), and a pixel constraint removes
+# the dash of one style of 7 along the whole path (Figure 3, §3.3). This chapter rebuilds the
+# three figures and checks each of the paper's observations on many inputs, not only on the
+# one shown.
+
+# %% tags=["parameters"]
+profile = "quick"            # name of the parameter set (profiles/<profile>.yml)
+split = "test"               # MNIST split: "test", the 10000 official test images (offline),
+                             # or "train", the 60000 training images (downloaded)
+n_classifier_test = 2500     # images held out (stratified) to test the digit classifier;
+                             # LAPACE's inputs are drawn from them too
+latent_dim = 16              # h: not given by the paper, our choice
+hidden_dim = 512             # width of every MLP (Appendix B)
+clusters_per_class = 3       # Appendix B
+loss_weights = [1.0, 1.0, 1.0]   # (w_klz, w_klc, w_rec), Appendix B: unweighted
+alt_loss_weights = [1.0, 0.0, 1.0]   # an alternative shown in Figure 5b (None: skip it)
+lr = 0.001                   # Adam, Appendix B
+batch_size = 128             # Appendix B: 1024 (paper profile); see the text for why quick uses 128
+max_epochs = 15              # epoch budget; early stopping on the validation split decides
+patience = 5                 # epochs without a better validation loss before stopping
+validation_fraction = 0.1    # share of the L-GMVAE's images used for early stopping
+classifier_hidden = 128      # hidden units of the digit classifier (an sklearn MLP)
+classifier_epochs = 30       # its training epochs (max_iter)
+source_digit = 5             # class of the inputs (Figure 2)
+target_digit = 7             # counterfactual class
+input_index = 0              # which held-out image of source_digit Figures 2 and 3 show
+steps = 21                   # number of tau values from 0 to 1 (Figure 2: 0, 0.05, ..., 1)
+repair_centroids = True      # our extension (see lapace.explain); False: the paper's method
+n_path_inputs = 200          # inputs of source_digit for the quantitative check of Figure 2
+dash_rows = [12, 18]         # 0-based [start, stop) rows: the paper's 1-based rows 13-18
+dash_cols = [7, 14]          # 0-based [start, stop) columns: the paper's 1-based columns 8-14
+dash_threshold = 0.01        # pixels above this in the region are penalised (§3.3, Figure 3)
+dash_tolerance = 0.5         # g(x) is the ink above threshold minus this; satisfied where g is not positive
+eta = 0.05                   # step size of the latent corrections (§3.3)
+max_corrections = 200        # correction budget N_correct per path point (§3.3)
+seed = 0                     # seed of the splits, the training and the sampling
+torch_threads = 1            # CPU threads of torch: 1 is fastest on a busy 2-core machine
+
+# %%
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+
+warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets
+from lapace import LGMVAE, Lapace, load_mnist
+from lapace.cache import cached
+from lapace.images import region_ink, region_mask, region_penalty
+from lapace.plots import image_grid
+from lapace.provenance import save_figure, save_table, show_progress
+
+show_progress()
+torch.set_num_threads(torch_threads)
+
+# %% [markdown]
+# ## Data, L-GMVAE and digit classifier
+#
+# Offline, the book has the 10000 official MNIST **test** images (`split = "test"`); with
+# internet access `split = "train"` gives the 60000 training images the paper presumably used.
+# We hold out `n_classifier_test` images (stratified by digit) to test the digit classifier and
+# to draw LAPACE's inputs from; the L-GMVAE and the classifier are trained on the rest, of
+# which the L-GMVAE keeps `validation_fraction` apart for early stopping.
+#
+# As in Appendix B the L-GMVAE is trained on the **true** digits (not on a classifier's
+# predictions), with 3 clusters per digit, loss weights 1:1:1, Adam with learning rate
+# $10^{-3}$ and 512 hidden units. The paper does not give the latent size; we use
+# `latent_dim` above. The paper's batch size is 1024: with at most a few thousand images that
+# is only a handful of optimiser steps per epoch, and in the quick profile's epoch budget the
+# decoded centroids stay shapeless blobs, so the quick profile uses batch size 128 (same
+# epochs, eight times the steps); the paper profile uses 1024 with a large epoch budget.
+
+# %%
+X_all, y_all = load_mnist(split)
+idx_fit, idx_test = train_test_split(np.arange(len(y_all)), test_size=n_classifier_test,
+                                     stratify=y_all, random_state=seed)
+X_fit, y_fit = X_all[idx_fit], y_all[idx_fit]
+X_test, y_test = X_all[idx_test], y_all[idx_test]
+data_params = dict(split=split, n_classifier_test=n_classifier_test, seed=seed)
+
+
+def train_lgmvae(weights):
+    """The L-GMVAE of Appendix B with loss ``weights``, trained once and cached."""
+    model = LGMVAE(n_labels=10, clusters_per_class=clusters_per_class, latent_dim=latent_dim,
+                   hidden_dim=hidden_dim, loss_weights=tuple(weights), lr=lr,
+                   batch_size=batch_size, max_epochs=max_epochs, patience=patience,
+                   validation_fraction=validation_fraction, seed=seed, verbose=False)
+    params = {**data_params, "labels": "true", "latent_dim": latent_dim,
+              "hidden_dim": hidden_dim, "clusters_per_class": clusters_per_class,
+              "loss_weights": list(weights), "lr": lr, "batch_size": batch_size,
+              "max_epochs": max_epochs, "patience": patience,
+              "validation_fraction": validation_fraction}
+    return cached("lgmvae_mnist", params, compute=lambda: model.fit(X_fit, y_fit),
+                  save=lambda m, p: m.save(p), load=LGMVAE.load, suffix=".pt")
+
+
+vae = train_lgmvae(loss_weights)
+
+
+def fit_classifier():
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)   # stopped by max_iter
+    clf = MLPClassifier(hidden_layer_sizes=(classifier_hidden,), max_iter=classifier_epochs,
+                        random_state=seed)
+    return clf.fit(X_fit, y_fit)
+
+
+clf = cached("mnist_classifier",
+             {**data_params, "model": "MLPClassifier", "hidden": classifier_hidden,
+              "max_iter": classifier_epochs}, compute=fit_classifier)
+
+# %%
+setup = pd.DataFrame({
+    "images (L-GMVAE train / validation / held out)": [
+        f"{len(X_fit) - round(validation_fraction * len(X_fit))} / "
+        f"{round(validation_fraction * len(X_fit))} / {len(X_test)}"],
+    "L-GMVAE epochs (best)": [f"{vae.n_epochs_} ({vae.best_epoch_})"],
+    "validation loss (KL(z) / KL(c) / rec)": [
+        " / ".join(f"{vae.history_[vae.best_epoch_ - 1][f'val_{t}']:.2f}" for t in ("kl_z", "kl_c", "rec"))],
+    "classifier test accuracy": [round(float((clf.predict(X_test) == y_test).mean()), 4)],
+}, index=[f"MNIST {split}"])
+_ = save_table(setup, "mnist_setup", profile=profile)
+setup.T
+
+# %% [markdown]
+# ## Figure 5: the decoded cluster centroids
+#
+# Each of the 30 clusters has a learned prior mean $z_c$; decoding it gives the cluster's
+# prototype $\mathrm{Dec}(z_c)$ (§3.2). Over every prototype we write what the digit
+# classifier says of it.
+
+# %%
+centroids = vae.decoded_centroids().reshape(10, clusters_per_class, -1)
+centroid_pred = clf.predict(centroids.reshape(-1, centroids.shape[-1])).reshape(10, -1)
+fig = image_grid(
+    centroids.transpose(1, 0, 2), col_labels=[f"digit {d}" for d in range(10)],
+    row_labels=[f"cluster {j + 1}" for j in range(clusters_per_class)],
+    titles=[[f"M: {p}" for p in row] for row in centroid_pred.T],
+    title_colors=[["black" if p == d else "red" for d, p in enumerate(row)] for row in centroid_pred.T],
+    cell_size=1.0, suptitle="Decoded cluster centroids (Figure 5)")
+_ = save_figure(fig, "figure5_centroids", profile=profile)
+
+# %% [markdown]
+# **Figure 5.** The decoded centroids of the L-GMVAE's 30 clusters, one column per digit,
+# one row per cluster of that digit; over each, the digit classifier's label (red where it is
+# not the column's digit).
+#
+# *The paper (Appendix B): "this L-GMVAE model recognises different prototypical writing
+# styles of each digit".* The table below measures the two halves of that claim: whether the
+# prototypes are recognised as their digit by an independent classifier, and how different
+# the three prototypes of a digit are (mean pairwise Euclidean distance in pixel space,
+# beside the mean distance between prototypes of *different* digits for scale).
+
+# %%
+diff = centroids[:, :, None, None, :] - centroids[None, None, :, :, :]
+dist = np.sqrt((diff ** 2).sum(-1))                             # (10, k, 10, k)
+same = [dist[d, i, d, j] for d in range(10) for i in range(clusters_per_class)
+        for j in range(i + 1, clusters_per_class)]
+other = [dist[d, i, e, j] for d in range(10) for e in range(d + 1, 10)
+         for i in range(clusters_per_class) for j in range(clusters_per_class)]
+fig5_check = pd.DataFrame({
+    "paper (App. B)": ["prototypes recognisable as their digit", "diverse styles per digit", ""],
+    "measure": ["centroids the classifier assigns to their own digit",
+                "mean distance between centroids of the same digit",
+                "mean distance between centroids of different digits"],
+    "ours": [f"{int((centroid_pred == np.arange(10)[:, None]).sum())} / {centroid_pred.size}",
+             f"{np.mean(same):.2f}", f"{np.mean(other):.2f}"],
+})
+_ = save_table(fig5_check, "figure5_check", profile=profile)
+fig5_check
+
+# %% [markdown]
+# **Where we differ.** The prototypes are clean, recognisable digits that the independent
+# classifier assigns to their own digit, as in the paper. But the three prototypes of a digit
+# are nearly the same image: their mean distance is a small fraction of the distance between
+# digits, while the paper's Figure 5 shows visibly different styles (e.g. a 7 with and without
+# a dash). The training history says why: KL(c) at the best epoch (table above) is
+# practically zero, i.e. $q(c\mid x,y)$ is uniform over the digit's three clusters for every
+# image. With weight 1 on KL(c) the cheapest solution is to route every image to all
+# clusters equally; each cluster then models *all* images of its digit, and their prior means
+# converge to the same point. A trial with 40 epochs instead of 15 gave the same picture.
+# The paper may owe its diversity to details it does not report
+# (the latent size, its training length on 60000 images, initialisation). Figure 5b shows the
+# same model trained with the weights `alt_loss_weights` instead; the rest of the chapter
+# keeps the paper's 1:1:1, so the three paths of Figure 2 below end in very similar 7s.
+
+# %%
+if alt_loss_weights is not None:
+    alt = train_lgmvae(alt_loss_weights)
+    alt_centroids = alt.decoded_centroids().reshape(10, clusters_per_class, -1)
+    alt_pred = clf.predict(alt_centroids.reshape(-1, alt_centroids.shape[-1])).reshape(10, -1)
+    fig = image_grid(
+        alt_centroids.transpose(1, 0, 2), col_labels=[f"digit {d}" for d in range(10)],
+        row_labels=[f"cluster {j + 1}" for j in range(clusters_per_class)],
+        titles=[[f"M: {p}" for p in row] for row in alt_pred.T],
+        title_colors=[["black" if p == d else "red" for d, p in enumerate(row)]
+                      for row in alt_pred.T],
+        cell_size=1.0, suptitle=f"Decoded centroids with loss weights {tuple(alt_loss_weights)}")
+    _ = save_figure(fig, "figure5_centroids_alt_weights", profile=profile)
+    alt_table = pd.DataFrame({
+        "loss weights": [str(tuple(loss_weights)), str(tuple(alt_loss_weights))],
+        "KL(c) at best epoch": [m.history_[m.best_epoch_ - 1]["val_kl_c"] for m in (vae, alt)],
+        "centroids assigned to own digit": [int((centroid_pred == np.arange(10)[:, None]).sum()),
+                                            int((alt_pred == np.arange(10)[:, None]).sum())],
+        "mean distance, same digit": [
+            np.mean([np.linalg.norm(c[i] - c[j]) for c in cs for i in range(clusters_per_class)
+                     for j in range(i + 1, clusters_per_class)])
+            for cs in (centroids, alt_centroids)],
+    }).set_index("loss weights").round(2)
+    _ = save_table(alt_table, "figure5_alt_weights", profile=profile)
+    display(alt_table)  # noqa: F821 - IPython's display
+
+# %% [markdown]
+# **Figure 5b.** As Figure 5, for an L-GMVAE trained with the loss weights
+# `alt_loss_weights` (by default without the KL(c) term; this is *not* the paper's setting).
+#
+# Without KL(c) the opposite failure appears: $q(c\mid x,y)$ becomes one-hot (KL(c) near its
+# maximum $\log 3\approx 1.1$ in the table), but the encoder sends (almost) every image of a
+# digit to the *same* cluster. The prior means of the unused clusters are never pulled
+# towards data and decode to a generic blob the classifier calls 8; the distance between a
+# digit's centroids is large for the wrong reason. KL(c) is what keeps every cluster in use;
+# at weight 1 it keeps them in use by making them identical, at weight 0 it lets all but one
+# die. Diverse *and* used clusters, as in the paper's Figure 5, would need something in
+# between (a smaller KL(c) weight, longer training, more data); we did not tune this.
+
+# %% [markdown]
+# ## Figure 2: three LAPACE paths from a 5 to the three 7s
+#
+# LAPACE (Algorithm 1) encodes the input with the label the classifier gives it, walks in a
+# straight line to each of the three centroids of 7 and decodes $\tau = 0, 0.05, \dots, 1$.
+# The inputs are held-out images of a 5 that the classifier also calls 5.
+# `repair_centroids` is this project's extension (a centroid the classifier misreads would be
+# moved towards its cluster's medoid); the report below says whether it moved anything.
+
+# %%
+is_source = np.flatnonzero((y_test == source_digit) & (clf.predict(X_test) == source_digit))
+explainer = Lapace(vae, clf.predict, steps=steps, repair_centroids=repair_centroids,
+                   eta=eta, max_corrections=max_corrections)
+repair = explainer.centroid_report_.query("label == @target_digit")
+_ = save_table(repair, "figure2_centroid_repair", profile=profile)
+repair[["cluster", "predicted", "repaired", "moved_fraction", "valid"]]
+
+# %%
+x0 = X_test[is_source[input_index]][None]
+res = explainer.explain(x0, target=target_digit)
+taus = res.taus
+k = len(res.clusters)
+shown = np.concatenate([np.repeat(x0[:, None, None], k, 1), res.paths], axis=2)[0]   # (k, 1+T, 784)
+labels = np.concatenate([np.repeat(res.input_labels[:, None], k, 1)[..., None], res.labels],
+                        axis=2)[0]
+fig = image_grid(
+    shown, row_labels=[f"to 7 #{j + 1}" for j in range(k)],
+    col_labels=["original"] + [f"τ={t:.2f}" for t in taus],
+    titles=labels, title_colors=np.where(labels == target_digit, "green", "black"),
+    cell_size=0.62, suptitle=f"LAPACE paths from a {source_digit} to the centroids of "
+                             f"{target_digit} (Figure 2)")
+_ = save_figure(fig, "figure2_paths", profile=profile)
+
+# %% [markdown]
+# **Figure 2.** LAPACE paths from a held-out image of a 5 (left) to each of the three
+# centroids of 7 (one row per cluster). The second column ($\tau=0$) is the input's
+# reconstruction, the last ($\tau=1$) the decoded centroid. Over every image: the digit
+# classifier's label, green where it is the target 7.
+#
+# *The paper (§3.2): "Later points in the path (e.g., roughly when τ ≥ 0.7) are more likely
+# to be classified as the target class".* In the paper's Figure 2 the three paths turn 7 at
+# τ = 0.80, 0.85 and 0.80 and pass through 9 or 3 before. We check the claim on
+# `n_path_inputs` held-out 5s in one batched call: the share of path points predicted 7 at
+# every τ (over inputs and paths), and the share before and from τ = 0.7.
+
+# %%
+inputs = X_test[is_source[:n_path_inputs]]
+many = explainer.explain(inputs, target=target_digit)
+share = many.valid.mean(axis=(0, 1))                            # (T,)
+first_tau = np.where(many.first_index >= 0, taus[np.maximum(many.first_index, 0)], np.nan)
+# the labels of the paper's Figure 2 (tau = 0, 0.05, ..., 1; one row per path), as printed
+paper_labels = np.array([[5] * 14 + [9] * 2 + [7] * 5,
+                         [5] * 12 + [3] * 5 + [7] * 4,
+                         [5] * 13 + [9] * 3 + [7] * 5])
+paper_valid = paper_labels == 7
+paper_first = np.linspace(0, 1, 21)[paper_valid.argmax(1)]
+late = taus >= 0.7 - 1e-6
+fig2_check = pd.DataFrame({
+    "paper (Fig. 2, one input)": [
+        f"{paper_valid[:, late].mean():.2f}", f"{paper_valid[:, ~late].mean():.2f}",
+        f"{np.median(paper_first):.2f}", f"{int(paper_valid.any(1).sum())} / 3"],
+    "ours": [f"{many.valid[:, :, late].mean():.2f}", f"{many.valid[:, :, ~late].mean():.2f}",
+             f"{np.nanmedian(first_tau):.2f}",
+             f"{int((many.first_index >= 0).sum())} / {many.first_index.size}"],
+}, index=["share of points predicted 7, τ ≥ 0.7", "share of points predicted 7, τ < 0.7",
+          "median first τ predicted 7", "paths reaching 7"])
+_ = save_table(fig2_check, "figure2_check", profile=profile)
+fig2_check
+
+# %%
+per_path = many.valid.mean(axis=0)                              # (k, T)
+fig, ax = plt.subplots(figsize=(7, 3.4))
+ax.plot(taus, share, "ko-", label=f"all paths ({len(inputs)} inputs × {k})")
+for j, c in enumerate(many.clusters):
+    ax.plot(taus, per_path[j], "--", alpha=0.7, label=f"to 7 #{j + 1} (cluster {c})")
+ax.axvline(0.7, color="grey", ls=":", label="paper: 'roughly τ ≥ 0.7'")
+ax.set(xlabel="τ", ylabel=f"share predicted {target_digit}", ylim=(-0.02, 1.02),
+       title=f"Where LAPACE paths from {source_digit} become {target_digit}")
+ax.legend(fontsize=8)
+fig.tight_layout()
+_ = save_figure(fig, "figure2_share_target", profile=profile)
+_ = save_table(pd.DataFrame(per_path.T, index=pd.Index(taus.round(2), name="tau"),
+                            columns=[f"to 7 #{j + 1}" for j in range(k)])
+               .assign(all=share), "figure2_share_target", profile=profile)
+
+# %% [markdown]
+# **Figure 2b.** Share of path points the digit classifier labels 7, at every τ, over all
+# paths (black) and per target cluster (dashed), for held-out 5s. The dotted line marks the
+# paper's "roughly τ ≥ 0.7". The paper's column of the table above is read off its Figure 2,
+# a single input.
+#
+# The qualitative claim holds: points before the middle of the path are almost never
+# predicted 7, every path ends in a 7 (the decoded centroids are all valid, so repair moved
+# nothing), and the share predicted 7 rises steeply towards τ = 1. Quantitatively our paths
+# turn later than the paper's example: the classifier reads the intermediate images as 9 (the
+# paper's paths pass through 9 and 3 too), and the median first τ predicted 7 and the share
+# from τ = 0.7 on are compared with the paper's single example in the table. With one input
+# in the paper and near-identical 7-prototypes here (Figure 5), a difference of a step or
+# two along the path is within what the choice of input and classifier can move.
+
+# %% [markdown]
+# ## Figure 3: no dash in the 7
+#
+# One style of 7 has a horizontal dash through its stem. The paper removes it with a
+# constraint on the decoded image (§3.3): pixels above 0.01 in "the 13th to 18th rows and the
+# 8th to 14th columns" are penalised. Counting from 1 as the paper does, these are the 0-based
+# rows 12–17 and columns 7–13, i.e. the slices `[12:18, 7:14]` (`dash_rows`, `dash_cols`). On
+# the flattened (N, 784) image tensor the constraint is
+#
+# $$
+# g(x) = \sum_{(r,c)\in\text{region}} \max(x_{rc} - 0.01, 0) \;-\; \text{tol}\;\le\;0,
+# $$
+#
+# (`lapace.images.region_penalty`). With tol = 0 a single faint pixel violates it, and a
+# decoder rarely outputs exact zeros, so we allow a small tolerance `dash_tolerance` of total
+# ink above the threshold. While $g(\mathrm{Dec}(z)) > 0$, LAPACE moves $z$ against the
+# gradient of $g$ through the decoder with step η = `eta`, at most `max_corrections` times.
+# Which cluster carries the dash is found by code: the 7-centroid whose decoding has the most
+# ink in the region.
+
+# %%
+mask = region_mask(slice(*dash_rows), slice(*dash_cols))
+g = region_penalty(mask, threshold=dash_threshold, tolerance=dash_tolerance)
+centroid_ink = region_ink(vae.decoded_centroids(target_digit), mask, dash_threshold)
+dash_j = int(np.argmax(centroid_ink))
+constrained = explainer.explain(x0, target=target_digit, constraints=[g])
+rows = np.stack([res.paths[0, dash_j], constrained.paths[0, dash_j]])          # (2, T, 784)
+row_labels = np.stack([res.labels[0, dash_j], constrained.labels[0, dash_j]])
+ink = region_ink(rows, mask, dash_threshold)                                    # (2, T)
+
+# %%
+fig = image_grid(
+    rows, row_labels=["no constraint", "no-dash constraint"],
+    col_labels=[f"τ={t:.2f}" for t in taus], titles=row_labels,
+    title_colors=np.where(row_labels == target_digit, "green", "black"), cell_size=0.62,
+    suptitle=f"Path to the 7 with the most ink in the dash region (#{dash_j + 1}) without and with the "
+             "constraint (Figure 3)")
+for ax in fig.axes:
+    ax.add_patch(plt.Rectangle((dash_cols[0] - 0.5, dash_rows[0] - 0.5),
+                               dash_cols[1] - dash_cols[0], dash_rows[1] - dash_rows[0],
+                               fill=False, ec="orange", lw=0.6))
+_ = save_figure(fig, "figure3_dash", profile=profile)
+
+# %% [markdown]
+# **Figure 3.** The path from the input of Figure 2 to the 7-centroid with the most ink in the
+# dash region (orange box), without (top) and with (bottom) the no-dash constraint; labels as
+# in Figure 2.
+#
+# *The paper (§3.3): "high pixel values at the dash positions are mitigated, including for the
+# intermediate images".* Below: the ink above the threshold left in the region at every τ, on
+# both rows, and how many points satisfy the constraint.
+#
+# **Where we differ.** None of our 7-prototypes has a dash (Figure 5), so the ink the
+# constraint finds in the region is the left edge of the 7's stem and, earlier on the path,
+# the bowl of the 5 and the stroke joining it to the top bar, which pass through the same
+# rows and columns. The corrections do remove that ink along the whole path, as the paper
+# reports for its dash (compare the rows of the table below), but removing the 5's strokes
+# also changes what the early images show, so the classifier's labels on the constrained
+# row differ from the unconstrained one well before the 7 appears. The paper's Figure 3
+# keeps the 5-to-7 progression because only its dash lies in the region; with our
+# dash-free 7s the constraint is a stricter requirement than in the paper. Points where the
+# correction budget ran out before the ink fell below the tolerance are counted as not
+# satisfied (`LapaceResult.satisfied`).
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.2))
+ax.plot(taus, ink[0], "o-", label="no constraint")
+ax.plot(taus, ink[1], "s-", label="no-dash constraint")
+ax.axhline(dash_tolerance, color="grey", ls=":", label="tolerance")
+ax.set(xlabel="τ", ylabel="ink above 0.01 in the region",
+       title="Ink left in the dash region along the path")
+ax.legend(fontsize=8)
+fig.tight_layout()
+_ = save_figure(fig, "figure3_dash_ink", profile=profile)
+fig3_check = pd.DataFrame({
+    "ink at τ = 1": ink[:, -1], "mean ink over τ": ink.mean(1), "max ink over τ": ink.max(1),
+    "points satisfying g ≤ 0": [f"{int((ink[0] <= dash_tolerance).sum())} / {len(taus)}",
+                                f"{int(constrained.satisfied[0, dash_j].sum())} / {len(taus)}"],
+    f"points predicted {target_digit}": [int((row_labels[0] == target_digit).sum()),
+                                          int((row_labels[1] == target_digit).sum())],
+}, index=["no constraint", "no-dash constraint"]).round(2)
+_ = save_table(fig3_check, "figure3_check", profile=profile)
+fig3_check
+
+# %% [markdown]
+# **Figure 3b.** Ink above 0.01 in the dash region (rows 12–17, columns 7–13, 0-based) at every
+# τ, without and with the constraint; the dotted line is the tolerance below which the
+# constraint counts as satisfied.

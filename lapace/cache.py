@@ -118,13 +118,31 @@ def _canonical(value: Any) -> Any:
     )
 
 
+#: modules whose code decides what a trained artefact is; their source goes into every key
+_TRAINING_CODE = ("model.py", "elbo.py", "data.py", "classifiers.py", "experiments.py")
+
+
+def code_fingerprint() -> str:
+    """Hash of the package's training code, so editing it never reuses a stale artefact
+    even while the version number stays the same (as it does during development)."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _TRAINING_CODE:
+        path = here / name
+        if path.exists():
+            digest.update(name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def key(*, _name: str | None = None, **params: Any) -> str:
-    """Stable 16-hex-digit hash of ``params`` (sorted JSON) and the package version.
+    """Stable 16-hex-digit hash of ``params`` (sorted JSON), the package version and the
+    fingerprint of its training code (:func:`code_fingerprint`).
 
     >>> key(epochs=10, lr=1e-3) == key(lr=1e-3, epochs=10)
     True
     """
-    payload = {"name": _name, "params": _canonical(params), "lapace": package_version()}
+    payload = {"name": _name, "params": _canonical(params), "lapace": package_version(),
+               "code": code_fingerprint()}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -132,3 +132,9 @@ def test_refresh_and_clear():
 def test_entry_name_must_be_plain():
     with pytest.raises(ValueError):
         cache.cached("../escape", {}, Counter(1))
+
+
+def test_key_depends_on_training_code(monkeypatch):
+    before = cache.key(a=1)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "edited")
+    assert cache.key(a=1) != before

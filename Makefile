@@ -40,7 +40,7 @@ benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py
 
 book: $(STAMP)
-	$(PY) scripts/build_book.py --profile $(PROFILE) \
+	$(PY) scripts/build_book.py --strict --profile $(PROFILE) \
 		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT))
 
 check-site: $(STAMP)

@@ -314,8 +314,19 @@ class Lapace:
             middle_points=mid, middle_labels=mid_labels,
         )
 
-    def _correct(self, Z: np.ndarray, X0: np.ndarray, violation) -> tuple[np.ndarray, np.ndarray]:
-        """§3.3: while g(Dec(z)) > 0, z <- z - eta * grad_z g(Dec(z)), at most max_corrections."""
+    def _correct(self, Z: np.ndarray, X0: np.ndarray, violation,
+                 chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+        """§3.3: while g(Dec(z)) > 0, z <- z - eta * grad_z g(Dec(z)), at most max_corrections.
+
+        Points are corrected independently, ``chunk`` at a time to bound memory.
+        """
+        out, satisfied = np.empty_like(Z), np.empty(len(Z), dtype=bool)
+        for start in range(0, len(Z), chunk):
+            s = slice(start, start + chunk)
+            out[s], satisfied[s] = self._correct_chunk(Z[s], X0[s], violation)
+        return out, satisfied
+
+    def _correct_chunk(self, Z: np.ndarray, X0: np.ndarray, violation) -> tuple[np.ndarray, np.ndarray]:
         vae = self.vae
         dev = torch.device(vae.device)
         z = torch.as_tensor(Z, device=dev).clone()

@@ -240,3 +240,16 @@ def test_correction_gradient_matches_autograd_direction():
     (grad,) = torch.autograd.grad(g, z)
     z2 = z.detach() - 0.05 * grad
     assert torch.relu(vae.decode_raw(z2)[:, col]).sum() < g
+
+
+def test_corrections_in_chunks_match_one_pass():
+    ds, X, clf, vae = toy()
+    explainer = _explainer()
+    rng = np.random.default_rng(0)
+    Z = rng.normal(0, 1, (50, vae.latent_dim)).astype(np.float32)
+    X0 = np.repeat(_negatives(X, clf, 1), 50, axis=0)
+    from lapace.constraints import compile_constraints
+    g = compile_constraints([Range("debt", high=ds.bounds_["debt"][0] + 5)], ds)
+    whole = explainer._correct(Z, X0, g)
+    parts = explainer._correct(Z, X0, g, chunk=7)
+    assert np.allclose(whole[0], parts[0], atol=1e-5) and np.array_equal(whole[1], parts[1])

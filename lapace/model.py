@@ -271,8 +271,7 @@ class LGMVAE:
     # ------------------------------------------------------------------ training
     def fit(self, X, y) -> LGMVAE:
         """Train on encoded inputs ``X`` (n, d) and the classifier's predictions ``y`` (§3.1)."""
-        for attr in ("n_features_in_",):
-            self.__dict__.pop(attr, None)
+        self.__dict__.pop("n_features_in_", None)  # a refit may change the width
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0])
         self._check_params(X.shape[1])

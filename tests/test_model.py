@@ -129,3 +129,10 @@ def test_encode_rejects_wrong_width():
     ds, X, clf, vae = toy()
     with pytest.raises(ValueError, match="columns but the model was fitted on"):
         vae.encode(X[:, :-1], [0] * len(X))
+
+
+def test_refit_on_a_different_width_is_allowed():
+    rng = np.random.default_rng(0)
+    model = _fit(rng.random((60, 4), dtype=np.float32), rng.integers(0, 2, 60))
+    model.fit(rng.random((60, 3), dtype=np.float32), rng.integers(0, 2, 60))
+    assert model.n_features_in_ == 3 and model.decode(np.zeros((1, 2))).shape == (1, 3)

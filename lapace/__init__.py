@@ -13,6 +13,7 @@ Quick start::
 
 from .classifiers import train_classifier
 from .constraints import Constraint, Immutable, Range, Relation
+from .counterfactuals import Counterfactuals
 from .data import TabularDataset, load_dataset, load_mnist
 from .explain import Lapace, LapaceResult, Points
 from .model import LGMVAE, NotFittedError
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Constraint",
+    "Counterfactuals",
     "Immutable",
     "LGMVAE",
     "Lapace",

@@ -34,6 +34,7 @@ dependency) is logged, deleted and recomputed.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
@@ -118,31 +119,89 @@ def _canonical(value: Any) -> Any:
     )
 
 
-#: modules whose code decides what a trained artefact is; their source goes into every key
-_TRAINING_CODE = ("model.py", "elbo.py", "data.py", "classifiers.py", "experiments.py")
+#: default of :func:`cached`'s ``code``: the whole package (never stale, often too strict)
+ALL_CODE = ("lapace",)
 
 
-def code_fingerprint() -> str:
-    """Hash of the package's training code, so editing it never reuses a stale artefact
-    even while the version number stays the same (as it does during development)."""
+def _module_file(module: str) -> Path:
+    """Source file of a module of this package, e.g. ``"lapace.model"``; an error if missing."""
     here = Path(__file__).resolve().parent
+    parts = module.split(".")
+    if parts[0] != "lapace":
+        raise ValueError(f"code fingerprints cover modules of lapace only, got {module!r}")
+    base = here.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"module {module!r} named in a cache fingerprint has no source file under {here}: "
+        "was it renamed? Update the `code=` list of the cached computation."
+    )
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    """lapace modules imported at module level by ``module`` (relative or absolute)."""
+    tree = ast.parse(path.read_text())
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in tree.body:  # module level only: imports inside functions are optional extras
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                root = ".".join(base + ([node.module] if node.module else []))
+            else:
+                root = node.module or ""
+            if not root.startswith("lapace"):
+                continue
+            for alias in node.names:
+                sub = f"{root}.{alias.name}"
+                try:
+                    _module_file(sub)
+                    found.add(sub)
+                except FileNotFoundError:
+                    found.add(root)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("lapace"))
+    return found
+
+
+def code_modules(code=ALL_CODE) -> list[str]:
+    """The modules ``code`` names and every lapace module they import at module level."""
+    here = Path(__file__).resolve().parent
+    todo = [c.__name__ if hasattr(c, "__name__") else str(c) for c in code]
+    if todo == ["lapace"]:
+        return sorted("lapace." + ".".join(p.relative_to(here).with_suffix("").parts)
+                      for p in here.rglob("*.py") if p.name != "__init__.py") + ["lapace"]
+    seen: set[str] = set()
+    while todo:
+        mod = todo.pop()
+        if mod in seen:
+            continue
+        seen.add(mod)
+        todo.extend(_imports(mod, _module_file(mod)) - seen)
+    return sorted(seen)
+
+
+def code_fingerprint(code=ALL_CODE) -> str:
+    """Hash of the source of the modules a computation uses (:func:`code_modules`), so editing
+    them never reuses a stale artefact while the version number stays the same.  A module
+    that cannot be found is an error, never silently left out of the key."""
     digest = hashlib.sha256()
-    for name in _TRAINING_CODE:
-        path = here / name
-        if path.exists():
-            digest.update(name.encode() + path.read_bytes())
+    for mod in code_modules(code):
+        digest.update(mod.encode() + _module_file(mod).read_bytes())
     return digest.hexdigest()[:12]
 
 
-def key(*, _name: str | None = None, **params: Any) -> str:
+def key(*, _name: str | None = None, _code=ALL_CODE, **params: Any) -> str:
     """Stable 16-hex-digit hash of ``params`` (sorted JSON), the package version and the
-    fingerprint of its training code (:func:`code_fingerprint`).
+    fingerprint of the code it depends on (:func:`code_fingerprint` of ``_code``).
 
     >>> key(epochs=10, lr=1e-3) == key(lr=1e-3, epochs=10)
     True
     """
     payload = {"name": _name, "params": _canonical(params), "lapace": package_version(),
-               "code": code_fingerprint()}
+               "code": code_fingerprint(_code)}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -166,11 +225,11 @@ def _joblib_load(path: Path) -> Any:
     return joblib.load(path)
 
 
-def entry_path(name: str, params: Mapping[str, Any], suffix: str = ".joblib") -> Path:
+def entry_path(name: str, params: Mapping[str, Any], suffix: str = ".joblib", code=ALL_CODE) -> Path:
     """Where :func:`cached` stores the artefact ``name`` computed with ``params``."""
     if not name or any(sep in name for sep in ("/", "\\", "..")):
         raise ValueError(f"cache entry name must be a plain folder name, got {name!r}")
-    return cache_dir() / name / f"{key(_name=name, **params)}{suffix}"
+    return cache_dir() / name / f"{key(_name=name, _code=code, **params)}{suffix}"
 
 
 def cached(
@@ -182,6 +241,7 @@ def cached(
     *,
     suffix: str = ".joblib",
     refresh: bool = False,
+    code=ALL_CODE,
 ) -> T:
     """Return the artefact ``name`` for ``params``: loaded from disk, or computed and stored.
 
@@ -202,8 +262,11 @@ def cached(
         File-name suffix of the stored artefact.
     refresh : bool
         Recompute and overwrite even if a valid entry exists.
+    code : sequence of module names (or modules)
+        The lapace modules ``compute`` runs; their source, and that of every lapace module they
+        import at module level, goes into the key.  Default: the whole package.
     """
-    path = entry_path(name, params, suffix)
+    path = entry_path(name, params, suffix, code)
     meta_path = path.with_name(path.name.removesuffix(suffix) + ".json")
     if meta_path.exists() and path.exists() and not refresh:
         try:

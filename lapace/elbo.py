@@ -18,7 +18,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["kl_c", "kl_z", "reconstruction", "gaussian_log_prob"]
+__all__ = ["kl_c", "kl_z", "reconstruction", "gaussian_log_prob", "reparameterize"]
 
 _EPS = 1e-10
 
@@ -86,3 +86,15 @@ def gaussian_log_prob(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -
     return -0.5 * (
         math.log(2 * math.pi) + logvar + (z - mu).pow(2) * torch.exp(-logvar)
     ).sum(-1)
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None,
+                   n_samples: int | None = None) -> torch.Tensor:
+    """``z = mu + eps * exp(logvar / 2)``, ``eps ~ N(0, I)`` (Kingma & Welling, 2014).
+
+    ``n_samples`` draws a leading axis of that many samples; ``generator`` makes it repeatable.
+    """
+    shape = mu.shape if n_samples is None else (int(n_samples), *mu.shape)
+    eps = torch.randn(shape, generator=generator, dtype=mu.dtype,
+                      device=generator.device if generator is not None else mu.device).to(mu.device)
+    return mu + eps * torch.exp(0.5 * logvar)

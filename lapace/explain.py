@@ -19,7 +19,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -27,18 +26,18 @@ import torch
 from scipy.spatial.distance import cdist
 
 from .constraints import Constraint, compile_constraints
+from .counterfactuals import Counterfactuals
+from .elbo import reparameterize
 from .model import LGMVAE
+from .validation import check_target, predict_labels
 
-__all__ = ["Lapace", "LapaceResult", "Points"]
+__all__ = ["Counterfactuals", "Lapace", "LapaceResult", "Points"]
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
-class Points(NamedTuple):
-    """Counterfactual points (n, k, d) and whether each is predicted as the target (n, k)."""
-
-    points: np.ndarray
-    valid: np.ndarray
+#: former name of :class:`~lapace.counterfactuals.Counterfactuals`, kept for existing code
+Points = Counterfactuals
 
 
 @dataclass
@@ -72,22 +71,22 @@ class LapaceResult:
     middle_points: np.ndarray
     middle_labels: np.ndarray
 
-    def first(self) -> Points:
+    def first(self) -> Counterfactuals:
         """LAPACE-First: the first point on each path predicted as the target (NaN if none)."""
         valid = self.first_index >= 0
         idx = np.where(valid, self.first_index, 0)
         pts = np.take_along_axis(self.paths, idx[:, :, None, None], axis=2)[:, :, 0]
         pts = np.where(valid[..., None], pts, np.nan).astype(np.float32)
-        return Points(pts, valid)
+        return Counterfactuals(pts, valid)
 
-    def middle(self) -> Points:
+    def middle(self) -> Counterfactuals:
         """LAPACE-Middle: decoding of the latent midpoint between First and the centroid."""
         valid = (self.first_index >= 0) & (self.middle_labels == self.target)
-        return Points(self.middle_points, valid)
+        return Counterfactuals(self.middle_points, valid)
 
-    def last(self) -> Points:
+    def last(self) -> Counterfactuals:
         """LAPACE-Last: the decoded (repaired) centroids, tau = 1."""
-        return Points(self.paths[:, :, -1], self.labels[:, :, -1] == self.target)
+        return Counterfactuals(self.paths[:, :, -1], self.labels[:, :, -1] == self.target)
 
     @property
     def valid(self) -> np.ndarray:
@@ -148,13 +147,7 @@ class Lapace:
 
     # ------------------------------------------------------------------ centroids
     def _labels(self, X: np.ndarray) -> np.ndarray:
-        labels = np.asarray(self.predict(X))
-        if labels.shape != (X.shape[0],):
-            raise ValueError(
-                f"predict returned shape {labels.shape} for {X.shape[0]} inputs; it must return "
-                "one integer label per row."
-            )
-        return labels.astype(np.int64)
+        return predict_labels(self.predict, X, self.vae.n_labels)
 
     def _build_targets(self) -> None:
         vae = self.vae
@@ -204,8 +197,7 @@ class Lapace:
     def _prior_samples(self, c: int) -> np.ndarray:
         gen = torch.Generator().manual_seed(c)
         mu, logvar = (t.cpu() for t in self.vae.net_.prior(torch.tensor([c], device=self.vae.device)))
-        eps = torch.randn((self.max_medoid_points, mu.shape[1]), generator=gen)
-        return (mu + eps * torch.exp(0.5 * logvar)).numpy()
+        return reparameterize(mu[0], logvar[0], gen, n_samples=self.max_medoid_points).numpy()
 
     def _repair(self, c: int, label: int, zc: np.ndarray) -> tuple[np.ndarray, float, str] | None:
         vae = self.vae
@@ -236,13 +228,7 @@ class Lapace:
     # ------------------------------------------------------------------ explain
     def _check_inputs(self, X, target) -> tuple[np.ndarray, int]:
         X = self.vae._check_X(X)
-        if X.shape[0] == 0:
-            raise ValueError("X holds no inputs.")
-        if not isinstance(target, int | np.integer) or not 0 <= target < self.vae.n_labels:
-            raise ValueError(
-                f"target must be a label in 0..{self.vae.n_labels - 1}, got {target!r}."
-            )
-        return X, int(target)
+        return X, check_target(target, self.vae.n_labels)
 
     def explain(
         self,

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import distributions as D
 
 from . import elbo as _elbo
+from .validation import check_labels, check_X
 
 __all__ = [
     "log_px_given_z",
@@ -76,8 +77,8 @@ def likelihood_constant(n_continuous: int) -> float:
 
 def _tensors(vae, X, y):
     vae._check_fitted()
-    X = vae._check_X(X)
-    y = vae._check_y(y, X.shape[0])
+    X = check_X(X, vae.n_features_in_)
+    y = check_labels(y, X.shape[0], vae.n_labels)
     dev = torch.device(vae.device)
     mask = vae._categorical_mask(X.shape[1]).to(dev)
     return torch.as_tensor(X, device=dev), torch.as_tensor(y, device=dev), mask
@@ -120,8 +121,7 @@ def importance_log_likelihood(
         c = own.gather(1, j).reshape(-1)                          # (B*s,)
         xr, yr = x.repeat_interleave(s, 0), y_t.repeat_interleave(s, 0)
         mu, logvar = net.q_z_params(xr, yr, c)
-        eps = torch.randn(mu.shape, generator=gen, device=mu.device)
-        z = mu + eps * torch.exp(0.5 * logvar)
+        z = _elbo.reparameterize(mu, logvar, gen)
         mu_p, logvar_p = net.prior(c)
         log_q = (torch.log(q_c.gather(1, j).clamp_min(1e-30)).reshape(-1)
                  + _elbo.gaussian_log_prob(z, mu, logvar))
@@ -138,8 +138,7 @@ def mc_kl_z(mu_q, logvar_q, mu_p, logvar_p, n_samples: int, seed: int = 0) -> to
     gen = torch.Generator().manual_seed(seed)
     q = D.Independent(D.Normal(mu_q, torch.exp(0.5 * logvar_q)), 1)
     p = D.Independent(D.Normal(mu_p, torch.exp(0.5 * logvar_p)), 1)
-    eps = torch.randn((int(n_samples), *mu_q.shape), generator=gen)
-    z = mu_q + eps * torch.exp(0.5 * logvar_q)
+    z = _elbo.reparameterize(mu_q, logvar_q, gen, n_samples=n_samples)
     return (q.log_prob(z) - p.log_prob(z)).mean(0)
 
 

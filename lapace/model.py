@@ -22,6 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from . import elbo
+from .validation import check_labels, check_X
 
 __all__ = ["LGMVAE", "LGMVAENet", "NotFittedError"]
 
@@ -103,8 +104,7 @@ class LGMVAENet(nn.Module):
         x_rep = x.repeat_interleave(k, 0)                        # (B*K_y, d)
         y_rep = y.repeat_interleave(k, 0)
         mu, logvar = self.q_z_params(x_rep, y_rep, c)            # (B*K_y, h)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
-        z = mu + eps * torch.exp(0.5 * logvar)                   # reparameterisation
+        z = elbo.reparameterize(mu, logvar, generator)
         mu_p, logvar_p = self.prior(c)
         kl_z = elbo.kl_z(mu, logvar, mu_p, logvar_p).view(B, k)
         rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask).view(B, k)
@@ -239,34 +239,10 @@ class LGMVAE:
             )
 
     def _check_X(self, X, name: str = "X") -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2:
-            raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
-        if hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"{name} has {X.shape[1]} columns but the model was fitted on "
-                f"{self.n_features_in_}; encode inputs with the same dataset encoder."
-            )
-        if not np.isfinite(X).all():
-            rows = np.unique(np.nonzero(~np.isfinite(X))[0])
-            raise ValueError(f"{name} contains NaN or infinite values in rows {rows[:10].tolist()}.")
-        return X
+        return check_X(X, getattr(self, "n_features_in_", None), name)
 
     def _check_y(self, y, n: int) -> np.ndarray:
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != n:
-            raise ValueError(f"y must be a 1-D array of {n} labels, got shape {y.shape}.")
-        if not np.issubdtype(y.dtype, np.integer):
-            if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
-                y = y.astype(np.int64)
-            else:
-                raise ValueError(f"y must hold integer labels 0..{self.n_labels - 1}, got dtype {y.dtype}.")
-        bad = (y < 0) | (y >= self.n_labels)
-        if bad.any():
-            raise ValueError(
-                f"y holds label {y[bad][0]} outside 0..{self.n_labels - 1} (n_labels={self.n_labels})."
-            )
-        return y.astype(np.int64)
+        return check_labels(y, n, int(self.n_labels))
 
     # ------------------------------------------------------------------ training
     def fit(self, X, y) -> LGMVAE:
@@ -461,8 +437,7 @@ class LGMVAE:
         gen = torch.Generator().manual_seed(self.seed if random_state is None else random_state)
         c = torch.as_tensor(clusters)[torch.randint(len(clusters), (int(n),), generator=gen)]
         mu, logvar = self.net_.prior(c.to(self.device))
-        eps = torch.randn(mu.shape, generator=gen).to(self.device)
-        return self.decode((mu + eps * torch.exp(0.5 * logvar)).cpu().numpy())
+        return self.decode(elbo.reparameterize(mu, logvar, gen).cpu().numpy())
 
     @torch.no_grad()
     def elbo_terms(self, X, y, seed: int = 0) -> dict[str, np.ndarray]:

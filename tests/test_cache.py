@@ -136,5 +136,33 @@ def test_entry_name_must_be_plain():
 
 def test_key_depends_on_training_code(monkeypatch):
     before = cache.key(a=1)
-    monkeypatch.setattr(cache, "code_fingerprint", lambda: "edited")
+    monkeypatch.setattr(cache, "code_fingerprint", lambda code=None: "edited")
     assert cache.key(a=1) != before
+
+
+def test_code_modules_follow_module_level_imports():
+    mods = cache.code_modules(("lapace.experiments",))
+    assert {"lapace.experiments", "lapace.model", "lapace.elbo", "lapace.data",
+            "lapace.classifiers", "lapace.paper"} <= set(mods)
+    assert "lapace.explain" not in mods  # imported inside a function only
+
+
+def test_fingerprint_of_a_missing_module_is_an_error():
+    with pytest.raises(FileNotFoundError, match="renamed"):
+        cache.code_fingerprint(("lapace.no_such_module",))
+
+
+def test_fingerprint_changes_only_with_the_code_used(monkeypatch, tmp_path):
+    before = cache.code_fingerprint(("lapace.elbo",))
+    real = cache._module_file
+
+    def edited(module):
+        if module == "lapace.elbo":
+            copy = tmp_path / "elbo.py"
+            copy.write_text(real(module).read_text() + "\n# edited\n")
+            return copy
+        return real(module)
+
+    monkeypatch.setattr(cache, "_module_file", edited)
+    assert cache.code_fingerprint(("lapace.elbo",)) != before
+    assert cache.code_fingerprint(("lapace.paper",)) == cache.code_fingerprint(("lapace.paper",))

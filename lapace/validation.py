@@ -1,0 +1,81 @@
+"""Input checks shared by every estimator and explainer of the package.
+
+One place for what a user can get wrong, so that :class:`~lapace.LGMVAE`, :class:`~lapace.Lapace`,
+the baselines of :mod:`lapace.baselines` and the metrics raise the *same* clear error for the
+same mistake.  Every check raises :class:`ValueError` saying what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["check_X", "check_labels", "check_target", "predict_labels"]
+
+
+def check_X(X, n_features: int | None = None, name: str = "X", allow_empty: bool = False) -> np.ndarray:
+    """``X`` as a finite float32 array (n, d); ``d == n_features`` when given."""
+    try:
+        X = np.asarray(X, dtype=np.float32)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"{name} must be a numeric array of encoded inputs; encode data frames with "
+            f"ds.encode(df) first ({err})."
+        ) from None
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
+    if not allow_empty and X.shape[0] == 0:
+        raise ValueError(f"{name} holds no rows.")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} columns but the model was fitted on {n_features}; "
+            "encode inputs with the same dataset encoder."
+        )
+    if not np.isfinite(X).all():
+        rows = np.unique(np.nonzero(~np.isfinite(X))[0])
+        raise ValueError(f"{name} contains NaN or infinite values in rows {rows[:10].tolist()}.")
+    return X
+
+
+def check_labels(y, n: int, n_labels: int | None = None, name: str = "y") -> np.ndarray:
+    """``y`` as int64 labels (n,) in ``0..n_labels-1``; integral floats are accepted."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"{name} must be a 1-D array of {n} labels, got shape {y.shape}.")
+    upper = "" if n_labels is None else f" 0..{n_labels - 1}"
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.isfinite(y).all() and np.all(np.mod(y, 1) == 0):
+            y = y.astype(np.int64)
+        elif np.issubdtype(y.dtype, np.bool_):
+            y = y.astype(np.int64)
+        else:
+            raise ValueError(
+                f"{name} must hold integer labels{upper}, got dtype {y.dtype} "
+                f"(first values {y[:3].tolist()}); pass class labels, not probabilities or names."
+            )
+    y = y.astype(np.int64)
+    if n_labels is not None:
+        bad = (y < 0) | (y >= n_labels)
+        if bad.any():
+            raise ValueError(f"{name} holds label {y[bad][0]} outside{upper} (n_labels={n_labels}).")
+    return y
+
+
+def check_target(target, n_labels: int) -> int:
+    """The desired label y' as an int in ``0..n_labels-1``."""
+    if isinstance(target, bool) or not isinstance(target, int | np.integer) or not 0 <= target < n_labels:
+        raise ValueError(f"target must be a label in 0..{n_labels - 1}, got {target!r}.")
+    return int(target)
+
+
+def predict_labels(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
+                   n_labels: int | None = None) -> np.ndarray:
+    """Call a black box ``predict`` on encoded inputs and check it returned integer labels."""
+    labels = np.asarray(predict(X))
+    if labels.shape != (X.shape[0],):
+        raise ValueError(
+            f"predict returned shape {labels.shape} for {X.shape[0]} inputs; it must return one "
+            "integer label per row (pass model.predict, not model.predict_proba)."
+        )
+    return check_labels(labels, X.shape[0], n_labels, name="predict's output")

@@ -48,6 +48,7 @@ __all__ = [
     "centroid_report",
     "lgmvae_settings",
     "sample_like",
+    "select_inputs",
     "train_pair",
     "tstr",
 ]
@@ -166,6 +167,21 @@ def train_pair(
 
 #: the modules whose code decides a trained pair (with what they import): :func:`cached`'s ``code``
 TRAINING_CODE = ("lapace.experiments",)
+
+
+def select_inputs(pair: Pair, n: int, repetition: int = 0, label: int = 0) -> np.ndarray:
+    """Indices into ``pair.X_test`` of ``n`` test inputs the black box predicts as ``label``.
+
+    §4.1: "a CE test set of 100 test points predicted with label 0 ... repeated 5 times on
+    different test sets".  Each repetition draws its own sample (seeded by the repetition); the
+    evaluation and actionability chapters use the same draws.  Fewer than ``n`` are returned
+    only when the test set holds fewer such inputs.
+    """
+    candidates = np.flatnonzero(pair.predict(pair.X_test) == label)
+    if len(candidates) == 0:
+        raise ValueError(f"no test input of {pair.dataset}-{pair.classifier} is predicted as {label}.")
+    rng = np.random.default_rng([int(repetition), int(label)])
+    return np.sort(rng.choice(candidates, size=min(int(n), len(candidates)), replace=False))
 
 
 def _label_counts(y: np.ndarray, n: int, n_labels: int) -> np.ndarray:

@@ -117,3 +117,13 @@ def test_centroid_report_collects_warnings():
     report, messages = centroid_report(vae, lambda Z: np.ones(len(Z), dtype=int))
     assert not report.loc[report.label == 0, "valid"].any()
     assert any("stays invalid" in m for m in messages)
+
+
+def test_select_inputs_draws_label_zero_per_repetition():
+    from lapace.experiments import select_inputs
+
+    pair = train_pair("compas", "rf", **TINY)
+    a, b = select_inputs(pair, 10, repetition=0), select_inputs(pair, 10, repetition=1)
+    assert len(a) == 10 and (pair.predict(pair.X_test[a]) == 0).all()
+    assert np.array_equal(a, select_inputs(pair, 10, repetition=0))
+    assert not np.array_equal(a, b)

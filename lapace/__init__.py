@@ -12,7 +12,7 @@ Quick start::
 """
 
 from .classifiers import train_classifier
-from .constraints import Constraint, Immutable, Range, Relation
+from .constraints import Constraint, Immutable, Monotone, Range, Relation
 from .counterfactuals import Counterfactuals
 from .data import TabularDataset, load_dataset, load_mnist
 from .explain import Lapace, LapaceResult, Points
@@ -27,6 +27,7 @@ __all__ = [
     "LGMVAE",
     "Lapace",
     "LapaceResult",
+    "Monotone",
     "NotFittedError",
     "Points",
     "Range",

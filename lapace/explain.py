@@ -55,8 +55,13 @@ class LapaceResult:
     clusters : (k,) the target label's cluster indices, one per path.
     input_labels : (n,) black-box labels of the inputs.
     satisfied : (n, k, T) whether every constraint holds at each point, or ``None``.
-    first_index : (n, k) index into ``taus`` of the first point predicted as the target,
-        -1 where the path has none.
+    first_index : (n, k) index into ``taus`` of the first *counted* point (predicted as the
+        target and, with constraints, satisfying them all), -1 where the path has none.
+    middle_satisfied : (n, k) whether the constraints hold at the middle points, or ``None``.
+
+    With constraints, a counterfactual counts only if it is valid **and** satisfies them:
+    ``valid``, ``first()``, ``middle()`` and ``last()`` include satisfaction;
+    ``predicted`` is the black box's word alone.
     """
 
     paths: np.ndarray
@@ -70,6 +75,7 @@ class LapaceResult:
     first_index: np.ndarray
     middle_points: np.ndarray
     middle_labels: np.ndarray
+    middle_satisfied: np.ndarray | None = None
 
     def first(self) -> Counterfactuals:
         """LAPACE-First: the first point on each path predicted as the target (NaN if none)."""
@@ -81,17 +87,56 @@ class LapaceResult:
 
     def middle(self) -> Counterfactuals:
         """LAPACE-Middle: decoding of the latent midpoint between First and the centroid."""
-        valid = (self.first_index >= 0) & (self.middle_labels == self.target)
-        return Counterfactuals(self.middle_points, valid)
+        valid = _counted(self.middle_labels, self.target, self.middle_satisfied)
+        return Counterfactuals(self.middle_points, valid & (self.first_index >= 0))
 
     def last(self) -> Counterfactuals:
-        """LAPACE-Last: the decoded (repaired) centroids, tau = 1."""
-        return Counterfactuals(self.paths[:, :, -1], self.labels[:, :, -1] == self.target)
+        """LAPACE-Last: the decoded (repaired) centroids, tau = 1.
+
+        With constraints, a centroid that breaks them (after the §3.3 corrections) is not
+        valid for that input: a warning says how often, and ``info["satisfied"]`` tells where.
+        """
+        valid = self.valid[:, :, -1]
+        cf = Counterfactuals(self.paths[:, :, -1], valid)
+        if self.satisfied is not None:
+            sat = self.satisfied[:, :, -1]
+            cf.info.update(satisfied=sat.copy(), predicted=self.predicted[:, :, -1].copy())
+            broken = self.predicted[:, :, -1] & ~sat
+            if broken.any():
+                warnings.warn(
+                    f"LAPACE-Last: the (corrected) decoded centroid breaks the constraints on "
+                    f"{int(broken.sum())} of {broken.size} paths although the black box predicts "
+                    "the target; these are marked invalid (see info['satisfied']).", stacklevel=2)
+        return cf
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """(n, k, T) whether each path point is predicted as the target (constraints aside)."""
+        return self.labels == self.target
 
     @property
     def valid(self) -> np.ndarray:
-        """(n, k, T) whether each path point is predicted as the target."""
-        return self.labels == self.target
+        """(n, k, T) whether each path point counts: predicted as the target and, with
+        constraints, satisfying them."""
+        return _counted(self.labels, self.target, self.satisfied)
+
+
+def _counted(labels: np.ndarray, target: int, satisfied: np.ndarray | None) -> np.ndarray:
+    """Counterfactuals count only if valid *and* (with constraints) satisfying them all."""
+    hit = labels == target
+    return hit if satisfied is None else hit & satisfied
+
+
+def _warn_unsatisfied(violation, paths: np.ndarray, X: np.ndarray) -> None:
+    """Warn, naming it, for every constraint that no point of any path satisfies."""
+    n, k, T, d = paths.shape
+    each = violation.each(paths.reshape(-1, d), np.repeat(X, k * T, axis=0))
+    for name, ok in zip(violation.names, each.any(0), strict=True):
+        if not ok:
+            warnings.warn(
+                f"Constraint {name} holds at no point of any path ({n} inputs x {k} paths x "
+                f"{T} steps, after the corrections): no counterfactual satisfies it. Check its "
+                "bounds against the data, or raise max_corrections / eta.", stacklevel=3)
 
 
 class Lapace:
@@ -243,8 +288,10 @@ class Lapace:
         ----------
         X : (n, d) encoded inputs.
         target : the desired label y'.
-        constraints : actionability constraints (§3.3): :class:`~lapace.Range`,
-            :class:`~lapace.Relation`, :class:`~lapace.Immutable` or callables g(x).
+        constraints : actionability constraints (§3.3), one or a list:
+            :class:`~lapace.Range`, :class:`~lapace.Relation`, :class:`~lapace.Immutable`,
+            :class:`~lapace.Monotone` or callables g(x) / g(x, x0). A point counts as a
+            counterfactual only where they all hold (``LapaceResult.satisfied``).
         y : the inputs' labels if already known; by default ``predict(X)``.
 
         Raises
@@ -284,12 +331,13 @@ class Lapace:
         if satisfied is not None:
             satisfied = satisfied.reshape(n, k, T)
 
-        hit = labels == target
+        hit = _counted(labels, target, satisfied)
         first_index = np.where(hit.any(-1), hit.argmax(-1), -1)
         z_first = np.take_along_axis(Z, np.maximum(first_index, 0)[..., None, None], 2)[:, :, 0]
         z_mid = (0.5 * (z_first + Z[:, :, -1])).reshape(-1, h)
         if violation is not None:
-            z_mid, _ = self._correct(z_mid, np.repeat(X, k, axis=0), violation)
+            z_mid, mid_sat = self._correct(z_mid, np.repeat(X, k, axis=0), violation)
+            _warn_unsatisfied(violation, paths, X)
         mid = vae.decode(z_mid)
         mid_labels = self._labels(mid).reshape(n, k)
         mid = mid.reshape(n, k, d)
@@ -298,6 +346,7 @@ class Lapace:
             paths=paths, labels=labels, taus=self.taus.copy(), latents=Z, target=target,
             clusters=clusters, input_labels=y, satisfied=satisfied, first_index=first_index,
             middle_points=mid, middle_labels=mid_labels,
+            middle_satisfied=None if violation is None else mid_sat.reshape(n, k),
         )
 
     def _correct(self, Z: np.ndarray, X0: np.ndarray, violation,

@@ -1,4 +1,4 @@
-"""Plotting helpers of the book's image chapters (MNIST Figures 2, 3 and 5)."""
+"""Plotting helpers of the book's chapters (MNIST Figures 2, 3 and 5; actionability paths)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["image_grid"]
+__all__ = ["constraint_paths", "image_grid"]
 
 
 def image_grid(
@@ -65,4 +65,82 @@ def image_grid(
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
+    return fig
+
+
+def constraint_paths(
+    dataset,
+    x0: np.ndarray,
+    free: np.ndarray,
+    constrained: np.ndarray,
+    taus: np.ndarray,
+    features: Sequence[str],
+    free_counted: np.ndarray | None = None,
+    constrained_counted: np.ndarray | None = None,
+    constraints: Sequence = (),
+    ncols: int = 4,
+    suptitle: str | None = None,
+):
+    """One input's LAPACE paths without and with constraints, feature by feature.
+
+    Shaded: the allowed range of a feature (Range constraints).
+
+    Parameters
+    ----------
+    dataset : the :class:`~lapace.TabularDataset` encoder (values are shown in original units).
+    x0 : (d,) the encoded input (dotted horizontal line).
+    free, constrained : (k, T, d) encoded paths without / with constraints.
+    taus : (T,) interpolation grid (the x axis).
+    features : continuous features to show, one panel each.
+    free_counted, constrained_counted : (k, T) bool, points that count as counterfactuals
+        (predicted as the target and, with constraints, satisfying them): drawn as dots.
+    constraints : :class:`~lapace.Range` bounds on a shown feature are shaded; others named in
+        the panel title.
+    """
+    from .constraints import Range
+
+    k, T, d = free.shape
+    dec_free = dataset.decode(free.reshape(-1, d))
+    dec_con = dataset.decode(constrained.reshape(-1, d))
+    dec_x0 = dataset.decode(x0[None])
+    nrows = int(np.ceil(len(features) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.5 * nrows), squeeze=False)
+    colours = plt.cm.tab10(np.arange(k) % 10)
+    for ax, f in zip(axes.ravel(), features):
+        vf = dec_free[f].to_numpy().reshape(k, T)
+        vc = dec_con[f].to_numpy().reshape(k, T)
+        for j in range(k):
+            ax.plot(taus, vf[j], color=colours[j], ls="--", lw=1, alpha=0.55)
+            ax.plot(taus, vc[j], color=colours[j], lw=1.6)
+            if free_counted is not None:
+                ax.scatter(taus[free_counted[j]], vf[j][free_counted[j]], s=9, color=colours[j],
+                           marker="o", facecolor="none", alpha=0.6, zorder=3)
+            if constrained_counted is not None:
+                ax.scatter(taus[constrained_counted[j]], vc[j][constrained_counted[j]], s=12,
+                           color=colours[j], zorder=4)
+        ax.axhline(float(dec_x0[f].iloc[0]), color="black", ls=":", lw=1)
+        named = []
+        for c in constraints:
+            if isinstance(c, Range) and c.feature == f:
+                lo = c.low if c.low is not None else -np.inf
+                hi = c.high if c.high is not None else np.inf
+                ylo, yhi = ax.get_ylim()
+                ax.axhspan(max(lo, ylo), min(hi, yhi), color="green", alpha=0.1, zorder=0)
+                ax.set_ylim(ylo, yhi)
+                named.append("range")
+            elif f in (getattr(c, "a", None), getattr(c, "b", None), getattr(c, "feature", None)):
+                named.append(repr(c).split("(")[0].lower())
+        ax.set_title(f + (f" [{', '.join(named)}]" if named else ""), fontsize=9)
+        ax.set_xlabel("τ", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(features):]:
+        ax.set_visible(False)
+    handles = [plt.Line2D([], [], color="grey", ls="--", label="without constraints"),
+               plt.Line2D([], [], color="grey", lw=1.6, label="with constraints (§3.3)"),
+               plt.Line2D([], [], color="black", ls=":", label="input"),
+               plt.Line2D([], [], color="grey", marker="o", ls="", label="counted counterfactual")]
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig

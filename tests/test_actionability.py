@@ -1,0 +1,113 @@
+"""Table 3's constraint sets and methods (lapace.actionability)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from toys import toy
+
+from lapace import Immutable, Lapace, Range, Relation, load_dataset
+from lapace.actionability import (
+    METHODS,
+    check_counted,
+    constraint_set,
+    draw_constraints,
+    evaluate,
+    greedy_paths,
+    interpolate_paths,
+    read_constraint_set,
+)
+from lapace.constraints import records_satisfy
+from lapace.plots import constraint_paths
+
+
+@pytest.mark.parametrize("name, size, kinds", [
+    ("heloc", 18, {"Range", "Relation"}), ("wine", 10, {"Range", "Relation"}),
+    ("adult", 5, {"Immutable", "Monotone", "Range"}), ("compas", 5, {"Immutable", "Monotone", "Range"}),
+])
+def test_constraint_sets_load_with_a_reason_each(name, size, kinds):
+    cs = constraint_set(name)
+    assert len(cs) == size and set(cs["kind"]) == kinds
+    assert cs["reason"].str.len().min() > 5
+
+
+@pytest.mark.parametrize("name", ["heloc", "wine"])
+def test_each_constraint_holds_for_most_real_records(name):
+    ds = load_dataset(name, seed=0)
+    cs = constraint_set(name)
+    held = records_satisfy(list(cs["constraint"]), ds.X_train, ds.X_train, ds)
+    share = held.mean(0)
+    assert share.min() >= 0.9, dict(zip(map(repr, cs["constraint"]), share.round(3)))
+
+
+def test_a_malformed_constraint_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("constraints:\n  - range: [age, 1, 2]\n")
+    with pytest.raises(ValueError, match="and a reason"):
+        read_constraint_set(bad)
+    with pytest.raises(ValueError, match="No constraint set for 'mnist'"):
+        constraint_set("mnist")
+
+
+def test_draws_are_seeded_and_distinct():
+    a, b = draw_constraints(30, 18, 5, seed=3), draw_constraints(30, 18, 5, seed=3)
+    assert np.array_equal(a, b) and a.shape == (30, 5)
+    assert all(len(set(r)) == 5 for r in a) and a.max() < 18
+    assert not np.array_equal(a, draw_constraints(30, 18, 5, seed=4))
+    with pytest.raises(ValueError, match="cannot draw 6"):
+        draw_constraints(3, 5, 6)
+
+
+def test_interpolated_and_greedy_paths_run_from_input_to_end():
+    rng = np.random.default_rng(0)
+    X, E, T = rng.random((4, 3), dtype=np.float32), rng.random((4, 3), dtype=np.float32), \
+        rng.random((50, 3), dtype=np.float32)
+    lin = interpolate_paths(X, E, 20)
+    assert lin.shape == (4, 20, 3) and np.allclose(lin[:, 0], X) and np.allclose(lin[:, -1], E)
+    assert np.allclose(np.diff(lin, axis=1), (E - X)[:, None] / 19, atol=1e-6)
+    greedy = greedy_paths(X, E, T, 20)
+    assert greedy.shape == (4, 20, 3) and np.allclose(greedy[:, 0], X) and np.allclose(greedy[:, -1], E)
+    inner = greedy[:, 1:-1].reshape(-1, 3)
+    assert (np.abs(inner[:, None] - T[None]).sum(-1).min(1) == 0).all()   # all training points
+
+
+def test_evaluate_counts_only_valid_points_that_satisfy_every_constraint():
+    ds, X, clf, vae = toy()
+    Xn = X[clf.predict(X) == 0][:6]
+    pos = X[clf.predict(X) == 1]
+    # a stand-in for FACE's paths: the input, then the nearest training input predicted 1
+    near = pos[np.abs(Xn[:, None] - pos[None]).sum(-1).argmin(1)]
+    face = [np.stack([x, e]) for x, e in zip(Xn, near)]
+    face[0] = None                                    # FACE found nothing for input 0
+    lo, hi = ds.bounds_["income"]
+    pool = [Range("income", high=lo + 0.7 * (hi - lo)), Range("debt", low=2),
+            Relation("income", ">=", "debt"), Immutable("housing")]
+    cons = [pool] * len(Xn)
+    explainer = Lapace(vae, clf.predict, dataset=ds, max_corrections=30)
+    res = evaluate(Xn, cons, predict=clf.predict, dataset=ds, explainer=explainer, face_paths=face,
+                   X_train=X, harden=vae.harden, steps=8, immutable=["housing"])
+    per = res.per_input
+    assert len(per) == len(METHODS) * len(Xn) and list(res.shares().index) == list(METHODS)
+    assert (per["success"] == (per["n_counted"] > 0)).all()
+    assert not per.query("input == 0 and method.str.startswith('FACE')")["success"].any()
+    check = check_counted(res, Xn, clf.predict, ds)
+    assert (check["not predicted as target"] == 0).all() and (check["breaking a constraint"] == 0).all()
+    assert check.loc["LAPACE-Constrained", "counted points"] > 0
+    # the constrained paths keep the immutable feature where the black box says target
+    con = per[per.method == "LAPACE-Constrained"]
+    assert con["n_immutable_broken"].sum() < per[per.method == "LAPACE-Naive"]["n_immutable_broken"].sum()
+
+
+def test_constraint_paths_figure_has_one_panel_per_feature():
+    ds, X, clf, vae = toy()
+    Xn = X[clf.predict(X) == 0][:1]
+    explainer = Lapace(vae, clf.predict, dataset=ds, max_corrections=10)
+    cons = [Range("debt", high=20.0)]
+    free, con = explainer.explain(Xn, target=1), explainer.explain(Xn, target=1, constraints=cons)
+    fig = constraint_paths(ds, Xn[0], free.paths[0], con.paths[0], free.taus, ["income", "debt"],
+                           free.valid[0], con.valid[0], cons, ncols=2, suptitle="t")
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert [a.get_title() for a in visible] == ["income", "debt [range]"]
+    assert len(visible[1].lines) == 2 * free.paths.shape[1] + 1

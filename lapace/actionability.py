@@ -29,8 +29,16 @@ import pandas as pd
 import yaml
 from sklearn.neighbors import NearestNeighbors
 
-from .constraints import Constraint, Immutable, Monotone, Range, Relation, compile_constraints, enforce, \
-    records_satisfy
+from .constraints import (
+    Constraint,
+    Immutable,
+    Monotone,
+    Range,
+    Relation,
+    compile_constraints,
+    enforce,
+    records_satisfy,
+)
 
 __all__ = [
     "METHODS",
@@ -202,20 +210,26 @@ def evaluate(
         })
 
     for method in METHODS[:3]:
+        paths = candidates[method]                                        # (n, L, d)
+        L = paths.shape[1]
+        flat = paths.reshape(-1, X.shape[1])
+        x0 = np.repeat(X, L, axis=0)
+        fixed = np.concatenate([enforce(list(constraints[i]), paths[i], x0[i * L:(i + 1) * L],
+                                        dataset) for i in range(len(X))])
+        pred_raw = (predict(flat) == target).reshape(len(X), L)           # one call per method
+        pred_fixed = (predict(fixed) == target).reshape(len(X), L)
+        fixed = fixed.reshape(paths.shape)
         for i in range(len(X)):
-            cons = list(constraints[i])
-            pts = candidates[method][i]
             if method.startswith("FACE") and not has_face[i]:
                 rows.append({"input": i, "method": method, "success": False, "n_points": 0,
                              "n_counted": 0, "n_predicted": 0, "n_immutable_broken": 0})
                 continue
-            x0 = np.repeat(X[i][None], len(pts), 0)
-            pred_raw = predict(pts) == target
-            fixed = enforce(cons, pts, x0, dataset)
-            ok = (predict(fixed) == target) & compile_constraints(cons, dataset).satisfied(fixed, x0)
-            counted[method][0].append(fixed[ok])
+            g = compile_constraints(list(constraints[i]), dataset)
+            sat = g.satisfied(fixed[i], x0[i * L:(i + 1) * L])
+            ok = pred_fixed[i] & sat
+            counted[method][0].append(fixed[i][ok])
             counted[method][1].append(np.full(int(ok.sum()), i))
-            record(method, i, pts, pred_raw, ok)
+            record(method, i, paths[i], pred_raw[i], ok)
 
     for i in range(len(X)):
         with warnings.catch_warnings(record=True) as caught:
@@ -235,7 +249,8 @@ def evaluate(
                                sorted(set(caught_all)))
 
 
-def check_counted(result: ActionabilityResult, X: np.ndarray, predict, dataset, target: int = 1) -> pd.DataFrame:
+def check_counted(result: ActionabilityResult, X: np.ndarray, predict, dataset,
+                  target: int = 1) -> pd.DataFrame:
     """Re-check every counted point on decoded records in original units.
 
     Returns one row per method: counted points, how many the black box does not predict as

@@ -134,7 +134,7 @@ def _warn_unsatisfied(violation, paths: np.ndarray, X: np.ndarray) -> None:
     for name, ok in zip(violation.names, each.any(0), strict=True):
         if not ok:
             warnings.warn(
-                f"Constraint {name} holds at no point of any path ({n} inputs x {k} paths x "
+                f"Constraint {name} holds at no point of any path ({n} input(s) x {k} paths x "
                 f"{T} steps, after the corrections): no counterfactual satisfies it. Check its "
                 "bounds against the data, or raise max_corrections / eta.", stacklevel=3)
 

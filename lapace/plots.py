@@ -106,7 +106,7 @@ def constraint_paths(
     nrows = int(np.ceil(len(features) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.5 * nrows), squeeze=False)
     colours = plt.cm.tab10(np.arange(k) % 10)
-    for ax, f in zip(axes.ravel(), features):
+    for ax, f in zip(axes.ravel(), features, strict=False):
         vf = dec_free[f].to_numpy().reshape(k, T)
         vc = dec_con[f].to_numpy().reshape(k, T)
         for j in range(k):

@@ -39,7 +39,7 @@ def test_each_constraint_holds_for_most_real_records(name):
     cs = constraint_set(name)
     held = records_satisfy(list(cs["constraint"]), ds.X_train, ds.X_train, ds)
     share = held.mean(0)
-    assert share.min() >= 0.9, dict(zip(map(repr, cs["constraint"]), share.round(3)))
+    assert share.min() >= 0.9, dict(zip(map(repr, cs["constraint"]), share.round(3), strict=True))
 
 
 def test_a_malformed_constraint_file_is_a_clear_error(tmp_path):
@@ -79,7 +79,7 @@ def test_evaluate_counts_only_valid_points_that_satisfy_every_constraint():
     pos = X[clf.predict(X) == 1]
     # a stand-in for FACE's paths: the input, then the nearest training input predicted 1
     near = pos[np.abs(Xn[:, None] - pos[None]).sum(-1).argmin(1)]
-    face = [np.stack([x, e]) for x, e in zip(Xn, near)]
+    face = [np.stack([x, e]) for x, e in zip(Xn, near, strict=True)]
     face[0] = None                                    # FACE found nothing for input 0
     lo, hi = ds.bounds_["income"]
     pool = [Range("income", high=lo + 0.7 * (hi - lo)), Range("debt", low=2),

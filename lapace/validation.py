@@ -57,8 +57,9 @@ def check_range(X: np.ndarray, low, high, name: str = "X", columns=None,
     """Refuse inputs that look unencoded, warn about inputs far outside the fitted range.
 
     A value more than ``UNENCODED`` fitted ranges (``high - low``, at least 1) beyond
-    ``[low, high]`` raises; more than ``far`` ranges warns (``None``: never warns).  Encoded data stay near the range
-    the model was fitted on (continuous features in [0, 1] on the training split).
+    ``[low, high]`` raises; more than ``far`` ranges warns (``None``: never warns).  Encoded
+    data stay near the range the model was fitted on (continuous features in [0, 1] on the
+    training split).
     """
     if X.size == 0:
         return

@@ -131,7 +131,7 @@ class LapaceResult:
         else:
             raise ValueError(f'which must be "all", "first", "middle" or "last", got {which!r}.')
         found = ~np.isnan(points).any(1)
-        tau = np.where(step >= 0, self.taus[np.maximum(step, 0)], np.nan)
+        tau = np.where(step >= 0, self.taus[np.maximum(step, 0)].astype(np.float64), np.nan)
         if which == "middle":
             tau = np.where(found, 0.5 * (self.taus[np.maximum(first, 0)] + 1.0), np.nan)
         valid = (labels == self.target) & found

@@ -12,7 +12,7 @@ Gaussian Mixture VAEs*; Shu (2016), *Gaussian mixture VAE*; Kingma & Welling (20
 from __future__ import annotations
 
 import copy
-import warnings
+import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from . import elbo
-from .validation import check_labels, check_X
+from .validation import check_int, check_labels, check_positive, check_range, check_X, predict_labels, warn
 
 __all__ = ["LGMVAE", "LGMVAENet", "NotFittedError"]
 
@@ -264,10 +264,11 @@ class LGMVAE:
         return "LGMVAE(" + ", ".join(f"{k}={p[k]!r}" for k in keys) + ")"
 
     def _check_params(self, n_features: int) -> None:
-        if int(self.n_labels) < 2:
-            raise ValueError(f"n_labels must be at least 2, got {self.n_labels}.")
-        if int(self.clusters_per_class) < 1 or int(self.latent_dim) < 1:
-            raise ValueError("clusters_per_class and latent_dim must be positive integers.")
+        check_int(self.n_labels, "n_labels", minimum=2)
+        for name in ("clusters_per_class", "latent_dim", "hidden_dim", "batch_size", "max_epochs",
+                     "patience"):
+            check_int(getattr(self, name), name)
+        check_positive(self.lr, "lr")
         if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights):
             raise ValueError(
                 "loss_weights must be three non-negative numbers (w_klz, w_klc, w_rec), "
@@ -300,7 +301,10 @@ class LGMVAE:
             )
 
     def _check_X(self, X, name: str = "X") -> np.ndarray:
-        return check_X(X, getattr(self, "n_features_in_", None), name)
+        X = check_X(X, getattr(self, "n_features_in_", None), name)
+        if hasattr(self, "n_features_in_") and hasattr(self, "feature_min_"):
+            check_range(X, self.feature_min_, self.feature_max_, name)
+        return X
 
     def _check_y(self, y, n: int) -> np.ndarray:
         return check_labels(y, n, int(self.n_labels))
@@ -312,11 +316,15 @@ class LGMVAE:
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0])
         self._check_params(X.shape[1])
+        if X.shape[0] < 2:
+            raise ValueError(f"fit needs at least 2 rows (one is held out for early stopping), "
+                             f"got {X.shape[0]}.")
+        check_range(X, 0.0, 1.0, far=None)  # encoded data lie near [0, 1]
         missing = sorted(set(range(self.n_labels)) - set(np.unique(y).tolist()))
         if missing:
-            warnings.warn(
+            warn(
                 f"labels {missing} never occur in y: their clusters are not trained and their "
-                "centroids will not be meaningful.", stacklevel=2,
+                "centroids will not be meaningful."
             )
         device = torch.device(self.device)
         self.n_features_in_ = X.shape[1]
@@ -501,7 +509,7 @@ class LGMVAE:
 
     def centroid_labels(self, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """What the black box ``predict`` says of each decoded centroid, (K,)."""
-        return np.asarray(predict(self.decoded_centroids())).astype(np.int64)
+        return predict_labels(predict, self.decoded_centroids(), self.n_labels)
 
     def centroid_accuracy(self, predict: Callable[[np.ndarray], np.ndarray]) -> float:
         """Share of decoded centroids predicted as their own label (Table 1, "Centroid Acc.")."""
@@ -530,45 +538,65 @@ class LGMVAE:
         return {k: v.cpu().numpy() for k, v in terms.items()}
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
-        """Store configuration, weights, fitted state and a format version in one file."""
+    def save(self, path: str | Path, dataset=None) -> Path:
+        """Store configuration, weights, fitted state and a format version in one file.
+
+        A SHA-256 checksum of the weights and fitted arrays is stored too and verified by
+        :meth:`load`.  Pass the :class:`~lapace.TabularDataset` as ``dataset`` to ship its
+        encoder (categories, bounds, dtypes; no data rows) in the same file; read both back
+        with :meth:`load_with_dataset`.
+        """
         self._check_fitted()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        weights = {k: v.cpu() for k, v in self.net_.state_dict().items()}
+        fitted = {
+            k: torch.as_tensor(getattr(self, k))
+            for k in ("train_latent_", "train_clusters_", "train_labels_",
+                      "feature_min_", "feature_max_") if hasattr(self, k)
+        }
         state = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "params": self.get_params(),
             "n_features_in": self.n_features_in_,
-            "weights": {k: v.cpu() for k, v in self.net_.state_dict().items()},
+            "weights": weights,
             "history": self.history_,
             "best_epoch": self.best_epoch_,
-            "fitted": {
-                k: torch.as_tensor(getattr(self, k))
-                for k in ("train_latent_", "train_clusters_", "train_labels_",
-                          "feature_min_", "feature_max_") if hasattr(self, k)
-            },
+            "fitted": fitted,
+            "sha256": _checksum(weights, fitted),
         }
+        if dataset is not None:
+            if getattr(dataset, "n_features_encoded", None) != self.n_features_in_:
+                raise ValueError(
+                    f"dataset must be the TabularDataset whose encoding the model was fitted on "
+                    f"({self.n_features_in_} encoded columns), got {dataset!r}."
+                )
+            state["dataset"] = dataset.encoder_state()
         torch.save(state, path)
         return path
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> LGMVAE:
-        """Load a model written by :meth:`save`."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"No saved LGMVAE at {path}.")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:  # not a torch file at all
-            raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save ({err}).") from err
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save.")
-        if state.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has LGMVAE format version {state.get('format_version')}, this lapace "
-                f"reads version {FORMAT_VERSION}: retrain the model or use the matching lapace."
-            )
+        """Load a model written by :meth:`save`, verifying its checksum."""
+        return cls._from_state(_read_state(path), path, device)
+
+    @classmethod
+    def load_with_dataset(cls, path: str | Path, device: str | None = None):
+        """``(model, dataset)`` from a file written by ``save(path, dataset=ds)``.
+
+        The dataset is the encoder alone (:meth:`~lapace.TabularDataset.from_encoder_state`):
+        it encodes, decodes and compiles constraints exactly like the original, holding no rows.
+        """
+        from .data import TabularDataset
+
+        state = _read_state(path)
+        if "dataset" not in state:
+            raise ValueError(f"{path} holds no dataset encoder: save it with vae.save(path, dataset=ds).")
+        return cls._from_state(state, path, device), TabularDataset.from_encoder_state(state["dataset"])
+
+    @classmethod
+    def _from_state(cls, state: dict, path, device: str | None) -> LGMVAE:
         params = dict(state["params"])
         params["categorical_groups"] = [slice(a, b) for a, b in params["categorical_groups"]]
         params["loss_weights"] = tuple(params["loss_weights"])
@@ -580,7 +608,10 @@ class LGMVAE:
         model.n_features_in_ = int(state["n_features_in"])
         net = LGMVAENet(model.n_features_in_, model.n_labels, model.clusters_per_class,
                         model.latent_dim, model.hidden_dim, model.encoder)
-        net.load_state_dict(state["weights"])
+        try:
+            net.load_state_dict(state["weights"])
+        except RuntimeError as err:
+            raise ValueError(f"{path}: the weights do not fit the stored parameters ({err}).") from None
         model.net_ = net.to(model.device).eval()
         model.history_ = list(state["history"])
         model.best_epoch_ = int(state["best_epoch"])
@@ -588,3 +619,51 @@ class LGMVAE:
         for k, v in state["fitted"].items():
             setattr(model, k, v.numpy())
         return model
+
+
+_REQUIRED_KEYS = ("params", "n_features_in", "weights", "history", "best_epoch", "fitted")
+
+
+def _checksum(weights: dict, fitted: dict) -> str:
+    """SHA-256 over every saved tensor (its name, dtype, shape and bytes) in name order."""
+    digest = hashlib.sha256()
+    for group, tensors in (("weights", weights), ("fitted", fitted)):
+        for name in sorted(tensors):
+            t = tensors[name].detach().cpu().contiguous()
+            digest.update(f"{group}/{name}:{t.dtype}:{tuple(t.shape)};".encode())
+            digest.update(t.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _read_state(path: str | Path) -> dict:
+    """The checked contents of a file written by :meth:`LGMVAE.save`.
+
+    Files written before checksums were stored (format version 2 without ``sha256``) are
+    read without verification.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No saved LGMVAE at {path}.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # not a torch file at all, or a damaged archive
+        raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save ({err}).") from err
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save.")
+    if state.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has LGMVAE format version {state.get('format_version')}, this lapace "
+            f"reads version {FORMAT_VERSION}: retrain the model or use the matching lapace."
+        )
+    missing = [k for k in _REQUIRED_KEYS if k not in state]
+    if missing:
+        raise ValueError(
+            f"{path} is an incomplete LGMVAE file: it lacks {missing}. Save the model again "
+            "with LGMVAE.save."
+        )
+    if "sha256" in state and _checksum(state["weights"], state["fitted"]) != state["sha256"]:
+        raise ValueError(
+            f"{path}: the stored weights do not match their SHA-256 checksum, so the file was "
+            "damaged or modified after LGMVAE.save. Restore it from a good copy or retrain."
+        )
+    return state

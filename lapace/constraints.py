@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import inspect
 import numbers
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
+
+from .validation import warn
 
 __all__ = [
     "TOL",
@@ -103,10 +104,6 @@ def _affine(dataset, name: str) -> tuple[int, float, float]:
 def _original(x: torch.Tensor, j: int, lo: float, scale: float) -> torch.Tensor:
     """Column ``j`` of encoded points in original units, in float64 as ``decode`` computes it."""
     return x[:, j].double() * scale + lo
-
-
-def _warn(message: str) -> None:
-    warnings.warn(message, UserWarning, stacklevel=4)
 
 
 class Constraint:
@@ -477,7 +474,7 @@ def compile_constraints(constraints, dataset=None) -> CompiledConstraints | None
             parts.append(con.compile(dataset))
             why = con.infeasible(dataset)
             if why:
-                _warn(f"Constraint {con!r} cannot hold on the training data's range ({why}); "
+                warn(f"Constraint {con!r} cannot hold on the training data's range ({why}); "
                       "no counterfactual is likely to satisfy it.")
         elif callable(con):
             parts.append(_wrap_callable(con, _describe(con, i)))

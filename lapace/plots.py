@@ -143,6 +143,9 @@ def constraint_paths(
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
 def training_dynamics(histories: dict, title: str | None = None):
     """How the cluster assignment evolves during L-GMVAE training, one line per model.
 

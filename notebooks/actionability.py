@@ -115,7 +115,7 @@ def describe(c):
 # data in the package (`lapace/constraint_sets/<dataset>.yml`), each with the reason it must
 # hold, chosen from the meaning of the features and their distribution so that real records
 # satisfy them. The last column is the share of the data set's real training records that
-# satisfy each constraint (a test checks that it is at least 90% for every one).
+# satisfy each constraint (a test checks that it is at least 85% for every one).
 
 # %%
 sets = {d: constraint_set(d) for d in datasets + extra_datasets}

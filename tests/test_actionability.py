@@ -39,7 +39,7 @@ def test_each_constraint_holds_for_most_real_records(name):
     cs = constraint_set(name)
     held = records_satisfy(list(cs["constraint"]), ds.X_train, ds.X_train, ds)
     share = held.mean(0)
-    assert share.min() >= 0.9, dict(zip(map(repr, cs["constraint"]), share.round(3), strict=True))
+    assert share.min() >= 0.85, dict(zip(map(repr, cs["constraint"]), share.round(3), strict=True))
 
 
 def test_a_malformed_constraint_file_is_a_clear_error(tmp_path):

@@ -126,8 +126,10 @@ class ActionabilityResult:
     ----------
     per_input : one row per input and method: ``input`` (row of ``X``), ``method``,
         ``success`` (some point valid and satisfying all constraints), ``n_points``,
-        ``n_counted``, and, before any repair, ``n_predicted`` (points predicted as the target)
-        and ``n_immutable_broken`` (of those, points that change an immutable feature).
+        ``n_counted``, ``unmet`` (LAPACE-Constrained failures: the constraints that no point
+        predicted as the target meets), and, before any repair, ``n_predicted`` (points
+        predicted as the target) and ``n_immutable_broken`` (of those, points that change an
+        immutable feature).
     counted : method -> (points (m, d), input rows (m,)): every counted point, for checks.
     constraints : per input, the list of its constraints.
     warnings : messages of the warnings raised while explaining (e.g. unsatisfiable sets).
@@ -241,11 +243,19 @@ def evaluate(
         counted["LAPACE-Constrained"][0].append(pts[ok])
         counted["LAPACE-Constrained"][1].append(np.full(int(ok.sum()), i))
         record("LAPACE-Constrained", i, pts, res.predicted.reshape(-1), ok)
+        if not ok.any():                    # which constraints no target-predicted point meets
+            g = compile_constraints(list(constraints[i]), dataset)
+            hits = res.predicted.reshape(-1)
+            met = g.each(pts[hits], np.repeat(X[i][None], int(hits.sum()), 0)).any(0) if hits.any() \
+                else np.zeros(len(g.names), bool)
+            rows[-1]["unmet"] = "; ".join(n for n, m in zip(g.names, met, strict=True) if not m)
 
     counted = {m: (np.concatenate(p) if p else np.empty((0, X.shape[1]), np.float32),
                    np.concatenate(r).astype(int) if r else np.empty(0, int))
                for m, (p, r) in counted.items()}
-    return ActionabilityResult(pd.DataFrame(rows), counted, [list(c) for c in constraints],
+    per_input = pd.DataFrame(rows)
+    per_input["unmet"] = per_input.get("unmet", pd.Series(dtype=object)).fillna("")
+    return ActionabilityResult(per_input, counted, [list(c) for c in constraints],
                                sorted(set(caught_all)))
 
 

@@ -113,8 +113,8 @@ def constraint_paths(
             ax.plot(taus, vf[j], color=colours[j], ls="--", lw=1, alpha=0.55)
             ax.plot(taus, vc[j], color=colours[j], lw=1.6)
             if free_counted is not None:
-                ax.scatter(taus[free_counted[j]], vf[j][free_counted[j]], s=9, color=colours[j],
-                           marker="o", facecolor="none", alpha=0.6, zorder=3)
+                ax.scatter(taus[free_counted[j]], vf[j][free_counted[j]], s=14, marker="o",
+                           facecolors="none", edgecolors=[colours[j]], alpha=0.7, zorder=3)
             if constrained_counted is not None:
                 ax.scatter(taus[constrained_counted[j]], vc[j][constrained_counted[j]], s=12,
                            color=colours[j], zorder=4)
@@ -138,8 +138,10 @@ def constraint_paths(
     handles = [plt.Line2D([], [], color="grey", ls="--", label="without constraints"),
                plt.Line2D([], [], color="grey", lw=1.6, label="with constraints (§3.3)"),
                plt.Line2D([], [], color="black", ls=":", label="input"),
-               plt.Line2D([], [], color="grey", marker="o", ls="", label="counted counterfactual")]
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
+               plt.Line2D([], [], color="grey", marker="o", ls="", label="counted, with constraints"),
+               plt.Line2D([], [], color="grey", marker="o", ls="", markerfacecolor="none",
+                          label="counted, without constraints")]
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False)
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 1))

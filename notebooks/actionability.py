@@ -210,8 +210,9 @@ shown3
 
 # %% tags=["remove-input"]
 n_used = {k: len(v["X"]) for k, v in runs.items()}
-lines = [f"Each pair uses {min(n_used.values())}–{max(n_used.values())} test inputs (paper: 100), "
-         f"so one input moves a share by {1 / min(n_used.values()):.2f}. "]
+lines = ["Test inputs per pair (paper: 100): " + ", ".join(
+    f"{d}-{NAMES[c]} {m}" for (d, c), m in n_used.items()) + "; with m inputs one input moves a "
+    "share by 1/m. A pair whose black box predicts few test inputs as 0 has fewer. "]
 worst = table3.loc[table3.share.idxmin()]
 lines.append(f"The lowest share is {worst.share:.2f} ({worst.method}, {worst.dataset}-"
              f"{NAMES[worst.classifier]}). ")

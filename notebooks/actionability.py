@@ -235,8 +235,9 @@ display(Markdown("".join(lines)))
 # counterfactual already: a FACE path fails only when its end breaks a drawn constraint *and*
 # repairing the points changes the black box's decision everywhere on the path. Sets that bind
 # more often (ranges that stop the features a counterfactual must move) would separate the
-# methods more. The next table shows, per pair and method, how many path points the black box
-# predicts as the target before the repair and how many count after it.
+# methods more. The next table shows, per pair and method, how many path points there are, how
+# many the black box predicts as the target before the repair (*predicted target*) and how many
+# count after it (*counted*: valid and satisfying all the input's constraints).
 
 # %%
 detail = []
@@ -246,9 +247,9 @@ for (d, c), r in runs.items():
     per = r["result"].per_input.groupby("method", sort=False).sum(numeric_only=True)
     for m in METHODS:
         detail.append({"pair": f"{d}-{NAMES[c]}", "method": m,
-                       "path points": int(per.loc[m, "n_points"]),
-                       "predicted target (before repair)": int(per.loc[m, "n_predicted"]),
-                       "counted (valid and satisfying)": int(per.loc[m, "n_counted"])})
+                       "points": int(per.loc[m, "n_points"]),
+                       "predicted target": int(per.loc[m, "n_predicted"]),
+                       "counted": int(per.loc[m, "n_counted"])})
 detail = pd.DataFrame(detail).set_index(["pair", "method"])
 save_table(detail, "table3_points", profile=profile)
 detail

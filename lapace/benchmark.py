@@ -35,6 +35,7 @@ import contextlib
 import functools
 import json
 import os
+import threading
 import time
 import warnings
 import zlib
@@ -149,6 +150,11 @@ def pair_kwargs(dataset: str, classifier: str, settings: Mapping[str, Any]) -> d
     return {"seed": settings["seed"], **pair}
 
 
+#: held while loading from the artefact cache: its code fingerprint parses source with `ast`,
+#: which is not thread-safe on Python 3.11 (Dask workers may run cells in threads)
+_CACHE_LOCK = threading.RLock()
+
+
 @functools.lru_cache(maxsize=4)
 def _load_pair(dataset: str, classifier: str, kwargs_json: str) -> Pair:
     return train_pair(dataset, classifier, **json.loads(kwargs_json))
@@ -157,11 +163,13 @@ def _load_pair(dataset: str, classifier: str, kwargs_json: str) -> Pair:
 def load_pair(dataset: str, classifier: str, settings: Mapping[str, Any]) -> Pair:
     """The pair as the grid uses it (cached on disk, and in memory per worker process)."""
     kw = pair_kwargs(dataset, classifier, settings)
-    return _load_pair(dataset, classifier, json.dumps(kw, sort_keys=True))
+    with _CACHE_LOCK:
+        return _load_pair(dataset, classifier, json.dumps(kw, sort_keys=True))
 
 
 def _retrained(pair: Pair, n: int, seed: int) -> list:
-    return retrained_classifiers(pair, n_resample=(n + 1) // 2, n_leave_out=n // 2, seed=seed)
+    with _CACHE_LOCK:
+        return retrained_classifiers(pair, n_resample=(n + 1) // 2, n_leave_out=n // 2, seed=seed)
 
 
 def lgmvae_training_seconds(pair: Pair) -> float:
@@ -308,8 +316,24 @@ def run_cell(cell: Cell, settings: Mapping[str, Any], cache: bool = True,
         warnings.simplefilter("ignore")  # per-cell library chatter; failures are in the numbers
         if not cache:
             return _compute_cell(cell, settings)
-        return cached("evaluation_cell", _cell_key(cell, settings),
-                      compute=lambda: _compute_cell(cell, settings), code=("lapace.benchmark",))
+        with _CACHE_LOCK:
+            path = entry_path("evaluation_cell", _cell_key(cell, settings), code=CELL_CODE)
+        if path.exists():  # load under the lock; compute outside it
+            with _CACHE_LOCK:
+                return _cached_cell(cell, settings)
+        result = _compute_cell(cell, settings)
+        with _CACHE_LOCK:
+            return _cached_cell(cell, settings, result)
+
+
+#: the code that decides a cell's numbers (with what it imports): :func:`cached`'s ``code``
+CELL_CODE = ("lapace.benchmark",)
+
+
+def _cached_cell(cell: Cell, settings: Mapping[str, Any], result=None) -> dict[str, Any]:
+    def compute():
+        return _compute_cell(cell, settings) if result is None else result
+    return cached("evaluation_cell", _cell_key(cell, settings), compute=compute, code=CELL_CODE)
 
 
 def _prepare_pair(dataset: str, classifier: str, settings: Mapping[str, Any],

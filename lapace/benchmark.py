@@ -51,6 +51,7 @@ import pandas as pd
 from . import metrics
 from .cache import CACHE_ENV, cached, entry_path
 from .counterfactuals import Counterfactuals
+from .baselines import DRCE, FACE, NNCE, DiCE, RobX
 from .experiments import TRAINING_CODE, Pair, lgmvae_settings, select_inputs, train_pair
 from .explain import Lapace
 from .retrain import retrained_classifiers
@@ -86,8 +87,9 @@ DEFAULTS: dict[str, Any] = {
     "n_retrained": 4,             # retrained black boxes, half resampled, half leave-1%-out (20)
     "n_perturbations": 2,         # perturbed copies of each input (paper: 10)
     "sigma": 0.01,                # std of the input noise on continuous features in [0, 1]
-    "robustness_inputs": {},      # method -> inputs whose perturbations are re-explained (subset)
-    "method_params": {},          # method -> keyword arguments of its constructor
+    "robustness_inputs": {"DiCE": 2},  # method -> inputs whose perturbations are re-explained
+    # (the first k of each repetition; methods not named: all inputs)
+    "method_params": {"DiCE": {"time_limit": 2.0}},  # method -> keyword arguments of its constructor
     "seed": 0,                    # seed of the pairs' data splits, classifiers and L-GMVAEs
     "pair": {"max_epochs": 40, "patience": 10, "max_rows": 2500, "max_batch_size": 128},
 }
@@ -115,9 +117,20 @@ def _lapace(point: str) -> Callable[..., LapaceMethod]:
     return make
 
 
+def _baseline(cls: type) -> Callable[..., Any]:
+    def make(pair: Pair, seed: int, **params: Any):
+        return cls(seed=seed, **params).fit(pair.X_train, pair.clf, dataset=pair.ds)
+    return make
+
+
 #: method name -> factory ``make(pair, seed, **params)`` returning an object with
-#: ``explain(X, target) -> Counterfactuals``
+#: ``explain(X, target) -> Counterfactuals`` (fitted: fitting is not counted in the runtime)
 METHODS: dict[str, Callable[..., Any]] = {
+    "NNCE": _baseline(NNCE),
+    "FACE": _baseline(FACE),
+    "RobX": _baseline(RobX),
+    "DiCE": _baseline(DiCE),
+    "DRCE": _baseline(DRCE),
     "LAPACE-First": _lapace("first"),
     "LAPACE-Middle": _lapace("middle"),
     "LAPACE-Last": _lapace("last"),
@@ -245,7 +258,7 @@ def _compute_cell(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
     params = dict(settings["method_params"].get(cell.method, {}))
     method = METHODS[cell.method](pair, int(settings["seed"]) + cell.repetition, **params)
 
-    start = time.perf_counter()
+    cell_start = start = time.perf_counter()
     cf = method.explain(X, target=target)
     runtime = (time.perf_counter() - start) / len(X)
     points, valid = cf
@@ -289,6 +302,9 @@ def _compute_cell(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
         for name in PER_INPUT_METRICS for i, v in zip(idx, per_input[name], strict=True)
     ], columns=PER_INPUT_COLUMNS)
     info = {k: v for k, v in cf.info.items() if isinstance(v, int | float | str | bool)}
+    if "timeouts" in cf.info:
+        info["timeouts"] = int(np.sum(cf.info["timeouts"]))
+    info["cell_seconds"] = time.perf_counter() - cell_start
     return {"row": row, "per_input": long, "info": info}
 
 
@@ -390,6 +406,19 @@ def _backend(backend: str, scheduler: str | None):
         yield
 
 
+def summarise(evaluation: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std (over repetitions, ``ddof=0``) of every metric per (dataset, classifier,
+    method): columns ``<metric>_mean`` and ``<metric>_std``, in :data:`ALL_METHODS` order."""
+    metric_cols = COLUMNS[5:]
+    g = evaluation.groupby(["dataset", "classifier", "method"], sort=False)[metric_cols]
+    out = g.mean().add_suffix("_mean").join(g.std(ddof=0).add_suffix("_std")).reset_index()
+    rank = {m: i for i, m in enumerate(ALL_METHODS)}
+    pair_rank = {p: i for i, p in enumerate(dict.fromkeys(zip(out.dataset, out.classifier)))}
+    keys = [(pair_rank[(d, c)], rank.get(m, len(rank)))
+            for d, c, m in zip(out.dataset, out.classifier, out.method, strict=True)]
+    return out.iloc[sorted(range(len(out)), key=keys.__getitem__)].reset_index(drop=True)
+
+
 def run_grid(pairs: Sequence[tuple[str, str]], methods: Sequence[str],
              settings: Mapping[str, Any] | None = None, n_jobs: int = 2, backend: str = "loky",
              scheduler: str | None = None, cache: bool = True,
@@ -409,8 +438,9 @@ def run_grid(pairs: Sequence[tuple[str, str]], methods: Sequence[str],
 
     Returns
     -------
-    (evaluation, per_input, pairs_info) : DataFrames with :data:`COLUMNS`,
-    :data:`PER_INPUT_COLUMNS`, and one row per pair with the L-GMVAE's training seconds.
+    (evaluation, per_input, info) : DataFrames with :data:`COLUMNS`, :data:`PER_INPUT_COLUMNS`,
+    and one row per pair: the L-GMVAE's training seconds, the seconds spent in its cells and
+    the method time-outs (DiCE).
     """
     from tqdm.auto import tqdm
 
@@ -431,15 +461,26 @@ def run_grid(pairs: Sequence[tuple[str, str]], methods: Sequence[str],
     pairs_info = pd.DataFrame({"dataset": [d for d, _ in pairs],
                                "classifier": [c for _, c in pairs],
                                "lgmvae_training_s": seconds})
+    cell_info = pd.DataFrame([{"dataset": c.dataset, "classifier": c.classifier,
+                               "cell_s": r["info"].get("cell_seconds", np.nan),
+                               "timeouts": r["info"].get("timeouts", 0)}
+                              for c, r in zip(cells, results, strict=True)])
+    pairs_info = pairs_info.merge(cell_info.groupby(["dataset", "classifier"], sort=False)
+                                  .sum().reset_index(), on=["dataset", "classifier"])
     return evaluation, per_input, pairs_info
 
 
 # ---------------------------------------------------------------------------------------------
 # command line
 # ---------------------------------------------------------------------------------------------
+#: chapter parameters that set the pairs' training (the ``pair`` setting of the grid)
+PAIR_PARAMETERS = ("max_epochs", "patience", "max_rows", "max_batch_size")
+
+
 def profile_settings(profile: str) -> dict[str, Any]:
-    """The ``evaluation`` section of ``profiles/<profile>.yml`` as grid settings (the
-    chapter-only parameters ``profile``, ``pairs``, ``methods`` and ``n_jobs`` left out)."""
+    """Grid settings from the ``evaluation`` section of ``profiles/<profile>.yml``: the keys of
+    :data:`DEFAULTS`, with the pairs' training parameters (:data:`PAIR_PARAMETERS`, as the
+    tabular chapter names them) gathered under ``pair``; chapter-only parameters are left out."""
     import yaml
 
     from .provenance import repo_root
@@ -448,7 +489,11 @@ def profile_settings(profile: str) -> dict[str, Any]:
     if not path.is_file():
         raise ValueError(f"no profile {profile!r}: {path.name} is not in profiles/.")
     section = dict((yaml.safe_load(path.read_text()) or {}).get("evaluation") or {})
-    return {k: v for k, v in section.items() if k in DEFAULTS}
+    out = {k: v for k, v in section.items() if k in DEFAULTS}
+    pair = {k: section[k] for k in PAIR_PARAMETERS if k in section}
+    if pair:
+        out["pair"] = {**DEFAULTS["pair"], **out.get("pair", {}), **pair}
+    return out
 
 
 def parse_pairs(text: str) -> list[tuple[str, str]]:
@@ -495,4 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # run the importable module's main, so workers unpickle lapace.benchmark, not __main__
+    from lapace.benchmark import main as _main
+
+    raise SystemExit(_main())

@@ -37,7 +37,7 @@ def _table(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
 def _best(t: pd.DataFrame, higher: bool, among=None) -> pd.Series:
     """Per pair, the methods (joined by '/') with the best value."""
     t = t if among is None else t[[m for m in among if m in t]]
-    best = t.max(1) if higher else t.min(1)
+    best = t.max(axis=1) if higher else t.min(axis=1)
     return pd.Series({p: "/".join(m for m in t.columns if np.isclose(t.loc[p, m], best[p]))
                       for p in t.index})
 
@@ -78,8 +78,8 @@ def check_claims(summary: pd.DataFrame) -> pd.DataFrame:
         _verdict(int(hit.sum()), len(hit)))
 
     div = _table(summary, "diversity")
-    lap = div[[m for m in LAPACE if m in div]].mean(1)
-    rival = div[[m for m in ("DiCE", "DRCE") if m in div]].max(1)
+    lap = div[[m for m in LAPACE if m in div]].mean(axis=1)
+    rival = div[[m for m in ("DiCE", "DRCE") if m in div]].max(axis=1)
     mixed = pd.Series([not p.split("-")[0] in CONTINUOUS_DATASETS for p in div.index], div.index)
     agrees = (lap > rival) == mixed
     add("diversity", "Our methods outperform DiCE and DRCE on datasets with mixed data types but "
@@ -110,9 +110,9 @@ def check_claims(summary: pd.DataFrame) -> pd.DataFrame:
 
     run = _table(summary, "runtime_s")
     if any(m in run for m in LAPACE):
-        fastest_lapace = run[[m for m in LAPACE if m in run]].min(1)
+        fastest_lapace = run[[m for m in LAPACE if m in run]].min(axis=1)
         base = run.drop(columns=[m for m in LAPACE if m in run])
-        rank = 1 + (base.lt(fastest_lapace, axis=0)).sum(1)
+        rank = 1 + (base.lt(fastest_lapace, axis=0)).sum(axis=1)
         second = rank <= 2
         ahead = base.apply(lambda r: r.idxmin() if r.notna().any() else "–", axis=1)
         add("runtime", "LAPACE is one of the fastest methods (second only to NNCE).",

@@ -83,7 +83,7 @@ def benchmark_bars(summary, metrics: Sequence[str], higher_is_better: dict, titl
 
     ``summary`` is :func:`lapace.benchmark.summarise`'s table (``<metric>_mean``/``_std``); bars
     show the mean over repetitions with the std as error bars; NaN (e.g. diversity of
-    single-counterfactual methods) is written as "n/a".  Each row's label carries an arrow for
+    single-counterfactual methods) is written as "n/a", an exact 0 as "0".  Each row's label carries an arrow for
     which way is better.  Returns the figure.
     """
     pairs = list(dict.fromkeys(zip(summary["dataset"], summary["classifier"], strict=True)))
@@ -102,9 +102,9 @@ def benchmark_bars(summary, metrics: Sequence[str], higher_is_better: dict, titl
             std = rows[f"{metric}_std"].reindex(methods).to_numpy(float)
             ax.barh(y, np.nan_to_num(mean), xerr=np.nan_to_num(std), color=[colors[m] for m in methods],
                     error_kw={"lw": 0.8, "capsize": 1.5})
-            for yi in y[np.isnan(mean)]:
-                ax.text(0.02, yi, "n/a", va="center", fontsize=7, color="grey",
-                        transform=ax.get_yaxis_transform())
+            for yi in y[np.isnan(mean) | (mean == 0)]:
+                ax.text(0.02, yi, "n/a" if np.isnan(mean[yi]) else "0", va="center", fontsize=7,
+                        color="grey", transform=ax.get_yaxis_transform())
             if metric in log_metrics and np.nanmin(mean, initial=np.inf) > 0:
                 ax.set_xscale("log")
             ax.tick_params(labelsize=7)

@@ -106,7 +106,7 @@ display(Markdown(
 # own test inputs (`lapace.experiments.select_inputs`, shared with the actionability chapter).
 # The cells run in parallel worker processes and each cell's result is cached: a later build
 # recomputes only cells whose settings or code changed. The same grid runs from the command
-# line, on this machine or a Dask cluster (see the README):
+# line, with a progress bar, on this machine or a Dask cluster (see the README):
 #
 # ```bash
 # python -m lapace.benchmark --profile quick --pairs compas-rf,wine-nn \
@@ -114,7 +114,7 @@ display(Markdown(
 # ```
 
 # %%
-evaluation, per_input, pair_info = run_grid(PAIRS, methods, settings, n_jobs=n_jobs)
+evaluation, per_input, pair_info = run_grid(PAIRS, methods, settings, n_jobs=n_jobs, progress=False)
 save_table(evaluation, "evaluation", profile=profile, index=False)
 save_table(per_input, "evaluation_per_input", profile=profile, index=False)
 summary = summarise(evaluation)

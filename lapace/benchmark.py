@@ -49,9 +49,9 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
+from .baselines import DRCE, FACE, NNCE, DiCE, RobX
 from .cache import CACHE_ENV, cached, entry_path
 from .counterfactuals import Counterfactuals
-from .baselines import DRCE, FACE, NNCE, DiCE, RobX
 from .experiments import TRAINING_CODE, Pair, lgmvae_settings, select_inputs, train_pair
 from .explain import Lapace
 from .retrain import retrained_classifiers
@@ -413,7 +413,8 @@ def summarise(evaluation: pd.DataFrame) -> pd.DataFrame:
     g = evaluation.groupby(["dataset", "classifier", "method"], sort=False)[metric_cols]
     out = g.mean().add_suffix("_mean").join(g.std(ddof=0).add_suffix("_std")).reset_index()
     rank = {m: i for i, m in enumerate(ALL_METHODS)}
-    pair_rank = {p: i for i, p in enumerate(dict.fromkeys(zip(out.dataset, out.classifier)))}
+    pair_rank = {p: i for i, p in enumerate(
+        dict.fromkeys(zip(out.dataset, out.classifier, strict=True)))}
     keys = [(pair_rank[(d, c)], rank.get(m, len(rank)))
             for d, c, m in zip(out.dataset, out.classifier, out.method, strict=True)]
     return out.iloc[sorted(range(len(out)), key=keys.__getitem__)].reset_index(drop=True)

@@ -83,8 +83,8 @@ def benchmark_bars(summary, metrics: Sequence[str], higher_is_better: dict, titl
 
     ``summary`` is :func:`lapace.benchmark.summarise`'s table (``<metric>_mean``/``_std``); bars
     show the mean over repetitions with the std as error bars; NaN (e.g. diversity of
-    single-counterfactual methods) is written as "n/a", an exact 0 as "0".  Each row's label carries an arrow for
-    which way is better.  Returns the figure.
+    single-counterfactual methods) is written as "n/a", an exact 0 as "0".  Each row's label
+    carries an arrow for which way is better.  Returns the figure.
     """
     pairs = list(dict.fromkeys(zip(summary["dataset"], summary["classifier"], strict=True)))
     methods = list(dict.fromkeys(summary["method"]))

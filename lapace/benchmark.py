@@ -163,9 +163,17 @@ def pair_kwargs(dataset: str, classifier: str, settings: Mapping[str, Any]) -> d
     return {"seed": settings["seed"], **pair}
 
 
-#: held while loading from the artefact cache: its code fingerprint parses source with `ast`,
-#: which is not thread-safe on Python 3.11 (Dask workers may run cells in threads)
+#: held while loading from the artefact cache, and around whole cells run outside a process's
+#: main thread (threaded Dask workers): the cache's code fingerprint parses source with `ast`,
+#: and imports compile source, neither thread-safe on Python 3.11
 _CACHE_LOCK = threading.RLock()
+
+
+def _thread_guard():
+    """The lock for a cell run in a worker thread; nothing in a process's main thread."""
+    if threading.current_thread() is threading.main_thread():
+        return contextlib.nullcontext()
+    return _CACHE_LOCK
 
 
 @functools.lru_cache(maxsize=4)
@@ -328,7 +336,7 @@ def run_cell(cell: Cell, settings: Mapping[str, Any], cache: bool = True,
     torch.set_num_threads(1)
     if cache_dir:
         os.environ[CACHE_ENV] = str(cache_dir)
-    with warnings.catch_warnings():
+    with _thread_guard(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # per-cell library chatter; failures are in the numbers
         if not cache:
             return _compute_cell(cell, settings)
@@ -360,7 +368,7 @@ def _prepare_pair(dataset: str, classifier: str, settings: Mapping[str, Any],
     torch.set_num_threads(1)
     if cache_dir:
         os.environ[CACHE_ENV] = str(cache_dir)
-    with warnings.catch_warnings():
+    with _thread_guard(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pair = load_pair(dataset, classifier, settings)
         _retrained(pair, settings["n_retrained"], settings["seed"])

@@ -55,6 +55,7 @@ def test_perturb_touches_continuous_features_only_and_keeps_the_label(cache):
     np.testing.assert_array_equal(labels, np.repeat(pair.predict(X)[:, None], 3, 1)[kept])
     with pytest.raises(ValueError, match="sigma"):
         benchmark.perturb(pair, X, 3, 0.0, seed=0)
+    assert benchmark.lgmvae_training_seconds(pair) > 0       # read from the cache record
 
 
 def test_dask_backend_gives_the_same_numbers(cache):

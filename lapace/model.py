@@ -103,10 +103,11 @@ class LGMVAENet(nn.Module):
 
     def forward(
         self, x: torch.Tensor, y: torch.Tensor, categorical_mask: torch.Tensor | None,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | None = None, q_bar: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Per-sample ELBO terms of Eq. 3, each (B,): ``kl_c``, ``kl_z``, ``rec``, and
-        ``kl_c_marginal``, the KL of the batch's mean assignment (see :func:`elbo.kl_c_marginal`).
+        ``kl_c_marginal``, the KL of the label's mean assignment (:func:`elbo.kl_c_marginal`,
+        with the reference ``q_bar`` or, when ``None``, this batch's mean); also ``q_c``, (B, K_y).
 
         The expectation over c is exact: every cluster of ``C_y`` is visited and its terms
         weighted by q(c|x,y).  With ``encoder="per_cluster"`` (Appendix B) z is one
@@ -133,9 +134,29 @@ class LGMVAENet(nn.Module):
         return {
             "kl_z": (q_c * kl_z).sum(-1),
             "kl_c": elbo.kl_c(q_c),
-            "kl_c_marginal": elbo.kl_c_marginal(q_c, y),
+            "kl_c_marginal": elbo.kl_c_marginal(q_c, y, q_bar),
             "rec": rec,
+            "q_c": q_c,
         }
+
+
+class _RunningAssignment:
+    """Running mean of q(c|x,y) per label over the last ``window`` training inputs (roughly):
+    the reference ``q̄(c|y)`` of ``objective="marginal"`` (see :func:`elbo.kl_c_marginal`)."""
+
+    def __init__(self, n_labels: int, k: int, window: int, device):
+        self.mean = torch.full((n_labels, k), 1.0 / k, device=device)
+        self.count = torch.zeros(n_labels, device=device)
+        self.window = float(window)
+
+    def update(self, q_c: torch.Tensor, y: torch.Tensor) -> None:
+        sums = torch.zeros_like(self.mean).index_add_(0, y, q_c)
+        n = torch.bincount(y, minlength=self.mean.shape[0]).to(self.mean.dtype)
+        seen = n > 0
+        kept = torch.minimum(self.count, torch.clamp(self.window - n, min=0.0))  # oldest drop out
+        total = kept + n
+        self.mean[seen] = (kept[seen, None] * self.mean[seen] + sums[seen]) / total[seen, None]
+        self.count = torch.where(seen, total, self.count)
 
 
 @torch.no_grad()
@@ -182,6 +203,10 @@ class LGMVAE:
         clusters, promoting the use of all available clusters."  We depart from Eq. 3 here
         because with it the centroids are not "distinctly different from each other" (§3.1);
         the evidence is in the book's chapter *Why the clusters collapse*.
+    kl_c_window : with ``objective="marginal"``, the mean assignment q̄(c|y) of a label is a
+        running mean over about this many of its recent training inputs, not the mini-batch's
+        own mean: a batch with a few inputs of a label cannot spread them over all its
+        clusters, and the batch-level KL would tax confident assignments again.
     encoder : ``"per_cluster"`` (default, Appendix B: q(z|x,c,y), one code per cluster) or
         ``"shared"`` (q(z|x,y), one code per input whose KL is taken against each p(z|c)
         weighted by q(c|x,y); faster, departs from Appendix B).
@@ -217,6 +242,7 @@ class LGMVAE:
         verbose: bool = True,
         objective: str = "marginal",
         encoder: str = "per_cluster",
+        kl_c_window: int = 1024,
     ):
         self.n_labels = n_labels
         self.clusters_per_class = clusters_per_class
@@ -234,6 +260,7 @@ class LGMVAE:
         self.verbose = verbose
         self.objective = objective
         self.encoder = encoder
+        self.kl_c_window = kl_c_window
 
     # ------------------------------------------------------------------ set-up
     def get_params(self) -> dict:
@@ -255,6 +282,7 @@ class LGMVAE:
             "verbose": self.verbose,
             "objective": self.objective,
             "encoder": self.encoder,
+            "kl_c_window": self.kl_c_window,
         }
 
     def __repr__(self) -> str:
@@ -266,7 +294,7 @@ class LGMVAE:
     def _check_params(self, n_features: int) -> None:
         check_int(self.n_labels, "n_labels", minimum=2)
         for name in ("clusters_per_class", "latent_dim", "hidden_dim", "batch_size", "max_epochs",
-                     "patience"):
+                     "patience", "kl_c_window"):
             check_int(getattr(self, name), name)
         check_positive(self.lr, "lr")
         if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights):
@@ -346,6 +374,7 @@ class LGMVAE:
                 self.encoder,
             ).to(device)
         kl_c_term = OBJECTIVES[self.objective]
+        q_bar = _RunningAssignment(self.n_labels, self.clusters_per_class, self.kl_c_window, device)
         gen = torch.Generator(device=device).manual_seed(self.seed)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
 
@@ -356,13 +385,17 @@ class LGMVAE:
             for start in range(0, len(order), self.batch_size):
                 b = torch.as_tensor(order[start:start + self.batch_size], device=device)
                 with torch.set_grad_enabled(train):
-                    terms = net(X_t[b], y_t[b], mask, gen)
+                    q_c = net.q_c_probs(X_t[b], y_t[b])
+                    if train:
+                        q_bar.update(q_c.detach(), y_t[b])
+                    terms = net(X_t[b], y_t[b], mask, gen, q_bar.mean)
                     loss = (w_klz * terms["kl_z"] + w_klc * terms[kl_c_term]
                             + w_rec * terms["rec"]).mean()
                 if train:
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
+                terms.pop("q_c")
                 for key, value in terms.items():
                     totals[key] += float(value.detach().sum())
                 totals["loss"] += float(loss.detach()) * len(b)
@@ -535,6 +568,7 @@ class LGMVAE:
         mask = self._categorical_mask(X.shape[1]).to(self.device)
         terms = self.net_(torch.as_tensor(X, device=self.device),
                           torch.as_tensor(y, device=self.device), mask, gen)
+        terms.pop("q_c")
         return {k: v.cpu().numpy() for k, v in terms.items()}
 
     # ------------------------------------------------------------------ persistence

@@ -201,3 +201,22 @@ def test_bad_inputs_get_the_shared_errors(method):
         m.explain(X_test[0], TARGET)
     with pytest.raises(ValueError, match="predict method"):
         method().fit(X, object())
+
+
+def test_readme_baselines_section_runs_on_the_toy_data(capsys):
+    import re
+    import warnings
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = re.search(r"## Baselines.*?```python\n(.*?)```", text, re.S).group(1)
+    code = code.replace("time_limit=10", "time_limit=10, sample_size=200")   # keep the test fast
+    code = code.replace("RobX(seed=0)", "RobX(seed=0, n_samples=100)").replace("X_neg[:5]", "X_neg[:2]")
+    ds, X, clf, X_neg = tabular()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, "README.md", "exec"), {"ds": ds, "X": X, "clf": clf, "X_neg": X_neg})
+    out = capsys.readouterr().out
+    for name in ("NNCE", "FACE", "RobX", "DRCE", "DiCE"):
+        assert name in out
+    assert "(2, 5, 5)" in out                          # DRCE/DiCE: 2 inputs x 5 CEs x 5 columns

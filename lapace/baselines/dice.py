@@ -18,14 +18,19 @@ each query's time.  Query i is seeded with ``seed + i``; DiCE draws from the glo
 ``random`` states, which we seed for the query and restore afterwards.  DiCE's progress bar,
 prints and warnings are suppressed; ``cf.info["found"]`` counts what DiCE returned.
 
-The time: on heloc-RF (quick profile models, 5 queries, 1 core) almost all of DiCE's time is its
-post-hoc sparsity step (``posthoc_sparsity_param``, default 0.1 with a *linear* search of up to
-``limit_steps_ls`` = 10000 single-row model calls per feature and counterfactual): see the
-measurements in the module's ``SPARSITY_TIMING``.  The sampling itself takes well under a second
-per query.  We keep DiCE's defaults (``posthoc_sparsity_param=0.1``, ``"linear"``) so that DiCE
-is the method the paper compared with, and bound its cost by ``time_limit``; pass
-``posthoc_sparsity_param=None`` for the sampling alone or ``posthoc_sparsity_algorithm="binary"``
-for a much cheaper search.
+The time (measured on heloc-RF with the quick profile's models, 5 queries, 2 busy cores, one
+run: seconds per query): sampling alone (``posthoc_sparsity_param=None``) 1.5 s on average,
+DiCE's default post-hoc sparsity step with its *linear* search 2.3 s, the *binary* search 8.7 s.
+A profile of two queries shows where it goes: calls of the black box (about 0.1 s each for the
+random forest, whatever the number of rows), about 5 per query for the sampling rounds and 10
+for the post-hoc step, which calls the model once per search step (up to ``limit_steps_ls`` =
+10000 per continuous feature and counterfactual for the linear search).  So the post-hoc step is
+the setting that costs the time, and its cost is unbounded: a query whose counterfactuals sit
+far from the input in wide-ranged features can take minutes, the likely source of the long tail
+seen earlier on heloc-RF (18.9 s mean, one query 185 s), which these 5 queries did not
+reproduce.  We keep DiCE's defaults (``posthoc_sparsity_param=0.1``, ``"linear"``), so that
+DiCE is the method the paper compared with, and bound the tail with ``time_limit``;
+``posthoc_sparsity_param=None`` gives the sampling alone.
 
 Where we differ from CARLA/RobustX: CARLA wraps DiCE's *gradient* method for its own PyTorch
 models and one-hot frames; we use the model-agnostic method on the raw frame with any black box.
@@ -46,10 +51,7 @@ import pandas as pd
 
 from ._base import BaseCounterfactualMethod
 
-__all__ = ["DiCE", "SPARSITY_TIMING"]
-
-#: seconds per query measured on heloc-RF (quick models), filled in from scripts/benchmark.py runs
-SPARSITY_TIMING: dict[str, float] = {}
+__all__ = ["DiCE"]
 
 
 class _Timeout(Exception):

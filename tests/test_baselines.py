@@ -75,7 +75,7 @@ def test_face_path_runs_along_graph_edges_to_a_valid_endpoint(weight):
 
 def test_face_weights_paths_by_density_and_reports_unreachable_inputs():
     X, model, X_test = blobs()
-    far = np.full((1, 3), 5.0, dtype=np.float32)          # no edge within epsilon: no path
+    far = np.full((1, 3), -5.0, dtype=np.float32)         # no edge within epsilon: no path
     cf = FACE(mode="epsilon", epsilon=0.2).fit(X, model).explain(
         np.vstack([X_test[:2], far]), TARGET, return_paths=True)
     assert np.isnan(cf.points[2]).all() and not cf.valid[2, 0] and cf.paths[2] is None
@@ -199,6 +199,8 @@ def test_bad_inputs_get_the_shared_errors(method):
         m.explain(X_test, 2)
     with pytest.raises(ValueError, match="2-D"):
         m.explain(X_test[0], TARGET)
+    with pytest.raises(ValueError, match="already predicted as target 1"):
+        m.explain(X[model.predict(X) == 1][:3], TARGET)
     with pytest.raises(ValueError, match="predict method"):
         method().fit(X, object())
 
@@ -220,3 +222,16 @@ def test_readme_baselines_section_runs_on_the_toy_data(capsys):
     for name in ("NNCE", "FACE", "RobX", "DRCE", "DiCE"):
         assert name in out
     assert "(2, 5, 5)" in out                          # DRCE/DiCE: 2 inputs x 5 CEs x 5 columns
+
+
+def test_face_edge_cost_is_the_density_weighted_length():
+    X, model, _ = blobs()
+    face = FACE(n_neighbors=4).fit(X, model)
+    g = face.graph_.tocoo()
+    i, j, w = g.row[:20], g.col[:20], g.data[:20]
+    length = np.linalg.norm(X[i].astype(np.float64) - X[j], axis=1)
+    log_p = face.kde_.score_samples((X[i] + X[j]) / 2)
+    expected = length * (1 + np.maximum(face.log_density_.max() - log_p, 0))
+    np.testing.assert_allclose(w, expected, rtol=1e-5)
+    hops = FACE(n_neighbors=4, weight="hops").fit(X, model).graph_
+    assert set(np.unique(hops.data)) == {1.0}

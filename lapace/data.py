@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import numbers
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pooch
 from sklearn.model_selection import train_test_split
+
+from .validation import FAR, warn
 
 __all__ = [
     "DATASETS",
@@ -156,6 +157,19 @@ def _is_real_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
+def _sorted_categories(values, column: str) -> list:
+    """Sorted distinct values; a clear error when a column mixes types (e.g. "3" and 3)."""
+    present = pd.unique(pd.Series(values)).tolist()
+    try:
+        return sorted(present)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in present})
+        raise ValueError(
+            f"Column {column!r} mixes value types {kinds} (e.g. '3' and 3), so its categories "
+            f"cannot be ordered; convert it to one type first, e.g. df[{column!r}].astype(str)."
+        ) from None
+
+
 class TabularDataset:
     """A train/test split of a tabular classification data set, with its encoding.
 
@@ -231,10 +245,14 @@ class TabularDataset:
 
     def _fit(self) -> None:
         X = self.X_train
-        self.categories_ = {c: sorted(pd.unique(X[c]).tolist()) for c in self.categorical}
+        self.categories_ = {c: _sorted_categories(X[c], c) for c in self.categorical}
         self.bounds_ = {c: (float(X[c].min()), float(X[c].max())) for c in self.continuous}
-        self._scale = {c: (hi - lo if hi > lo else 1.0) for c, (lo, hi) in self.bounds_.items()}
         self._dtypes = X.dtypes.to_dict()
+        self._layout()
+
+    def _layout(self) -> None:
+        """Encoded column layout from ``features``, ``categories_`` and ``bounds_``."""
+        self._scale = {c: (hi - lo if hi > lo else 1.0) for c, (lo, hi) in self.bounds_.items()}
         self._slices: dict[str, slice] = {}
         self.encoded_columns: list[str] = []
         for col in self.features:
@@ -247,6 +265,45 @@ class TabularDataset:
         self.categorical_groups = [self._slices[c] for c in self.categorical]
         self.continuous_index = [self._slices[c].start for c in self.continuous]
         self.n_features_encoded = len(self.encoded_columns)
+
+    # ------------------------------------------------------------------ the encoder alone
+    def encoder_state(self) -> dict[str, Any]:
+        """The encoding as plain Python values (no data rows), for :meth:`LGMVAE.save`."""
+        dtypes = {}
+        for c in self.features:
+            dt = self._dtypes[c]
+            dtypes[c] = (["category", list(dt.categories), bool(dt.ordered)]
+                         if isinstance(dt, pd.CategoricalDtype) else [str(dt)])
+        return {
+            "features": list(self.features), "categorical": list(self.categorical),
+            "continuous": list(self.continuous),
+            "categories": {c: list(v) for c, v in self.categories_.items()},
+            "bounds": {c: [lo, hi] for c, (lo, hi) in self.bounds_.items()},
+            "dtypes": dtypes, "classes": list(self.classes_), "target": self.target,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_encoder_state(cls, state: dict[str, Any]) -> TabularDataset:
+        """A dataset that encodes and decodes like the one :meth:`encoder_state` came from.
+
+        It holds no rows: ``X_train`` and ``X_test`` are empty frames with the right columns.
+        """
+        ds = cls.__new__(cls)
+        ds.features, ds.categorical = list(state["features"]), list(state["categorical"])
+        ds.continuous = list(state["continuous"])
+        ds.categories_ = {c: list(v) for c, v in state["categories"].items()}
+        ds.bounds_ = {c: (float(lo), float(hi)) for c, (lo, hi) in state["bounds"].items()}
+        ds._dtypes = {}
+        for c, spec in state["dtypes"].items():
+            ds._dtypes[c] = (pd.CategoricalDtype(spec[1], ordered=spec[2]) if spec[0] == "category"
+                             else pd.api.types.pandas_dtype(spec[0]))
+        ds.classes_, ds.target, ds.name = list(state["classes"]), state["target"], state["name"]
+        empty = pd.DataFrame({c: pd.Series([], dtype=ds._dtypes[c]) for c in ds.features})
+        ds.X_train, ds.X_test = empty, empty.copy()
+        ds.y_train = ds.y_test = np.empty(0, dtype=np.int64)
+        ds._layout()
+        return ds
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -339,8 +396,22 @@ class TabularDataset:
         present = pd.unique(df[target]).tolist()
         if len(present) < 2:
             raise ValueError(f"Target {target!r} has fewer than 2 classes: {present}.")
+        if pd.api.types.is_float_dtype(df[target]) and (df[target] % 1 != 0).any():
+            example = float(df[target][df[target] % 1 != 0].iloc[0])
+            raise ValueError(
+                f"Target {target!r} holds non-integer floats (e.g. {example!r}): it looks like a "
+                "continuous quantity, but LAPACE explains classifiers. Turn it into classes "
+                f"first, e.g. df[{target!r}] = (df[{target!r}] > threshold).astype(int)."
+            )
+        counts = df[target].value_counts()
+        if (counts < 2).any():
+            rare = counts[counts < 2].index.tolist()
+            raise ValueError(
+                f"Target {target!r} has class(es) {rare[:10]} with a single row; the stratified "
+                "train/test split needs at least 2 rows per class: drop or merge rare classes."
+            )
         if classes is None:
-            classes = sorted(present)
+            classes = _sorted_categories(present, target)
         else:
             classes = list(classes)
             if len(set(classes)) != len(classes) or set(classes) != set(present):
@@ -359,10 +430,9 @@ class TabularDataset:
         for col in categorical:
             keep &= X_test[col].isin(pd.unique(X_train[col])).to_numpy()
         if not keep.all():
-            warnings.warn(
+            warn(
                 f"Dropped {int((~keep).sum())} test row(s) whose categories do not occur "
-                "in the training split.",
-                stacklevel=2,
+                "in the training split."
             )
         return cls(
             X_train,
@@ -452,14 +522,28 @@ class TabularDataset:
                 if not np.isfinite(values).all():
                     raise ValueError(f"Continuous column {name!r} has non-finite values.")
                 out[:, start] = self.to_scaled(name, values)
+                self._warn_far(name, values, out[:, start], df.index)
         return out
+
+    def _warn_far(self, name: str, values: np.ndarray, scaled: np.ndarray, index) -> None:
+        """Warn when a value lies more than one training range outside the training bounds."""
+        excess = np.maximum(scaled - 1.0, -scaled)  # in training ranges (scale 1 if constant)
+        if len(excess) and excess.max() > FAR:
+            i = int(excess.argmax())
+            lo, hi = self.bounds_[name]
+            warn(
+                f"Column {name!r} holds {values[i]:.6g} at row index {index[i]!r}, far outside "
+                f"its training range [{lo:.6g}, {hi:.6g}]: a model trained on this data was "
+                "never trained there; check the value and its units."
+            )
 
     def decode(self, X: np.ndarray) -> pd.DataFrame:
         """Turn encoded rows back into records in original units.
 
         Each categorical block is decoded by argmax, so probabilities or other
         non-one-hot blocks give valid categories. Continuous values are mapped
-        back to original units as floats (not clipped, not rounded).
+        back to original units (not clipped); a feature whose training column was
+        integer (e.g. age, counts) is rounded to the nearest integer and keeps its dtype.
 
         Parameters
         ----------
@@ -468,8 +552,8 @@ class TabularDataset:
         Returns
         -------
         pandas.DataFrame
-            Columns as in ``X_train``; categories keep their training dtype,
-            continuous columns are float64.
+            Columns as in ``X_train``; categories and integer features keep their
+            training dtype, other continuous columns are float64.
         """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim == 1:
@@ -480,6 +564,14 @@ class TabularDataset:
                 f"got shape {X.shape}."
             )
         nan = np.isnan(X)
+        if nan.all(1).any():
+            rows = np.flatnonzero(nan.all(1))
+            raise ValueError(
+                f"Encoded rows {rows[:10].tolist()} are all NaN: a NaN row means that no "
+                "counterfactual was found there (e.g. a path with no valid point). Decode only "
+                "the rows found, e.g. ds.decode(cf.points[i][cf.found[i]]), or use "
+                "res.to_frame(ds), which keeps them as rows marked found=False."
+            )
         if nan.any():
             row, col = np.argwhere(nan)[0]
             raise ValueError(
@@ -494,7 +586,10 @@ class TabularDataset:
                 chosen = known[X[:, block].argmax(axis=1)]
                 columns[name] = pd.Series(chosen, dtype=self._dtypes[name])
             else:
-                columns[name] = pd.Series(self.to_original_units(name, X[:, block.start]))
+                values = self.to_original_units(name, X[:, block.start])
+                if pd.api.types.is_integer_dtype(self._dtypes[name]):
+                    values = np.rint(values).astype(self._dtypes[name])
+                columns[name] = pd.Series(values)
         return pd.DataFrame(columns, columns=self.features)
 
     def __repr__(self) -> str:

@@ -18,7 +18,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["kl_c", "kl_z", "reconstruction", "gaussian_log_prob", "reparameterize"]
+__all__ = ["kl_c", "kl_c_marginal", "kl_z", "reconstruction", "gaussian_log_prob", "reparameterize"]
 
 _EPS = 1e-10
 
@@ -36,6 +36,32 @@ def kl_c(q_c: torch.Tensor) -> torch.Tensor:
     """
     k = q_c.shape[-1]
     return (q_c * (torch.log(q_c.clamp_min(_EPS)) + math.log(k))).sum(-1)
+
+
+def kl_c_marginal(q_c: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """KL(q̄(c|y) || p(c|y)) of the batch's mean assignment per label, given to each sample.
+
+    ``q̄(c|y)`` is the mean of ``q(c|x,y)`` over the batch's samples of label ``y``.  Averaged
+    over a label, the per-sample :func:`kl_c` splits exactly as
+
+        mean_x KL(q(c|x,y) || U) = I(x; c | y) + KL(q̄(c|y) || U),
+
+    so this term keeps the second part — §3.1's reading of KL(c), "promoting the use of all
+    available clusters" — and drops the tax on the mutual information between x and its
+    cluster, which is what makes the per-sample form collapse the clusters (see the chapter
+    *Why the clusters collapse*).  Each sample gets its label's value, so the batch mean of
+    this term is ``sum_y (n_y / B) KL(q̄_y || U)``.
+
+    Parameters
+    ----------
+    q_c : (B, K_y) probabilities over each sample's own clusters.
+    y : (B,) labels.
+    """
+    labels, inverse, counts = torch.unique(y, return_inverse=True, return_counts=True)
+    sums = torch.zeros(len(labels), q_c.shape[1], dtype=q_c.dtype, device=q_c.device)
+    sums.index_add_(0, inverse, q_c)
+    q_bar = sums / counts[:, None].to(q_c.dtype)              # (n_labels_in_batch, K_y)
+    return kl_c(q_bar)[inverse]
 
 
 def kl_z(

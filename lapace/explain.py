@@ -3,7 +3,8 @@
 For every input x (label y = M(x)) and a target label y', LAPACE interpolates in the
 L-GMVAE's latent space from z_x = Enc(x, y) to every centroid z_c of y',
 ``z_tau = (1 - tau) z_x + tau z_c``, decodes every point and asks the black box M
-for its label.  All inputs, paths and steps are handled in one batched pass.
+for its label.  Inputs are handled ``batch_size`` at a time (all their paths and steps in
+one batched pass), so memory beyond the result itself stays bounded whatever n is.
 
 Centroid repair (``repair_centroids=True``) is this project's extension, not the
 paper's: a target centroid whose decoding the black box does not assign to its own
@@ -16,7 +17,6 @@ target stays fixed for every input, so robustness to input changes stays exact.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +29,7 @@ from .constraints import Constraint, compile_constraints
 from .counterfactuals import Counterfactuals
 from .elbo import reparameterize
 from .model import LGMVAE
-from .validation import check_target, predict_labels
+from .validation import check_int, check_not_target, check_positive, check_target, predict_labels, warn
 
 __all__ = ["Counterfactuals", "Lapace", "LapaceResult", "Points"]
 
@@ -93,6 +93,74 @@ class LapaceResult:
         """(n, k, T) whether each path point is predicted as the target."""
         return self.labels == self.target
 
+    def to_frame(self, dataset=None, which: str = "all") -> pd.DataFrame:
+        """The result as a long table, one row per input × path × step (``which="all"``) or
+        per chosen counterfactual (``which="first" | "middle" | "last"``).
+
+        Columns: ``input`` (row of ``X``), ``path`` (0..k-1), ``cluster``, ``step`` and
+        ``tau`` (for ``middle``: the tau of the latent midpoint before any correction),
+        ``label`` (the black box's), ``valid``, ``satisfied`` (NA without constraints or
+        where not computed), ``found``, then the features: in original units when the
+        :class:`~lapace.TabularDataset` is given (integer features as integers), else the
+        encoded columns ``x0, x1, ...``.  A path with no counterfactual stays in the table
+        as a row with ``found=False`` and missing features.
+        """
+        n, k, T, d = self.paths.shape
+        grid = np.indices((n, k)).reshape(2, -1)
+        if which == "all":
+            grid = np.indices((n, k, T)).reshape(3, -1)
+            points, labels = self.paths.reshape(-1, d), self.labels.reshape(-1)
+            step = grid[2]
+            satisfied = None if self.satisfied is None else self.satisfied.reshape(-1)
+        elif which in ("first", "middle", "last"):
+            cf = getattr(self, which)()
+            points = cf.points.reshape(-1, d)
+            first = self.first_index.reshape(-1)
+            if which == "last":
+                step = np.full(n * k, T - 1)
+                labels = self.labels[:, :, -1].reshape(-1)
+            elif which == "first":
+                step, labels = first, np.take_along_axis(
+                    self.labels, np.maximum(self.first_index, 0)[..., None], 2).reshape(-1)
+            else:
+                step, labels = np.full(n * k, -1), self.middle_labels.reshape(-1)
+            satisfied = None
+            if self.satisfied is not None and which != "middle":
+                satisfied = np.take_along_axis(
+                    self.satisfied, np.maximum(step, 0).reshape(n, k, 1), 2).reshape(-1)
+        else:
+            raise ValueError(f'which must be "all", "first", "middle" or "last", got {which!r}.')
+        found = ~np.isnan(points).any(1)
+        tau = np.where(step >= 0, self.taus[np.maximum(step, 0)].astype(np.float64), np.nan)
+        if which == "middle":
+            tau = np.where(found, 0.5 * (self.taus[np.maximum(first, 0)] + 1.0), np.nan)
+        valid = (labels == self.target) & found
+        if which in ("first", "middle", "last"):
+            valid = getattr(self, which)().valid.reshape(-1)
+        frame = pd.DataFrame({
+            "input": grid[0], "path": grid[1], "cluster": self.clusters[grid[1]],
+            "step": pd.array(np.where(step >= 0, step, None), dtype="Int64"), "tau": tau,
+            "label": pd.array(np.where(found, labels, None), dtype="Int64"),
+            "valid": valid,
+            "satisfied": pd.array([None] * len(found) if satisfied is None
+                                  else np.where(found, satisfied, None), dtype="boolean"),
+            "found": found,
+        })
+        return pd.concat([frame, _features(points, found, dataset)], axis=1)
+
+
+def _features(points: np.ndarray, found: np.ndarray, dataset) -> pd.DataFrame:
+    """Rows of ``points`` as features (original units with a dataset); missing where not found."""
+    if dataset is None:
+        return pd.DataFrame(points, columns=[f"x{j}" for j in range(points.shape[1])])
+    decoded = dataset.decode(points[found])
+    decoded.index = np.flatnonzero(found)
+    full = decoded.reindex(range(len(points)))
+    for col in decoded.columns:
+        if pd.api.types.is_integer_dtype(decoded[col]) and not found.all():
+            full[col] = full[col].astype("Int64")  # integers stay integers beside missing rows
+    return full.reset_index(drop=True)
+
 
 class Lapace:
     """Generate LAPACE counterfactual paths with a fitted :class:`~lapace.LGMVAE`.
@@ -109,6 +177,9 @@ class Lapace:
         written with feature names.
     eta, max_corrections : step size and budget of the gradient corrections of §3.3.
     max_medoid_points : members used to find a cluster's medoid (a seeded subsample).
+    batch_size : inputs explained at a time; memory beyond the result grows with
+        ``batch_size * k * steps``, not with the number of inputs.  Results do not depend on it
+        up to float rounding of the networks' batched matrix products.
 
     Attributes
     ----------
@@ -132,16 +203,18 @@ class Lapace:
         eta: float = 1.0,
         max_corrections: int = 100,
         max_medoid_points: int = 2000,
+        batch_size: int = 256,
     ):
         vae._check_fitted()
         if not callable(predict):
             raise ValueError("predict must be a callable mapping encoded inputs to labels.")
-        if int(steps) < 2:
-            raise ValueError(f"steps must be at least 2 (tau = 0 and 1), got {steps}.")
-        self.vae, self.predict, self.steps = vae, predict, int(steps)
-        self.repair_centroids, self.repair_steps = repair_centroids, int(repair_steps)
-        self.dataset, self.eta, self.max_corrections = dataset, float(eta), int(max_corrections)
-        self.max_medoid_points = int(max_medoid_points)
+        self.vae, self.predict, self.steps = vae, predict, check_int(steps, "steps (tau = 0 and 1)", 2)
+        self.repair_centroids = repair_centroids
+        self.repair_steps = check_int(repair_steps, "repair_steps")
+        self.dataset, self.eta = dataset, check_positive(eta, "eta")
+        self.max_corrections = check_int(max_corrections, "max_corrections", 0)
+        self.max_medoid_points = check_int(max_medoid_points, "max_medoid_points")
+        self.batch_size = check_int(batch_size, "batch_size")
         self.taus = np.linspace(0.0, 1.0, self.steps, dtype=np.float32)
         self._build_targets()
 
@@ -203,16 +276,15 @@ class Lapace:
         vae = self.vae
         source, ok = self._candidates(c, label)
         if source is None:
-            warnings.warn(
+            warn(
                 f"Cluster {c} (label {label}): no training point and no sample of p(z|c) decodes "
-                f"to an input the black box predicts as {label}; its centroid stays invalid.",
-                stacklevel=3,
+                f"to an input the black box predicts as {label}; its centroid stays invalid."
             )
             return None
         if source != "cluster members":
-            warnings.warn(
+            warn(
                 f"Cluster {c} (label {label}) has no member whose reconstruction the black box "
-                f"predicts as {label}; repaired towards {source} instead.", stacklevel=3,
+                f"predicts as {label}; repaired towards {source} instead."
             )
         if len(ok) > self.max_medoid_points:
             pick = np.random.default_rng(c).choice(len(ok), self.max_medoid_points, replace=False)
@@ -254,51 +326,66 @@ class Lapace:
         """
         X, target = self._check_inputs(X, target)
         y = self._labels(X) if y is None else self.vae._check_y(y, X.shape[0])
-        already = np.flatnonzero(y == target)
-        if len(already):
-            raise ValueError(
-                f"{len(already)} input(s) are already predicted as target {target} (rows "
-                f"{already[:10].tolist()}); explain only inputs with another label."
-            )
+        check_not_target(y, target)
         violation = compile_constraints(constraints, self.dataset)
-        vae = self.vae
-        clusters = vae.clusters(target)
-        n, k, T, h, d = X.shape[0], len(clusters), self.steps, vae.latent_dim, X.shape[1]
+        clusters = self.vae.clusters(target)
+        n, k, T, h, d = X.shape[0], len(clusters), self.steps, self.vae.latent_dim, X.shape[1]
+        res = LapaceResult(                                              # filled chunk by chunk
+            paths=np.empty((n, k, T, d), np.float32), labels=np.empty((n, k, T), np.int64),
+            taus=self.taus.copy(), latents=np.empty((n, k, T, h), np.float32), target=target,
+            clusters=clusters, input_labels=y,
+            satisfied=None if violation is None else np.empty((n, k, T), bool),
+            first_index=np.empty((n, k), np.int64), middle_points=np.empty((n, k, d), np.float32),
+            middle_labels=np.empty((n, k), np.int64),
+        )
+        for start in range(0, n, self.batch_size):
+            self._explain_chunk(res, slice(start, min(start + self.batch_size, n)), X, violation)
+        return res
 
-        z_x = vae.encode(X, y)                                          # (n, h)
+    @staticmethod
+    def _first_index(labels: np.ndarray, satisfied: np.ndarray | None, target: int) -> np.ndarray:
+        """(m, k) index of the first point of each path that counts as a counterfactual
+        (predicted as the target), -1 where none does.  The one place that decides it."""
+        hit = labels == target
+        return np.where(hit.any(-1), hit.argmax(-1), -1)
+
+    def _explain_chunk(self, res: LapaceResult, s: slice, X: np.ndarray, violation) -> None:
+        """Algorithm 1 for the inputs ``X[s]``, written into ``res[s]`` in place."""
+        vae, target, clusters = self.vae, res.target, res.clusters
+        X, y = X[s], res.input_labels[s]
+        n, k, T, h, d = X.shape[0], len(clusters), self.steps, vae.latent_dim, X.shape[1]
+        z_x = vae._encode(X, y)[0]                                      # (n, h)
         z_c = self.targets_[clusters]                                   # (k, h)
         tau = self.taus[None, None, :, None]
         Z = (1 - tau) * z_x[:, None, None, :] + tau * z_c[None, :, None, :]   # (n, k, T, h)
         Z = Z.reshape(-1, h)
-        X0 = np.repeat(X, k * T, axis=0)                                # input of each point
+        paths = res.paths[s]                                            # a view: filled in place
         if violation is not None:
+            X0 = np.repeat(X, k * T, axis=0)                            # input of each point
             Z, satisfied = self._correct(Z, X0, violation)
-            paths = vae.decode(Z)
+            del X0
+            paths[...] = vae.decode(Z).reshape(n, k, T, d)
+            res.satisfied[s] = satisfied.reshape(n, k, T)
         else:
-            satisfied = None
-            paths = vae.decode(Z).reshape(n, k, T, d)
+            paths[...] = vae.decode(Z).reshape(n, k, T, d)
             paths[:, :, -1] = self._decoded_targets[clusters][None]     # exactly Dec(z_c)
-            paths = paths.reshape(-1, d)
-        labels = self._labels(paths).reshape(n, k, T)
-        paths, Z = paths.reshape(n, k, T, d), Z.reshape(n, k, T, h)
-        if satisfied is not None:
-            satisfied = satisfied.reshape(n, k, T)
+        labels = self._labels(paths.reshape(-1, d)).reshape(n, k, T)
+        res.labels[s] = labels
+        Z = Z.reshape(n, k, T, h)
+        res.latents[s] = Z
+        satisfied = None if res.satisfied is None else res.satisfied[s]
+        first_index = self._first_index(labels, satisfied, target)
+        res.first_index[s] = first_index
 
-        hit = labels == target
-        first_index = np.where(hit.any(-1), hit.argmax(-1), -1)
         z_first = np.take_along_axis(Z, np.maximum(first_index, 0)[..., None, None], 2)[:, :, 0]
         z_mid = (0.5 * (z_first + Z[:, :, -1])).reshape(-1, h)
         if violation is not None:
             z_mid, _ = self._correct(z_mid, np.repeat(X, k, axis=0), violation)
         mid = vae.decode(z_mid)
-        mid_labels = self._labels(mid).reshape(n, k)
+        res.middle_labels[s] = self._labels(mid).reshape(n, k)
         mid = mid.reshape(n, k, d)
         mid[first_index < 0] = np.nan
-        return LapaceResult(
-            paths=paths, labels=labels, taus=self.taus.copy(), latents=Z, target=target,
-            clusters=clusters, input_labels=y, satisfied=satisfied, first_index=first_index,
-            middle_points=mid, middle_labels=mid_labels,
-        )
+        res.middle_points[s] = mid
 
     def _correct(self, Z: np.ndarray, X0: np.ndarray, violation,
                  chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ Gaussian Mixture VAEs*; Shu (2016), *Gaussian mixture VAE*; Kingma & Welling (20
 from __future__ import annotations
 
 import copy
-import warnings
+import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,12 +22,17 @@ from torch import nn
 from tqdm import tqdm
 
 from . import elbo
-from .validation import check_labels, check_X
+from .validation import check_int, check_labels, check_positive, check_range, check_X, predict_labels, warn
 
 __all__ = ["LGMVAE", "LGMVAENet", "NotFittedError"]
 
 FORMAT = "lapace.LGMVAE"
 FORMAT_VERSION = 2
+
+#: the KL(c) term each objective trains with (key of :meth:`LGMVAENet.forward`'s terms)
+OBJECTIVES = {"paper": "kl_c", "marginal": "kl_c_marginal"}
+#: q(z|x,c,y) of Appendix B, or one q(z|x,y) shared by the label's clusters
+ENCODERS = ("per_cluster", "shared")
 
 
 class NotFittedError(RuntimeError):
@@ -48,16 +53,18 @@ class LGMVAENet(nn.Module):
 
     def __init__(
         self, n_features: int, n_labels: int, clusters_per_class: int, latent_dim: int,
-        hidden_dim: int = 512,
+        hidden_dim: int = 512, encoder: str = "per_cluster",
     ):
         super().__init__()
+        self.encoder = encoder
         self.n_features, self.n_labels = n_features, n_labels
         self.clusters_per_class, self.latent_dim = clusters_per_class, latent_dim
         self.n_clusters = n_labels * clusters_per_class
         d, L, K, h = n_features, n_labels, self.n_clusters, latent_dim
         self.q_c = _mlp(d + L, hidden_dim, K)                # q(c|x,y): logits over all K
+        n_c = K if encoder == "per_cluster" else 0           # q(z|x,c,y) or q(z|x,y)
         self.q_z = nn.Sequential(                            # q(z|x,c,y): two layers ...
-            nn.Linear(d + L + K, hidden_dim), nn.ReLU(),
+            nn.Linear(d + L + n_c, hidden_dim), nn.ReLU(),
             nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
         )
         self.q_z_mu = nn.Linear(hidden_dim, h)               # ... and two output heads
@@ -77,11 +84,16 @@ class LGMVAENet(nn.Module):
         own = torch.gather(logits, 1, self.clusters_of(y))       # (B, K_y)
         return torch.softmax(own, -1)
 
-    def q_z_params(self, x: torch.Tensor, y: torch.Tensor, c: torch.Tensor):
-        """Mean and log-variance of q(z|x,c,y) for cluster indices ``c``: (B, h) each."""
+    def q_z_params(self, x: torch.Tensor, y: torch.Tensor, c: torch.Tensor | None):
+        """Mean and log-variance of q(z|x,c,y) for cluster indices ``c``: (B, h) each.
+
+        With ``encoder="shared"`` the code does not depend on ``c`` (q(z|x,y)); ``c`` is ignored.
+        """
         y1 = nn.functional.one_hot(y, self.n_labels).float()
-        c1 = nn.functional.one_hot(c, self.n_clusters).float()
-        hidden = self.q_z(torch.cat([x, y1, c1], -1))
+        parts = [x, y1]
+        if self.encoder == "per_cluster":
+            parts.append(nn.functional.one_hot(c, self.n_clusters).float())
+        hidden = self.q_z(torch.cat(parts, -1))
         return self.q_z_mu(hidden), self.q_z_logvar(hidden)
 
     def prior(self, c: torch.Tensor):
@@ -93,26 +105,49 @@ class LGMVAENet(nn.Module):
         self, x: torch.Tensor, y: torch.Tensor, categorical_mask: torch.Tensor | None,
         generator: torch.Generator | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Per-sample ELBO terms ``kl_c``, ``kl_z``, ``rec`` of Eq. 3, each (B,).
+        """Per-sample ELBO terms of Eq. 3, each (B,): ``kl_c``, ``kl_z``, ``rec``, and
+        ``kl_c_marginal``, the KL of the batch's mean assignment (see :func:`elbo.kl_c_marginal`).
 
-        The expectation over c is exact: every cluster of ``C_y`` is visited and its
-        terms weighted by q(c|x,y); z is one reparameterised sample per (x, c).
+        The expectation over c is exact: every cluster of ``C_y`` is visited and its terms
+        weighted by q(c|x,y).  With ``encoder="per_cluster"`` (Appendix B) z is one
+        reparameterised sample per (x, c) from q(z|x,c,y); with ``encoder="shared"`` one sample
+        per x from q(z|x,y), whose KL is taken against every p(z|c) of the label.
         """
         B, k = x.shape[0], self.clusters_per_class
         q_c = self.q_c_probs(x, y)                               # (B, K_y)
         c = self.clusters_of(y).reshape(-1)                      # (B*K_y,)
-        x_rep = x.repeat_interleave(k, 0)                        # (B*K_y, d)
-        y_rep = y.repeat_interleave(k, 0)
-        mu, logvar = self.q_z_params(x_rep, y_rep, c)            # (B*K_y, h)
-        z = elbo.reparameterize(mu, logvar, generator)
-        mu_p, logvar_p = self.prior(c)
-        kl_z = elbo.kl_z(mu, logvar, mu_p, logvar_p).view(B, k)
-        rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask).view(B, k)
+        mu_p, logvar_p = self.prior(c)                           # (B*K_y, h)
+        if self.encoder == "per_cluster":
+            x_rep = x.repeat_interleave(k, 0)                    # (B*K_y, d)
+            mu, logvar = self.q_z_params(x_rep, y.repeat_interleave(k, 0), c)
+            z = elbo.reparameterize(mu, logvar, generator)
+            kl_z = elbo.kl_z(mu, logvar, mu_p, logvar_p).view(B, k)
+            rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask).view(B, k)
+            rec = (q_c * rec).sum(-1)
+        else:
+            mu, logvar = self.q_z_params(x, y, None)             # (B, h)
+            z = elbo.reparameterize(mu, logvar, generator)
+            kl_z = elbo.kl_z(mu.repeat_interleave(k, 0), logvar.repeat_interleave(k, 0),
+                             mu_p, logvar_p).view(B, k)
+            rec = elbo.reconstruction(x, self.p_x(z), categorical_mask)
         return {
             "kl_z": (q_c * kl_z).sum(-1),
             "kl_c": elbo.kl_c(q_c),
-            "rec": (q_c * rec).sum(-1),
+            "kl_c_marginal": elbo.kl_c_marginal(q_c, y),
+            "rec": rec,
         }
+
+
+@torch.no_grad()
+def _centroid_distance(net: LGMVAENet) -> float:
+    """Mean Euclidean distance between two latent centroids of the same label (all labels)."""
+    mu = net.prior(torch.arange(net.n_clusters, device=net.p_z.weight.device))[0]
+    mu = mu.view(net.n_labels, net.clusters_per_class, -1)
+    if net.clusters_per_class < 2:
+        return 0.0
+    d = torch.cdist(mu, mu)                                   # (L, K_y, K_y)
+    k = net.clusters_per_class
+    return float(d.sum() / (net.n_labels * k * (k - 1)))
 
 
 class LGMVAE:
@@ -136,12 +171,27 @@ class LGMVAE:
         seed on the same CPU gives identical weights.
     device : torch device, ``"cpu"`` by default.
     verbose : show a tqdm progress bar during ``fit``.
+    objective : ``"marginal"`` (default, ours) or ``"paper"``: the KL(c) term trained.
+        ``"paper"`` is Eq. 3 as written, the per-sample KL(q(c|x,y) || p(c|y)).  Averaged over
+        a label it equals I(x; c | y) + KL(q̄(c|y) || U) (:func:`lapace.elbo.kl_c_marginal`):
+        besides balancing the clusters it taxes *any* dependence of the assignment on x, and
+        in training that tax wins: q(c|x,y) stays uniform, every p(z|c) sees the same data and
+        the label's centroids merge into copies of one prototype.  ``"marginal"`` keeps only
+        the balance part, KL of the batch's mean assignment, which is how §3.1 reads the term:
+        "The KL of c penalises deviation from the uniform prior over a class's assigned
+        clusters, promoting the use of all available clusters."  We depart from Eq. 3 here
+        because with it the centroids are not "distinctly different from each other" (§3.1);
+        the evidence is in the book's chapter *Why the clusters collapse*.
+    encoder : ``"per_cluster"`` (default, Appendix B: q(z|x,c,y), one code per cluster) or
+        ``"shared"`` (q(z|x,y), one code per input whose KL is taken against each p(z|c)
+        weighted by q(c|x,y); faster, departs from Appendix B).
 
     Attributes (after ``fit``)
     --------------------------
     net_ : the trained :class:`LGMVAENet`.
     history_ : list of per-epoch dicts with mean train/validation ``kl_z``, ``kl_c``,
-        ``rec`` and ``loss``.
+        ``kl_c_marginal``, ``rec`` and ``loss``, and ``centroid_distance`` (mean distance
+        between two latent centroids of one label after the epoch).
     best_epoch_, n_epochs_ : epoch of the restored weights, epochs run.
     train_latent_, train_clusters_, train_labels_ : latent means, argmax cluster and
         label of the fitted points; kept so that :class:`~lapace.Lapace` can repair
@@ -165,6 +215,8 @@ class LGMVAE:
         seed: int = 0,
         device: str = "cpu",
         verbose: bool = True,
+        objective: str = "marginal",
+        encoder: str = "per_cluster",
     ):
         self.n_labels = n_labels
         self.clusters_per_class = clusters_per_class
@@ -180,6 +232,8 @@ class LGMVAE:
         self.seed = seed
         self.device = device
         self.verbose = verbose
+        self.objective = objective
+        self.encoder = encoder
 
     # ------------------------------------------------------------------ set-up
     def get_params(self) -> dict:
@@ -199,18 +253,22 @@ class LGMVAE:
             "seed": self.seed,
             "device": self.device,
             "verbose": self.verbose,
+            "objective": self.objective,
+            "encoder": self.encoder,
         }
 
     def __repr__(self) -> str:
         p = self.get_params()
-        keys = ("n_labels", "clusters_per_class", "latent_dim", "loss_weights", "seed")
+        keys = ("n_labels", "clusters_per_class", "latent_dim", "loss_weights", "objective",
+                "encoder", "seed")
         return "LGMVAE(" + ", ".join(f"{k}={p[k]!r}" for k in keys) + ")"
 
     def _check_params(self, n_features: int) -> None:
-        if int(self.n_labels) < 2:
-            raise ValueError(f"n_labels must be at least 2, got {self.n_labels}.")
-        if int(self.clusters_per_class) < 1 or int(self.latent_dim) < 1:
-            raise ValueError("clusters_per_class and latent_dim must be positive integers.")
+        check_int(self.n_labels, "n_labels", minimum=2)
+        for name in ("clusters_per_class", "latent_dim", "hidden_dim", "batch_size", "max_epochs",
+                     "patience"):
+            check_int(getattr(self, name), name)
+        check_positive(self.lr, "lr")
         if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights):
             raise ValueError(
                 "loss_weights must be three non-negative numbers (w_klz, w_klc, w_rec), "
@@ -223,6 +281,10 @@ class LGMVAE:
                 raise ValueError(
                     f"categorical group {g} does not fit inside the {n_features} input columns."
                 )
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}.")
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {list(ENCODERS)}, got {self.encoder!r}.")
         if not 0.0 < self.validation_fraction < 1.0:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
 
@@ -239,7 +301,10 @@ class LGMVAE:
             )
 
     def _check_X(self, X, name: str = "X") -> np.ndarray:
-        return check_X(X, getattr(self, "n_features_in_", None), name)
+        X = check_X(X, getattr(self, "n_features_in_", None), name)
+        if hasattr(self, "n_features_in_") and hasattr(self, "feature_min_"):
+            check_range(X, self.feature_min_, self.feature_max_, name)
+        return X
 
     def _check_y(self, y, n: int) -> np.ndarray:
         return check_labels(y, n, int(self.n_labels))
@@ -251,11 +316,15 @@ class LGMVAE:
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0])
         self._check_params(X.shape[1])
+        if X.shape[0] < 2:
+            raise ValueError(f"fit needs at least 2 rows (one is held out for early stopping), "
+                             f"got {X.shape[0]}.")
+        check_range(X, 0.0, 1.0, far=None)  # encoded data lie near [0, 1]
         missing = sorted(set(range(self.n_labels)) - set(np.unique(y).tolist()))
         if missing:
-            warnings.warn(
+            warn(
                 f"labels {missing} never occur in y: their clusters are not trained and their "
-                "centroids will not be meaningful.", stacklevel=2,
+                "centroids will not be meaningful."
             )
         device = torch.device(self.device)
         self.n_features_in_ = X.shape[1]
@@ -273,20 +342,23 @@ class LGMVAE:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             net = LGMVAENet(
-                X.shape[1], self.n_labels, self.clusters_per_class, self.latent_dim, self.hidden_dim
+                X.shape[1], self.n_labels, self.clusters_per_class, self.latent_dim, self.hidden_dim,
+                self.encoder,
             ).to(device)
+        kl_c_term = OBJECTIVES[self.objective]
         gen = torch.Generator(device=device).manual_seed(self.seed)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
 
         def run_epoch(rows: np.ndarray, train: bool) -> dict[str, float]:
-            totals = dict.fromkeys(("kl_z", "kl_c", "rec", "loss"), 0.0)
+            totals = dict.fromkeys(("kl_z", "kl_c", "kl_c_marginal", "rec", "loss"), 0.0)
             net.train(train)
             order = rows[torch.randperm(len(rows), generator=gen).numpy()] if train else rows
             for start in range(0, len(order), self.batch_size):
                 b = torch.as_tensor(order[start:start + self.batch_size], device=device)
                 with torch.set_grad_enabled(train):
                     terms = net(X_t[b], y_t[b], mask, gen)
-                    loss = (w_klz * terms["kl_z"] + w_klc * terms["kl_c"] + w_rec * terms["rec"]).mean()
+                    loss = (w_klz * terms["kl_z"] + w_klc * terms[kl_c_term]
+                            + w_rec * terms["rec"]).mean()
                 if train:
                     opt.zero_grad()
                     loss.backward()
@@ -305,7 +377,8 @@ class LGMVAE:
             va = run_epoch(val_idx, train=False)
             self.history_.append(
                 {"epoch": epoch + 1, **{f"train_{k}": v for k, v in tr.items()},
-                 **{f"val_{k}": v for k, v in va.items()}}
+                 **{f"val_{k}": v for k, v in va.items()},
+                 "centroid_distance": _centroid_distance(net)}
             )
             bar.set_postfix(train=f"{tr['loss']:.3f}", val=f"{va['loss']:.3f}")
             if va["loss"] < best - 1e-6:
@@ -354,6 +427,19 @@ class LGMVAE:
         self._check_fitted()
         X = self._check_X(X)
         return self._encode(X, self._check_y(y, X.shape[0]))[1]
+
+    @torch.no_grad()
+    def predict_cluster_proba(self, X, y) -> np.ndarray:
+        """q(c|x,y) over the clusters ``C_y`` of each input's label, (n, K_y) (Eq. 2)."""
+        self._check_fitted()
+        X = self._check_X(X)
+        y = self._check_y(y, X.shape[0])
+        out = np.empty((X.shape[0], self.clusters_per_class), dtype=np.float32)
+        for s in self._batches(X.shape[0]):
+            q = self.net_.q_c_probs(torch.as_tensor(X[s], device=self.device),
+                                    torch.as_tensor(y[s], device=self.device))
+            out[s] = q.cpu().numpy()
+        return out
 
     def decode_raw(self, Z: torch.Tensor) -> torch.Tensor:
         """Differentiable decoding: continuous columns as output, one-hot columns as sigmoid
@@ -423,7 +509,7 @@ class LGMVAE:
 
     def centroid_labels(self, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """What the black box ``predict`` says of each decoded centroid, (K,)."""
-        return np.asarray(predict(self.decoded_centroids())).astype(np.int64)
+        return predict_labels(predict, self.decoded_centroids(), self.n_labels)
 
     def centroid_accuracy(self, predict: Callable[[np.ndarray], np.ndarray]) -> float:
         """Share of decoded centroids predicted as their own label (Table 1, "Centroid Acc.")."""
@@ -452,55 +538,80 @@ class LGMVAE:
         return {k: v.cpu().numpy() for k, v in terms.items()}
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
-        """Store configuration, weights, fitted state and a format version in one file."""
+    def save(self, path: str | Path, dataset=None) -> Path:
+        """Store configuration, weights, fitted state and a format version in one file.
+
+        A SHA-256 checksum of the weights and fitted arrays is stored too and verified by
+        :meth:`load`.  Pass the :class:`~lapace.TabularDataset` as ``dataset`` to ship its
+        encoder (categories, bounds, dtypes; no data rows) in the same file; read both back
+        with :meth:`load_with_dataset`.
+        """
         self._check_fitted()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        weights = {k: v.cpu() for k, v in self.net_.state_dict().items()}
+        fitted = {
+            k: torch.as_tensor(getattr(self, k))
+            for k in ("train_latent_", "train_clusters_", "train_labels_",
+                      "feature_min_", "feature_max_") if hasattr(self, k)
+        }
         state = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "params": self.get_params(),
             "n_features_in": self.n_features_in_,
-            "weights": {k: v.cpu() for k, v in self.net_.state_dict().items()},
+            "weights": weights,
             "history": self.history_,
             "best_epoch": self.best_epoch_,
-            "fitted": {
-                k: torch.as_tensor(getattr(self, k))
-                for k in ("train_latent_", "train_clusters_", "train_labels_",
-                          "feature_min_", "feature_max_") if hasattr(self, k)
-            },
+            "fitted": fitted,
+            "sha256": _checksum(weights, fitted),
         }
+        if dataset is not None:
+            if getattr(dataset, "n_features_encoded", None) != self.n_features_in_:
+                raise ValueError(
+                    f"dataset must be the TabularDataset whose encoding the model was fitted on "
+                    f"({self.n_features_in_} encoded columns), got {dataset!r}."
+                )
+            state["dataset"] = dataset.encoder_state()
         torch.save(state, path)
         return path
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> LGMVAE:
-        """Load a model written by :meth:`save`."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"No saved LGMVAE at {path}.")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:  # not a torch file at all
-            raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save ({err}).") from err
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save.")
-        if state.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has LGMVAE format version {state.get('format_version')}, this lapace "
-                f"reads version {FORMAT_VERSION}: retrain the model or use the matching lapace."
-            )
+        """Load a model written by :meth:`save`, verifying its checksum."""
+        return cls._from_state(_read_state(path), path, device)
+
+    @classmethod
+    def load_with_dataset(cls, path: str | Path, device: str | None = None):
+        """``(model, dataset)`` from a file written by ``save(path, dataset=ds)``.
+
+        The dataset is the encoder alone (:meth:`~lapace.TabularDataset.from_encoder_state`):
+        it encodes, decodes and compiles constraints exactly like the original, holding no rows.
+        """
+        from .data import TabularDataset
+
+        state = _read_state(path)
+        if "dataset" not in state:
+            raise ValueError(f"{path} holds no dataset encoder: save it with vae.save(path, dataset=ds).")
+        return cls._from_state(state, path, device), TabularDataset.from_encoder_state(state["dataset"])
+
+    @classmethod
+    def _from_state(cls, state: dict, path, device: str | None) -> LGMVAE:
         params = dict(state["params"])
         params["categorical_groups"] = [slice(a, b) for a, b in params["categorical_groups"]]
         params["loss_weights"] = tuple(params["loss_weights"])
+        params.setdefault("objective", "paper")        # files written before the option existed
+        params.setdefault("encoder", "per_cluster")
         if device is not None:
             params["device"] = device
         model = cls(**params)
         model.n_features_in_ = int(state["n_features_in"])
         net = LGMVAENet(model.n_features_in_, model.n_labels, model.clusters_per_class,
-                        model.latent_dim, model.hidden_dim)
-        net.load_state_dict(state["weights"])
+                        model.latent_dim, model.hidden_dim, model.encoder)
+        try:
+            net.load_state_dict(state["weights"])
+        except RuntimeError as err:
+            raise ValueError(f"{path}: the weights do not fit the stored parameters ({err}).") from None
         model.net_ = net.to(model.device).eval()
         model.history_ = list(state["history"])
         model.best_epoch_ = int(state["best_epoch"])
@@ -508,3 +619,51 @@ class LGMVAE:
         for k, v in state["fitted"].items():
             setattr(model, k, v.numpy())
         return model
+
+
+_REQUIRED_KEYS = ("params", "n_features_in", "weights", "history", "best_epoch", "fitted")
+
+
+def _checksum(weights: dict, fitted: dict) -> str:
+    """SHA-256 over every saved tensor (its name, dtype, shape and bytes) in name order."""
+    digest = hashlib.sha256()
+    for group, tensors in (("weights", weights), ("fitted", fitted)):
+        for name in sorted(tensors):
+            t = tensors[name].detach().cpu().contiguous()
+            digest.update(f"{group}/{name}:{t.dtype}:{tuple(t.shape)};".encode())
+            digest.update(t.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _read_state(path: str | Path) -> dict:
+    """The checked contents of a file written by :meth:`LGMVAE.save`.
+
+    Files written before checksums were stored (format version 2 without ``sha256``) are
+    read without verification.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No saved LGMVAE at {path}.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # not a torch file at all, or a damaged archive
+        raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save ({err}).") from err
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save.")
+    if state.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has LGMVAE format version {state.get('format_version')}, this lapace "
+            f"reads version {FORMAT_VERSION}: retrain the model or use the matching lapace."
+        )
+    missing = [k for k in _REQUIRED_KEYS if k not in state]
+    if missing:
+        raise ValueError(
+            f"{path} is an incomplete LGMVAE file: it lacks {missing}. Save the model again "
+            "with LGMVAE.save."
+        )
+    if "sha256" in state and _checksum(state["weights"], state["fitted"]) != state["sha256"]:
+        raise ValueError(
+            f"{path}: the stored weights do not match their SHA-256 checksum, so the file was "
+            "damaged or modified after LGMVAE.save. Restore it from a good copy or retrain."
+        )
+    return state

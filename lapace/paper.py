@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PAPER_TABLE1", "PAPER_TABLE4", "lgmvae_settings"]
+__all__ = ["PAPER_RF", "PAPER_TABLE1", "PAPER_TABLE4", "lgmvae_settings"]
 
 #: Table 4 of the paper: L-GMVAE settings per ``(dataset, classifier)``.  ``loss_weights`` are
 #: ``(w_klz, w_klc, w_rec)`` in the column order of Table 4, which the paper does not name; we
@@ -68,3 +68,17 @@ def lgmvae_settings(dataset: str, classifier: str) -> dict[str, Any]:
         raise KeyError(f"No Table 4 settings for {dataset!r}-{classifier!r}; known pairs: "
                        f"{known}.") from None
     return {k: v for k, v in row.items() if k != "input_size"}
+
+
+#: Random-forest settings per data set that reproduce Table 1's RF test accuracy (the paper does
+#: not give them; inferred by the search of ``scripts/calibrate_rf.py``: 100 trees, maximum
+#: depth 2-12 or unlimited, minimum leaf size 1 or 20, full data, our 80/20 split with seed 0).
+#: Test accuracy with these settings: heloc 74.84% (paper 73.05%), wine 75.00% (75.13%), adult
+#: 80.74% (81.15%).  compas cannot be matched: on this version of the data the majority label
+#: alone scores 81.46%, above the paper's 78.17%; we take the smoothest forest (depth 2, 81.70%).
+PAPER_RF: dict[str, dict[str, Any]] = {
+    "heloc": {"max_depth": 2},
+    "wine": {"max_depth": 4},
+    "adult": {"max_depth": 2},
+    "compas": {"max_depth": 2},
+}

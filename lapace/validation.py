@@ -7,11 +7,78 @@ same mistake.  Every check raises :class:`ValueError` saying what is wrong and h
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["check_X", "check_labels", "check_not_target", "check_target", "predict_labels"]
+__all__ = [
+    "check_X", "check_int", "check_labels", "check_not_target", "check_positive", "check_range",
+    "check_target", "predict_labels", "warn",
+]
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn`` pointing at the user's line: the first caller outside ``lapace``."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1)
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int ``>= minimum``; integral floats are accepted, 2.5 or "3" are not."""
+    ok = isinstance(value, int | np.integer) or (isinstance(value, float | np.floating)
+                                                  and float(value).is_integer())
+    if isinstance(value, bool) or not ok or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_positive(value, name: str) -> float:
+    """``value`` as a finite float ``> 0``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}.")
+    return float(value)
+
+
+#: how many fitted ranges beyond the fitted bounds count as "far outside" (warn) and as
+#: certainly unencoded data (error)
+FAR, UNENCODED = 1.0, 10.0
+
+
+def check_range(X: np.ndarray, low, high, name: str = "X", columns=None,
+                far: float | None = FAR) -> None:
+    """Refuse inputs that look unencoded, warn about inputs far outside the fitted range.
+
+    A value more than ``UNENCODED`` fitted ranges (``high - low``, at least 1) beyond
+    ``[low, high]`` raises; more than ``far`` ranges warns (``None``: never warns).  Encoded
+    data stay near the range the model was fitted on (continuous features in [0, 1] on the
+    training split).
+    """
+    if X.size == 0:
+        return
+    low, high = np.broadcast_to(low, X.shape[1:]), np.broadcast_to(high, X.shape[1:])
+    span = np.maximum(high - low, 1.0)
+    excess = np.maximum(X - high, low - X) / span                  # (n, d), <= 0 inside
+    worst = np.unravel_index(np.argmax(excess), excess.shape)
+    limit = UNENCODED if far is None else far
+    far = float(excess[worst])
+    if far <= limit:
+        return
+    col = worst[1] if columns is None else f"{worst[1]} ({columns[worst[1]]!r})"
+    where = (f"{name} holds {X[worst]:.4g} at row {worst[0]}, column {col}, "
+             f"{far:.1f} ranges outside the fitted range [{low[worst[1]]:.4g}, {high[worst[1]]:.4g}]")
+    if far > UNENCODED:
+        raise ValueError(f"{where}: it looks unencoded. Encode records in original units "
+                         "with ds.encode(df) first.")
+    warn(f"{where}: the model was never trained there, its output is an extrapolation. "
+         "Were the inputs encoded with ds.encode(df)?")
 
 
 def check_X(X, n_features: int | None = None, name: str = "X", allow_empty: bool = False) -> np.ndarray:

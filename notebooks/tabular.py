@@ -46,7 +46,7 @@ max_epochs = 40  # L-GMVAE epoch budget
 patience = 10  # early stopping: epochs without a better validation loss
 max_rows = 2500  # stratified subsample of each data set before splitting, None for all rows
 max_batch_size = 128  # cap on the Table 4 batch sizes (small subsamples need more steps), None for none
-extra_vae_seeds = [1, 2]  # further L-GMVAE seeds to check centroid accuracy of the RF pairs, [] to skip
+compare_default_forests = True  # also train the RF pairs with train_classifier's fully grown forests
 torch_threads = 1  # PyTorch CPU threads (1 avoids oversubscription on a shared machine), 0 for default
 
 # %% tags=["remove-cell"]
@@ -62,6 +62,7 @@ import torch
 from IPython.display import Markdown, display
 from sklearn.decomposition import PCA
 
+from lapace.diagnostics import PROTOTYPE_COLUMNS, prototype_report
 from lapace.experiments import (
     PAPER_TABLE1,
     PAPER_TABLE4,
@@ -70,6 +71,7 @@ from lapace.experiments import (
     train_pair,
     tstr,
 )
+from lapace.paper import PAPER_RF
 from lapace.provenance import save_figure, save_table, show_progress
 
 show_progress()
@@ -143,8 +145,9 @@ display(Markdown(
 # ## Training the eight pairs
 #
 # For each pair, `lapace.experiments.train_pair` splits the data 80/20 and trains the
-# classifier (`lapace.train_classifier` with its defaults: the paper does not give its
-# classifiers' settings), splits the classifier's training set again 80/20 into an L-GMVAE
+# classifier — for the random forests the settings that reproduce Table 1's accuracy
+# (`lapace.paper.PAPER_RF`, see *Classifier capacity* below; the paper does not give its
+# classifiers' settings), for the MLP `lapace.train_classifier`'s defaults — splits the classifier's training set again 80/20 into an L-GMVAE
 # training and test set, labels both with the classifier's predictions and trains the L-GMVAE.
 # Both models are loaded from the cache when they already exist for exactly these settings.
 # `lapace.experiments.tstr` then runs the utility protocol, and
@@ -259,17 +262,59 @@ display(Markdown("".join(lines)))
 # %% [markdown]
 # How to read the differences:
 #
-# - **Classifier accuracy** depends on classifier settings the paper does not report; ours are
-#   the defaults of `lapace.classifiers.CLASSIFIERS` (100 fully grown trees; an MLP with
-#   64 and 32 hidden units and early stopping). The splits are ours too.
+# - **Classifier accuracy** depends on classifier settings the paper does not report; our
+#   forests are chosen to match Table 1 (*Classifier capacity* below), our MLP has 64 and 32
+#   hidden units and early stopping. The splits are ours too.
 # - **TSTR real** is the agreement of a fresh random forest with the black box on held-out
 #   data. It is high when the black box is easy to imitate (a smooth NN) and lower for an RF
-#   black box, whose fully grown trees fit noise that a second forest cannot reproduce.
+#   black box, whose trees fit details that a second forest does not reproduce.
 # - **TSTR synthetic** also depends on how well the L-GMVAE has converged: in the quick
 #   profile it trains on a subsample for few epochs, which widens the gap.
 # - **Centroid accuracy** is a property of the *pair*: a decoded centroid is an average-looking
 #   record, and nothing in the L-GMVAE's loss asks the classifier to agree with it. A smooth
-#   NN usually does; a fully grown RF often does not (see below).
+#   NN usually does; a fully grown RF often does not (*Classifier capacity* below).
+
+# %% [markdown]
+# ## Do the L-GMVAEs learn what LAPACE stands on?
+#
+# §3.1 promises three properties of a well-trained L-GMVAE: *meaningful centroids*, *diverse
+# representations* and a *smooth latent manifold*. `lapace.diagnostics.prototype_report`
+# measures them per label on the L-GMVAE's held-out split: the **spread ratio** (mean pairwise
+# L1 distance between the label's five decoded centroids ÷ that between two random records of
+# the label; near 0 means five copies of one prototype), the **minimum cluster usage** (share
+# of the label's points whose most likely cluster is the least used one), the **mean max
+# q(c|x,y)** (0.2 when the assignment ignores the input), the share of **reconstructions that
+# keep their label** (where they do not, LAPACE-First is the reconstruction itself) and the
+# pair's **raw centroid accuracy**. Our L-GMVAEs train KL(c) as `objective="marginal"`, not
+# the paper's per-sample form, which collapses the clusters; the next chapter shows why and
+# compares the two. The targets we hold the models to are in the last row.
+
+# %%
+TARGETS = {"spread_ratio": 0.3, "min_usage": 0.05, "mean_max_q": 0.7,
+           "reconstruction_label_kept": 0.8, "centroid_accuracy_raw": 0.9}
+proto = pd.concat([
+    prototype_report(p.vae, p.X_vae_test, p.y_vae_test, p.predict, seed=seed)
+    .assign(dataset=d, classifier=c) for (d, c), p in pairs.items()], ignore_index=True)
+proto = proto[["dataset", "classifier", *PROTOTYPE_COLUMNS]]
+save_table(proto, "prototypes", profile=profile, index=False)
+shown_proto = proto.assign(pair=proto.dataset + "-" + proto.classifier.map(NAMES)).set_index(
+    ["pair", "label"]).drop(columns=["dataset", "classifier"])
+met = pd.DataFrame({k: shown_proto[k] >= v for k, v in TARGETS.items()})
+shown_proto = shown_proto.round(2).astype(str).where(met, shown_proto.round(2).astype(str) + " ✗")
+shown_proto.loc[("target", ""), :] = [f"≥ {v}" for v in TARGETS.values()]
+shown_proto.columns = ["spread ratio", "min usage", "mean max q", "recon. keeps label",
+                       "centroid acc. (raw)"]
+shown_proto
+
+# %% tags=["remove-input"]
+misses = [f"{k.replace('_', ' ')} on {r}" for k in TARGETS for r in
+          (proto.dataset + "-" + proto.classifier.map(NAMES) + " label " + proto.label.astype(str))[
+              ~met[k].to_numpy()]]
+display(Markdown(
+    "Every label of every pair meets every target." if not misses else
+    f"**{len(misses)} of {met.size} checks miss their target** (✗ above): " + "; ".join(misses)
+    + ". In the quick profile the L-GMVAEs see a 2 500-row subsample for at most 40 epochs; "
+    "the paper profile trains on all rows to convergence."))
 
 # %% [markdown]
 # ## Which centroids fail, and what repair does
@@ -453,56 +498,57 @@ if collapsed:
         "vary little within a cluster, which shows as a large TSTR gap."))
 
 # %% [markdown]
-# ## What we tried for centroid accuracy
+# ## Classifier capacity
 #
-# The paper reports 100% centroid accuracy for every pair but does not give the settings of
-# its classifiers, nor how many L-GMVAEs it trained. We tried, on the quick profile's settings
-# (2 500 rows per data set, batch size at most 128, 40 epochs, patience 10), for the four RF
-# pairs:
-#
-# 1. other L-GMVAE seeds (1 and 2 besides 0);
-# 2. a longer training budget (120 epochs, patience 20);
-# 3. smoother random forests, whose leaves hold at least 5 or 20 training points
-#    (`min_samples_leaf`, a setting the paper leaves open).
-#
-# The first of these checks runs here, in this build: the table below retrains the L-GMVAE of
-# each RF pair with the seeds of the parameter `extra_vae_seeds` and reports the raw centroid
-# accuracy of each model (share of its 10 decoded centroids the classifier assigns to their own
-# label). The other two were explored while writing this chapter, by changing `max_epochs` and
-# the classifier's `min_samples_leaf`; their figures are not shown because they did not run in
-# this build. What we saw there: longer training raised adult-RF and compas-RF without reaching
-# 100%, and smoother forests fixed wine-RF at the cost of a few points of classifier accuracy
-# but did not fix compas-RF, whose minority-label centroids stayed on the other side. No single
-# change gave 100% everywhere.
-#
-# We therefore keep the paper's protocol (one L-GMVAE per pair, the classifier's defaults) for
-# the numbers in Table 1, report the raw centroid accuracy as measured, and rely on the repair
-# — documented as our extension — where LAPACE needs valid targets.
+# The paper does not report its classifiers' settings. Fully grown random forests
+# (`lapace.train_classifier`'s defaults) are 3–8 points *more* accurate than the paper's
+# (Table 1) on heloc, wine and compas: their decision regions are fragmented, and an
+# average-looking decoded centroid lands on the wrong side of some small region more often.
+# We therefore searched, per data set, for forests whose test accuracy matches Table 1 within
+# ±2 points (100 trees; maximum depth 2–12 or unlimited; minimum leaf size 1 or 20; all rows,
+# our 80/20 split): the shallowest forests that do are stored as `lapace.paper.PAPER_RF`, the
+# paper's settings as we infer them, and used in every chapter. On compas no forest can match:
+# on this version of the data predicting the majority label alone scores above the paper's
+# 78.17%, so we take the smoothest forest (depth 2). The table shows, for the RF pairs of this
+# build, the accuracy and raw centroid accuracy with both forests.
 
 # %%
-if extra_vae_seeds:
-    tuning = []
-    for (d, c) in PAIRS:
-        if c != "rf":
-            continue
-        for s in [seed, *extra_vae_seeds]:
-            q = pairs[(d, c)] if s == seed else train_pair(
-                d, c, seed=seed, vae_seed=s, max_epochs=max_epochs, patience=patience,
-                max_rows=max_rows, vae_params=vae_overrides[(d, c)])
-            tuning.append({"pair": f"{d}-{NAMES[c]}", "L-GMVAE seed": s,
-                           "centroid acc.": q.vae.centroid_accuracy(q.predict)})
-    tuning = pd.DataFrame(tuning).pivot(index="pair", columns="L-GMVAE seed",
-                                        values="centroid acc.")
-    save_table(tuning, "centroid_tuning", profile=profile)
-    display(tuning.map(lambda x: pct(x, 0)))
+if compare_default_forests:
+    capacity = []
+    for d in datasets:
+        if "rf" not in classifiers:
+            break
+        full = train_pair(d, "rf", seed=seed, max_epochs=max_epochs, patience=patience,
+                          max_rows=max_rows, vae_params=vae_overrides[(d, "rf")], clf_params={})
+        calibrated = pairs[(d, "rf")]
+        capacity.append({
+            "data set": d,
+            "settings (inferred)": ", ".join(f"{k}={v}" for k, v in PAPER_RF[d].items()),
+            "paper acc.": pct(PAPER_TABLE1[(d, "rf")]["clf_accuracy"]),
+            "acc. inferred": pct(calibrated.clf_accuracy),
+            "acc. fully grown": pct(full.clf_accuracy),
+            "centroid acc. inferred": pct(calibrated.vae.centroid_accuracy(calibrated.predict), 0),
+            "centroid acc. fully grown": pct(full.vae.centroid_accuracy(full.predict), 0),
+        })
+    capacity = pd.DataFrame(capacity).set_index("data set")
+    save_table(capacity, "classifier_capacity", profile=profile)
+    display(capacity)
 else:
-    display(Markdown("`extra_vae_seeds` is empty in this run: no further seeds trained."))
+    display(Markdown("`compare_default_forests` is off in this run: no fully grown forests trained."))
+
+# %% [markdown]
+# Accuracies here are on this build's data (the quick profile's 2 500-row subsample), so they
+# can differ from the full-data figures in `lapace.paper.PAPER_RF`'s documentation.
 
 # %% [markdown]
 # ## Where this chapter differs from the paper
 #
-# - **Classifiers.** The paper does not report its classifiers' hyper-parameters; we use the
-#   defaults of `lapace.train_classifier`, so classifier accuracies differ.
+# - **Classifiers.** The paper does not report its classifiers' hyper-parameters. Our random
+#   forests are the shallow forests that match Table 1's accuracy (*Classifier capacity*);
+#   the MLP uses `lapace.train_classifier`'s defaults.
+# - **KL(c).** The L-GMVAE trains the KL of the batch's mean assignment
+#   (`objective="marginal"`), not the per-sample KL(c) of Eq. 3, which collapses the clusters
+#   (next chapter); `objective="paper"` is the paper's form.
 # - **Data.** We use the versions of the data sets described in `lapace.data` (red wine,
 #   target quality ≥ 6; the CARLA versions of adult and compas) and our own stratified 80/20
 #   splits with seed 0.

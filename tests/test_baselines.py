@@ -75,7 +75,7 @@ def test_face_path_runs_along_graph_edges_to_a_valid_endpoint(weight):
 
 def test_face_weights_paths_by_density_and_reports_unreachable_inputs():
     X, model, X_test = blobs()
-    far = np.full((1, 3), -5.0, dtype=np.float32)         # no edge within epsilon: no path
+    far = np.full((1, 3), -0.5, dtype=np.float32)         # no edge within epsilon: no path
     cf = FACE(mode="epsilon", epsilon=0.2).fit(X, model).explain(
         np.vstack([X_test[:2], far]), TARGET, return_paths=True)
     assert np.isnan(cf.points[2]).all() and not cf.valid[2, 0] and cf.paths[2] is None
@@ -201,6 +201,8 @@ def test_bad_inputs_get_the_shared_errors(method):
         m.explain(X_test[0], TARGET)
     with pytest.raises(ValueError, match="already predicted as target 1"):
         m.explain(X[model.predict(X) == 1][:3], TARGET)
+    with pytest.raises(ValueError, match="looks unencoded"):
+        m.explain(X_test * 100, TARGET)
     with pytest.raises(ValueError, match="predict method"):
         method().fit(X, object())
 

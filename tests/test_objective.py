@@ -1,0 +1,104 @@
+"""The L-GMVAE's objectives and encoders (issue: collapsed clusters) and the §3.1 diagnostics."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from toys import toy
+
+from lapace import LGMVAE
+from lapace.diagnostics import PROTOTYPE_COLUMNS, cluster_usage, prototype_report, spread_ratio
+from lapace.elbo import kl_c, kl_c_marginal
+
+
+def _fit(X, y, **kw):
+    params = dict(latent_dim=2, hidden_dim=32, clusters_per_class=2, max_epochs=3, verbose=False)
+    return LGMVAE(**{**params, **kw}).fit(X, y)
+
+
+def test_marginal_kl_c_splits_off_the_mutual_information():
+    # two confident, opposite assignments of one label: per-sample KL = log 2 each (all of it
+    # mutual information), the mean assignment is uniform, so the marginal KL is 0
+    q = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    y = torch.tensor([0, 0])
+    assert torch.allclose(kl_c(q), torch.full((2,), math.log(2)))
+    assert torch.allclose(kl_c_marginal(q, y), torch.zeros(2), atol=1e-6)
+    # the identity mean KL = I(x; c | y) + KL(q_bar || U) on random assignments, per label
+    g = torch.Generator().manual_seed(0)
+    q = torch.softmax(torch.randn(50, 4, generator=g), -1)
+    y = torch.randint(0, 2, (50,), generator=g)
+    for label in (0, 1):
+        qy = q[y == label]
+        q_bar = qy.mean(0)
+        mi = (qy * (qy.log() - q_bar.log())).sum(1).mean()
+        assert torch.allclose(kl_c(qy).mean(), mi + kl_c_marginal(q, y)[y == label][0], atol=1e-5)
+
+
+def test_paper_objective_trains_with_the_per_sample_kl_c():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((200, 4), dtype=np.float32), rng.integers(0, 2, 200)
+    w = (0.3, 0.7, 1.0)
+    paper, marginal = _fit(X, y, objective="paper", loss_weights=w), _fit(X, y, loss_weights=w)
+    for model, key in ((paper, "kl_c"), (marginal, "kl_c_marginal")):
+        h = model.history_[0]
+        expected = w[0] * h["val_kl_z"] + w[1] * h[f"val_{key}"] + w[2] * h["val_rec"]
+        assert h["val_loss"] == pytest.approx(expected, rel=1e-5)
+    # the two objectives differ only through KL(c): without it they train identical weights
+    a = _fit(X, y, objective="paper", loss_weights=(0.3, 0.0, 1.0))
+    b = _fit(X, y, objective="marginal", loss_weights=(0.3, 0.0, 1.0))
+    def same(m1, m2):
+        pairs = zip(m1.net_.state_dict().values(), m2.net_.state_dict().values(), strict=True)
+        return all(torch.equal(p, q) for p, q in pairs)
+
+    assert same(a, b)
+    assert not same(paper, marginal)
+
+
+def test_shared_encoder_codes_do_not_depend_on_the_cluster(tmp_path):
+    rng = np.random.default_rng(1)
+    X, y = rng.random((120, 4), dtype=np.float32), rng.integers(0, 2, 120)
+    vae = _fit(X, y, encoder="shared")
+    x, yy = torch.as_tensor(X[:5]), torch.as_tensor(y[:5])
+    a = vae.net_.q_z_params(x, yy, torch.zeros(5, dtype=torch.long))[0]
+    b = vae.net_.q_z_params(x, yy, torch.ones(5, dtype=torch.long))[0]
+    assert torch.equal(a, b)
+    again = LGMVAE.load(vae.save(tmp_path / "m.pt"))
+    assert again.encoder == "shared" and np.array_equal(again.encode(X, y), vae.encode(X, y))
+
+
+def test_unknown_objective_or_encoder_is_an_error():
+    X, y = np.zeros((10, 2), np.float32), np.array([0, 1] * 5)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        _fit(X, y, objective="elbo")
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        _fit(X, y, encoder="cluster")
+
+
+def test_predict_cluster_proba_is_a_distribution_over_the_labels_clusters():
+    ds, X, clf, vae = toy()
+    q = vae.predict_cluster_proba(X, clf.predict(X))
+    assert q.shape == (len(X), vae.clusters_per_class)
+    assert np.allclose(q.sum(1), 1, atol=1e-5)
+    own = vae.predict_cluster(X, clf.predict(X)) - clf.predict(X) * vae.clusters_per_class
+    assert np.array_equal(own, q.argmax(1))
+
+
+def test_spread_ratio_and_usage_on_hand_cases():
+    records = np.array([[0.0, 0.0], [1.0, 1.0]])          # every random pair is 2 apart in L1
+    assert spread_ratio(np.array([[0.5, 0.5]] * 3), records) == 0.0
+    protos = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]])  # pairwise L1: 1, 2, 1 -> mean 4/3
+    assert spread_ratio(protos, records) == pytest.approx((4 / 3) / 2)
+    q = np.array([[0.9, 0.1, 0.0], [0.8, 0.2, 0.0], [0.1, 0.6, 0.3]])
+    assert np.allclose(cluster_usage(q), [2 / 3, 1 / 3, 0])
+
+
+def test_prototype_report_has_one_row_per_label():
+    ds, X, clf, vae = toy()
+    y = clf.predict(X)
+    rep = prototype_report(vae, X, y, clf.predict)
+    assert list(rep.columns) == PROTOTYPE_COLUMNS and list(rep["label"]) == [0, 1]
+    assert ((rep.drop(columns="label") >= 0) & (rep.drop(columns="label") <= 1.5)).all().all()
+    assert rep["centroid_accuracy_raw"].iloc[0] == vae.centroid_accuracy(clf.predict)
+    kept = (clf.predict(vae.reconstruct(X, y)) == y)
+    assert rep["reconstruction_label_kept"].iloc[1] == pytest.approx(kept[y == 1].mean())

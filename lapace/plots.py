@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["image_grid"]
+__all__ = ["image_grid", "training_dynamics"]
 
 
 def image_grid(
@@ -64,5 +64,32 @@ def image_grid(
                 ax.set_ylabel(row_labels[i], fontsize=8, rotation=0, ha="right", va="center")
     if suptitle:
         fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def training_dynamics(histories: dict, title: str | None = None):
+    """How the cluster assignment evolves during L-GMVAE training, one line per model.
+
+    ``histories`` maps a model's name to its ``history_`` (list of per-epoch dicts).  Three
+    panels: the per-sample KL(c) of Eq. 3 on the validation split, the part of it that is
+    mutual information between x and its cluster (per-sample minus batch-mean KL(c)), and the
+    mean distance between two latent centroids of one label.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    panels = [
+        ("per-sample KL(c) (nats)", lambda h: h["val_kl_c"]),
+        ("I(x; c | y) ≈ KL(c) − KL(q̄(c|y)) (nats)", lambda h: h["val_kl_c"] - h["val_kl_c_marginal"]),
+        ("latent centroid distance", lambda h: h["centroid_distance"]),
+    ]
+    for ax, (label, value) in zip(axes, panels, strict=True):
+        for i, (name, history) in enumerate(histories.items()):
+            epochs = [h["epoch"] for h in history]
+            ax.plot(epochs, [value(h) for h in history], color=f"C{i}", label=name)
+        ax.set_xlabel("epoch")
+        ax.set_title(label, fontsize=10)
+    axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig

@@ -159,6 +159,24 @@ def test_dice_time_outs_are_failures_and_recorded():
     assert cf.info["timeouts"].all() and np.isnan(cf.points).all() and not cf.valid.any()
 
 
+def test_dice_finding_nothing_gives_nan_rows():
+    ds, X, _, X_test = tabular()
+
+    class Never:                                      # a black box that never predicts 1
+        classes_ = np.array([0, 1])
+
+        def predict(self, X):
+            return np.zeros(len(X), dtype=int)
+
+        def predict_proba(self, X):
+            return np.tile([1.0, 0.0], (len(X), 1))
+
+    cf = DiCE(total_cfs=2, sample_size=50, time_limit=30).fit(X, Never(), dataset=ds).explain(
+        X_test[:1], TARGET)
+    assert np.isnan(cf.points).all() and not cf.valid.any() and cf.info["found"][0] == 0
+    assert not cf.info["timeouts"].any()
+
+
 def test_dice_needs_the_dataset():
     ds, X, clf, _ = tabular()
     with pytest.raises(ValueError, match="dataset"):

@@ -17,7 +17,8 @@ timer in the main thread; elsewhere the limit is checked after the query): a tim
 failure, NaN rows, recorded in ``cf.info["timeouts"]`` (n,) bool; ``cf.info["seconds"]`` holds
 each query's time.  Query i is seeded with ``seed + i``; DiCE draws from the global NumPy and
 ``random`` states, which we seed for the query and restore afterwards.  DiCE's progress bar,
-prints and warnings are suppressed; ``cf.info["found"]`` counts what DiCE returned.
+prints and warnings are suppressed; ``cf.info["found"]`` counts what DiCE returned per query (0
+where it found nothing: dice-ml raises then, and we record NaN rows instead).
 
 The time (measured on heloc-RF with the quick profile's models, 5 queries, 2 busy cores, one
 run: seconds per query): sampling alone (``posthoc_sparsity_param=None``) 1.0 s on average,
@@ -221,12 +222,19 @@ class DiCE(BaseCounterfactualMethod):
                   "features_to_vary": self.features_to_vary}
         if self.method == "random":
             kwargs.update(sample_size=int(self.sample_size), random_seed=int(seed))
+        from raiutils.exceptions import UserConfigValidationException
+
         sink = io.StringIO()
         with (_global_seed(seed), warnings.catch_warnings(), contextlib.redirect_stdout(sink),
               contextlib.redirect_stderr(sink)):
             warnings.simplefilter("ignore")
-            res = self.explainer_.generate_counterfactuals(
-                row, total_CFs=int(self.total_cfs), desired_class=int(target), **kwargs)
+            try:
+                res = self.explainer_.generate_counterfactuals(
+                    row, total_CFs=int(self.total_cfs), desired_class=int(target), **kwargs)
+            except UserConfigValidationException as err:   # dice-ml's way of saying "none found"
+                if "No counterfactuals found" in str(err):
+                    return None
+                raise
         ex = res.cf_examples_list[0]
         df = ex.final_cfs_df_sparse if ex.final_cfs_df_sparse is not None else ex.final_cfs_df
         return None if df is None or len(df) == 0 else df

@@ -1,0 +1,21 @@
+"""The paper's five baselines (§4.1, Table 2) behind one interface.
+
+::
+
+    from lapace.baselines import NNCE, FACE, RobX, DiCE, DRCE
+    m = NNCE().fit(X_train, model, dataset=ds)   # encoded training inputs, fitted black box
+    cf = m.explain(X, target=1)                  # Counterfactuals: points (n, m, d), valid (n, m)
+
+``m`` is 1 for NNCE, FACE and RobX and ``total_cfs`` (default 5) for DiCE and DRCE.  Each module's
+docstring gives the definition, its citation and where we differ from CARLA/RobustX.
+"""
+
+from ..counterfactuals import Counterfactuals
+from ._base import BaseCounterfactualMethod
+from .dice import DiCE
+from .drce import DRCE
+from .face import FACE
+from .nnce import NNCE
+from .robx import RobX
+
+__all__ = ["BaseCounterfactualMethod", "Counterfactuals", "DRCE", "DiCE", "FACE", "NNCE", "RobX"]

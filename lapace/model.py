@@ -12,6 +12,7 @@ Gaussian Mixture VAEs*; Shu (2016), *Gaussian mixture VAE*; Kingma & Welling (20
 from __future__ import annotations
 
 import copy
+import math
 import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,8 @@ FORMAT_VERSION = 2
 OBJECTIVES = {"paper": "kl_c", "marginal": "kl_c_marginal"}
 #: q(z|x,c,y) of Appendix B, or one q(z|x,y) shared by the label's clusters
 ENCODERS = ("per_cluster", "shared")
+#: p(x|z) on continuous columns: the fixed variance 1/2 of the squared error, or learned per column
+LIKELIHOODS = ("fixed", "learned")
 
 
 class NotFittedError(RuntimeError):
@@ -53,10 +56,10 @@ class LGMVAENet(nn.Module):
 
     def __init__(
         self, n_features: int, n_labels: int, clusters_per_class: int, latent_dim: int,
-        hidden_dim: int = 512, encoder: str = "per_cluster",
+        hidden_dim: int = 512, encoder: str = "per_cluster", likelihood: str = "fixed",
     ):
         super().__init__()
-        self.encoder = encoder
+        self.encoder, self.likelihood = encoder, likelihood
         self.n_features, self.n_labels = n_features, n_labels
         self.clusters_per_class, self.latent_dim = clusters_per_class, latent_dim
         self.n_clusters = n_labels * clusters_per_class
@@ -71,6 +74,8 @@ class LGMVAENet(nn.Module):
         self.q_z_logvar = nn.Linear(hidden_dim, h)
         self.p_z = nn.Linear(K, 2 * h)                       # p(z|c): mean and log-variance
         self.p_x = _mlp(h, hidden_dim, d)                    # p(x|z): raw outputs / logits
+        if likelihood == "learned":                          # log-variance of p(x|z) per column
+            self.p_x_log_var = nn.Parameter(torch.full((d,), math.log(0.5)))
 
     def clusters_of(self, y: torch.Tensor) -> torch.Tensor:
         """Cluster indices ``C_y`` of every label: (B,) -> (B, K_y)."""
@@ -95,6 +100,12 @@ class LGMVAENet(nn.Module):
             parts.append(nn.functional.one_hot(c, self.n_clusters).float())
         hidden = self.q_z(torch.cat(parts, -1))
         return self.q_z_mu(hidden), self.q_z_logvar(hidden)
+
+    def log_var(self) -> torch.Tensor | None:
+        """Log-variances of p(x|z) per column (``likelihood="learned"``), else ``None``."""
+        if self.likelihood != "learned":
+            return None
+        return self.p_x_log_var.clamp(math.log(1e-4), math.log(0.5))
 
     def prior(self, c: torch.Tensor):
         """Mean and log-variance of p(z|c): (B, h) each (Eq. 1c)."""
@@ -123,14 +134,14 @@ class LGMVAENet(nn.Module):
             mu, logvar = self.q_z_params(x_rep, y.repeat_interleave(k, 0), c)
             z = elbo.reparameterize(mu, logvar, generator)
             kl_z = elbo.kl_z(mu, logvar, mu_p, logvar_p).view(B, k)
-            rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask).view(B, k)
+            rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask, self.log_var()).view(B, k)
             rec = (q_c * rec).sum(-1)
         else:
             mu, logvar = self.q_z_params(x, y, None)             # (B, h)
             z = elbo.reparameterize(mu, logvar, generator)
             kl_z = elbo.kl_z(mu.repeat_interleave(k, 0), logvar.repeat_interleave(k, 0),
                              mu_p, logvar_p).view(B, k)
-            rec = elbo.reconstruction(x, self.p_x(z), categorical_mask)
+            rec = elbo.reconstruction(x, self.p_x(z), categorical_mask, self.log_var())
         return {
             "kl_z": (q_c * kl_z).sum(-1),
             "kl_c": elbo.kl_c(q_c),
@@ -203,10 +214,17 @@ class LGMVAE:
         clusters, promoting the use of all available clusters."  We depart from Eq. 3 here
         because with it the centroids are not "distinctly different from each other" (§3.1);
         the evidence is in the book's chapter *Why the clusters collapse*.
-    kl_c_window : with ``objective="marginal"``, the mean assignment q̄(c|y) of a label is a
-        running mean over about this many of its recent training inputs, not the mini-batch's
-        own mean: a batch with a few inputs of a label cannot spread them over all its
-        clusters, and the batch-level KL would tax confident assignments again.
+    kl_c_window : with ``objective="marginal"``: ``None`` (default) takes the mean assignment
+        q̄(c|y) of a label over the mini-batch's inputs of that label; an integer takes a running
+        mean over about that many recent inputs of the label instead.  A batch holding a few
+        inputs of a label cannot spread them over all its clusters, so the batch-level KL still
+        taxes confident assignments a little; the running mean removes that tax (which, on
+        MNIST, let clusters die before they were used: see the book's chapter).
+    likelihood : ``"fixed"`` (default): the continuous columns' reconstruction term is the
+        summed squared error, a Gaussian p(x|z) of variance 1/2 ("the reconstruction term is
+        the MSE loss", §3.1); ``"learned"``: a variance per column learned with the networks
+        (a calibrated decoder, Rybkin et al. 2021), which sharpens the likelihood as the
+        reconstructions improve and keeps z informative when the KL weights are large.
     encoder : ``"per_cluster"`` (default, Appendix B: q(z|x,c,y), one code per cluster) or
         ``"shared"`` (q(z|x,y), one code per input whose KL is taken against each p(z|c)
         weighted by q(c|x,y); faster, departs from Appendix B).
@@ -242,7 +260,8 @@ class LGMVAE:
         verbose: bool = True,
         objective: str = "marginal",
         encoder: str = "per_cluster",
-        kl_c_window: int = 1024,
+        kl_c_window: int | None = None,
+        likelihood: str = "fixed",
     ):
         self.n_labels = n_labels
         self.clusters_per_class = clusters_per_class
@@ -261,6 +280,7 @@ class LGMVAE:
         self.objective = objective
         self.encoder = encoder
         self.kl_c_window = kl_c_window
+        self.likelihood = likelihood
 
     # ------------------------------------------------------------------ set-up
     def get_params(self) -> dict:
@@ -283,6 +303,7 @@ class LGMVAE:
             "objective": self.objective,
             "encoder": self.encoder,
             "kl_c_window": self.kl_c_window,
+            "likelihood": self.likelihood,
         }
 
     def __repr__(self) -> str:
@@ -294,7 +315,7 @@ class LGMVAE:
     def _check_params(self, n_features: int) -> None:
         check_int(self.n_labels, "n_labels", minimum=2)
         for name in ("clusters_per_class", "latent_dim", "hidden_dim", "batch_size", "max_epochs",
-                     "patience", "kl_c_window"):
+                     "patience"):
             check_int(getattr(self, name), name)
         check_positive(self.lr, "lr")
         if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights):
@@ -311,6 +332,10 @@ class LGMVAE:
                 )
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}.")
+        if self.kl_c_window is not None:
+            check_int(self.kl_c_window, "kl_c_window")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {list(LIKELIHOODS)}, got {self.likelihood!r}.")
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {list(ENCODERS)}, got {self.encoder!r}.")
         if not 0.0 < self.validation_fraction < 1.0:
@@ -371,10 +396,11 @@ class LGMVAE:
             torch.manual_seed(self.seed)
             net = LGMVAENet(
                 X.shape[1], self.n_labels, self.clusters_per_class, self.latent_dim, self.hidden_dim,
-                self.encoder,
+                self.encoder, self.likelihood,
             ).to(device)
         kl_c_term = OBJECTIVES[self.objective]
-        q_bar = _RunningAssignment(self.n_labels, self.clusters_per_class, self.kl_c_window, device)
+        q_bar = None if self.kl_c_window is None else _RunningAssignment(  # None: the batch's mean
+            self.n_labels, self.clusters_per_class, self.kl_c_window, device)
         gen = torch.Generator(device=device).manual_seed(self.seed)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
 
@@ -386,9 +412,9 @@ class LGMVAE:
                 b = torch.as_tensor(order[start:start + self.batch_size], device=device)
                 with torch.set_grad_enabled(train):
                     q_c = net.q_c_probs(X_t[b], y_t[b])
-                    if train:
+                    if train and q_bar is not None:
                         q_bar.update(q_c.detach(), y_t[b])
-                    terms = net(X_t[b], y_t[b], mask, gen, q_bar.mean)
+                    terms = net(X_t[b], y_t[b], mask, gen, None if q_bar is None else q_bar.mean)
                     loss = (w_klz * terms["kl_z"] + w_klc * terms[kl_c_term]
                             + w_rec * terms["rec"]).mean()
                 if train:
@@ -636,12 +662,13 @@ class LGMVAE:
         params["loss_weights"] = tuple(params["loss_weights"])
         params.setdefault("objective", "paper")        # files written before the option existed
         params.setdefault("encoder", "per_cluster")
+        params.setdefault("likelihood", "fixed")
         if device is not None:
             params["device"] = device
         model = cls(**params)
         model.n_features_in_ = int(state["n_features_in"])
         net = LGMVAENet(model.n_features_in_, model.n_labels, model.clusters_per_class,
-                        model.latent_dim, model.hidden_dim, model.encoder)
+                        model.latent_dim, model.hidden_dim, model.encoder, model.likelihood)
         try:
             net.load_state_dict(state["weights"])
         except RuntimeError as err:

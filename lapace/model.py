@@ -12,8 +12,8 @@ Gaussian Mixture VAEs*; Shu (2016), *Gaussian mixture VAE*; Kingma & Welling (20
 from __future__ import annotations
 
 import copy
-import math
 import hashlib
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 

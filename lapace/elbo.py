@@ -38,30 +38,41 @@ def kl_c(q_c: torch.Tensor) -> torch.Tensor:
     return (q_c * (torch.log(q_c.clamp_min(_EPS)) + math.log(k))).sum(-1)
 
 
-def kl_c_marginal(q_c: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """KL(q̄(c|y) || p(c|y)) of the batch's mean assignment per label, given to each sample.
+def kl_c_marginal(q_c: torch.Tensor, y: torch.Tensor, q_bar: torch.Tensor | None = None) -> torch.Tensor:
+    """KL(q̄(c|y) || p(c|y)) of the mean assignment of each label, shared out over its samples.
 
-    ``q̄(c|y)`` is the mean of ``q(c|x,y)`` over the batch's samples of label ``y``.  Averaged
-    over a label, the per-sample :func:`kl_c` splits exactly as
+    ``q̄(c|y)`` is the mean of ``q(c|x,y)`` over the label's inputs.  Averaged over a label, the
+    per-sample :func:`kl_c` splits exactly as
 
         mean_x KL(q(c|x,y) || U) = I(x; c | y) + KL(q̄(c|y) || U),
 
     so this term keeps the second part — §3.1's reading of KL(c), "promoting the use of all
     available clusters" — and drops the tax on the mutual information between x and its
     cluster, which is what makes the per-sample form collapse the clusters (see the chapter
-    *Why the clusters collapse*).  Each sample gets its label's value, so the batch mean of
-    this term is ``sum_y (n_y / B) KL(q̄_y || U)``.
+    *Why the clusters collapse*).
+
+    Each sample gets ``sum_c q(c|x,y) [log q̄(c|y) + log K_y]`` with ``q̄`` held fixed: the mean
+    of this over a label's samples is ``KL(q̄ || U)`` when ``q̄`` is their mean, and its gradient
+    is that of ``KL(q̄ || U)`` at ``q̄``.  ``q_bar=None`` takes ``q̄`` from this batch (the exact
+    batch-level KL); a (n_labels, K_y) ``q_bar`` — a running estimate over recent batches, as
+    :class:`~lapace.LGMVAE` keeps — avoids the small-batch bias: a batch holding a few inputs of
+    a label cannot spread them over all its clusters, so its own mean is never uniform.
 
     Parameters
     ----------
     q_c : (B, K_y) probabilities over each sample's own clusters.
     y : (B,) labels.
+    q_bar : (n_labels, K_y) reference mean assignment per label, or ``None``.
     """
-    labels, inverse, counts = torch.unique(y, return_inverse=True, return_counts=True)
-    sums = torch.zeros(len(labels), q_c.shape[1], dtype=q_c.dtype, device=q_c.device)
-    sums.index_add_(0, inverse, q_c)
-    q_bar = sums / counts[:, None].to(q_c.dtype)              # (n_labels_in_batch, K_y)
-    return kl_c(q_bar)[inverse]
+    k = q_c.shape[-1]
+    if q_bar is None:
+        labels, inverse, counts = torch.unique(y, return_inverse=True, return_counts=True)
+        sums = torch.zeros(len(labels), k, dtype=q_c.dtype, device=q_c.device)
+        sums.index_add_(0, inverse, q_c.detach())
+        ref = (sums / counts[:, None].to(q_c.dtype))[inverse]          # (B, K_y)
+    else:
+        ref = q_bar.detach().to(q_c.dtype)[y]
+    return (q_c * (torch.log(ref.clamp_min(_EPS)) + math.log(k))).sum(-1)
 
 
 def kl_z(
@@ -84,6 +95,7 @@ def reconstruction(
     x: torch.Tensor,
     x_out: torch.Tensor,
     categorical_mask: torch.Tensor | None = None,
+    log_var: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Per-sample reconstruction loss, the negated ``log p(x|z)`` term of Eq. 3.
 
@@ -96,11 +108,22 @@ def reconstruction(
     x : (B, d) targets in encoded space.
     x_out : (B, d) raw decoder outputs (logits on the one-hot columns).
     categorical_mask : (d,) bool, True on one-hot columns; ``None`` means none.
+    log_var : (d,) log-variances of a Gaussian p(x|z) per column (only the continuous columns
+        are used), or ``None`` for the fixed variance 1/2 of the summed squared error.  With
+        them the continuous part is ``sum_j (x_j - m_j)^2 / (2 v_j) + log(2 v_j) / 2``, which is
+        the squared error when every ``v_j = 1/2``.
     """
-    if categorical_mask is None or not bool(categorical_mask.any()):
-        return (x_out - x).pow(2).sum(-1)
+    if categorical_mask is None:
+        categorical_mask = torch.zeros(x.shape[-1], dtype=torch.bool, device=x.device)
     cont = ~categorical_mask
-    mse = (x_out[:, cont] - x[:, cont]).pow(2).sum(-1)
+    sq = (x_out[:, cont] - x[:, cont]).pow(2)
+    if log_var is None:
+        mse = sq.sum(-1)
+    else:
+        lv = log_var[cont]
+        mse = (0.5 * sq * torch.exp(-lv) + 0.5 * (lv + math.log(2.0))).sum(-1)
+    if not bool(categorical_mask.any()):
+        return mse
     bce = F.binary_cross_entropy_with_logits(
         x_out[:, categorical_mask], x[:, categorical_mask], reduction="none"
     ).sum(-1)

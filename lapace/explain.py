@@ -29,7 +29,7 @@ from .constraints import Constraint, compile_constraints
 from .counterfactuals import Counterfactuals
 from .elbo import reparameterize
 from .model import LGMVAE
-from .validation import check_int, check_positive, check_target, predict_labels, warn
+from .validation import check_int, check_not_target, check_positive, check_target, predict_labels, warn
 
 __all__ = ["Counterfactuals", "Lapace", "LapaceResult", "Points"]
 
@@ -377,12 +377,7 @@ class Lapace:
         """
         X, target = self._check_inputs(X, target)
         y = self._labels(X) if y is None else self.vae._check_y(y, X.shape[0])
-        already = np.flatnonzero(y == target)
-        if len(already):
-            raise ValueError(
-                f"{len(already)} input(s) are already predicted as target {target} (rows "
-                f"{already[:10].tolist()}); explain only inputs with another label."
-            )
+        check_not_target(y, target)
         violation = compile_constraints(constraints, self.dataset)
         clusters = self.vae.clusters(target)
         n, k, T, h, d = X.shape[0], len(clusters), self.steps, self.vae.latent_dim, X.shape[1]

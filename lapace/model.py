@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -33,6 +34,8 @@ FORMAT_VERSION = 2
 OBJECTIVES = {"paper": "kl_c", "marginal": "kl_c_marginal"}
 #: q(z|x,c,y) of Appendix B, or one q(z|x,y) shared by the label's clusters
 ENCODERS = ("per_cluster", "shared")
+#: p(x|z) on continuous columns: the fixed variance 1/2 of the squared error, or learned per column
+LIKELIHOODS = ("fixed", "learned")
 
 
 class NotFittedError(RuntimeError):
@@ -53,10 +56,10 @@ class LGMVAENet(nn.Module):
 
     def __init__(
         self, n_features: int, n_labels: int, clusters_per_class: int, latent_dim: int,
-        hidden_dim: int = 512, encoder: str = "per_cluster",
+        hidden_dim: int = 512, encoder: str = "per_cluster", likelihood: str = "fixed",
     ):
         super().__init__()
-        self.encoder = encoder
+        self.encoder, self.likelihood = encoder, likelihood
         self.n_features, self.n_labels = n_features, n_labels
         self.clusters_per_class, self.latent_dim = clusters_per_class, latent_dim
         self.n_clusters = n_labels * clusters_per_class
@@ -71,6 +74,8 @@ class LGMVAENet(nn.Module):
         self.q_z_logvar = nn.Linear(hidden_dim, h)
         self.p_z = nn.Linear(K, 2 * h)                       # p(z|c): mean and log-variance
         self.p_x = _mlp(h, hidden_dim, d)                    # p(x|z): raw outputs / logits
+        if likelihood == "learned":                          # log-variance of p(x|z) per column
+            self.p_x_log_var = nn.Parameter(torch.full((d,), math.log(0.5)))
 
     def clusters_of(self, y: torch.Tensor) -> torch.Tensor:
         """Cluster indices ``C_y`` of every label: (B,) -> (B, K_y)."""
@@ -96,6 +101,12 @@ class LGMVAENet(nn.Module):
         hidden = self.q_z(torch.cat(parts, -1))
         return self.q_z_mu(hidden), self.q_z_logvar(hidden)
 
+    def log_var(self) -> torch.Tensor | None:
+        """Log-variances of p(x|z) per column (``likelihood="learned"``), else ``None``."""
+        if self.likelihood != "learned":
+            return None
+        return self.p_x_log_var.clamp(math.log(1e-4), math.log(0.5))
+
     def prior(self, c: torch.Tensor):
         """Mean and log-variance of p(z|c): (B, h) each (Eq. 1c)."""
         out = self.p_z(nn.functional.one_hot(c, self.n_clusters).float())
@@ -103,10 +114,11 @@ class LGMVAENet(nn.Module):
 
     def forward(
         self, x: torch.Tensor, y: torch.Tensor, categorical_mask: torch.Tensor | None,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | None = None, q_bar: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Per-sample ELBO terms of Eq. 3, each (B,): ``kl_c``, ``kl_z``, ``rec``, and
-        ``kl_c_marginal``, the KL of the batch's mean assignment (see :func:`elbo.kl_c_marginal`).
+        ``kl_c_marginal``, the KL of the label's mean assignment (:func:`elbo.kl_c_marginal`,
+        with the reference ``q_bar`` or, when ``None``, this batch's mean); also ``q_c``, (B, K_y).
 
         The expectation over c is exact: every cluster of ``C_y`` is visited and its terms
         weighted by q(c|x,y).  With ``encoder="per_cluster"`` (Appendix B) z is one
@@ -122,20 +134,40 @@ class LGMVAENet(nn.Module):
             mu, logvar = self.q_z_params(x_rep, y.repeat_interleave(k, 0), c)
             z = elbo.reparameterize(mu, logvar, generator)
             kl_z = elbo.kl_z(mu, logvar, mu_p, logvar_p).view(B, k)
-            rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask).view(B, k)
+            rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask, self.log_var()).view(B, k)
             rec = (q_c * rec).sum(-1)
         else:
             mu, logvar = self.q_z_params(x, y, None)             # (B, h)
             z = elbo.reparameterize(mu, logvar, generator)
             kl_z = elbo.kl_z(mu.repeat_interleave(k, 0), logvar.repeat_interleave(k, 0),
                              mu_p, logvar_p).view(B, k)
-            rec = elbo.reconstruction(x, self.p_x(z), categorical_mask)
+            rec = elbo.reconstruction(x, self.p_x(z), categorical_mask, self.log_var())
         return {
             "kl_z": (q_c * kl_z).sum(-1),
             "kl_c": elbo.kl_c(q_c),
-            "kl_c_marginal": elbo.kl_c_marginal(q_c, y),
+            "kl_c_marginal": elbo.kl_c_marginal(q_c, y, q_bar),
             "rec": rec,
+            "q_c": q_c,
         }
+
+
+class _RunningAssignment:
+    """Running mean of q(c|x,y) per label over the last ``window`` training inputs (roughly):
+    the reference ``q̄(c|y)`` of ``objective="marginal"`` (see :func:`elbo.kl_c_marginal`)."""
+
+    def __init__(self, n_labels: int, k: int, window: int, device):
+        self.mean = torch.full((n_labels, k), 1.0 / k, device=device)
+        self.count = torch.zeros(n_labels, device=device)
+        self.window = float(window)
+
+    def update(self, q_c: torch.Tensor, y: torch.Tensor) -> None:
+        sums = torch.zeros_like(self.mean).index_add_(0, y, q_c)
+        n = torch.bincount(y, minlength=self.mean.shape[0]).to(self.mean.dtype)
+        seen = n > 0
+        kept = torch.minimum(self.count, torch.clamp(self.window - n, min=0.0))  # oldest drop out
+        total = kept + n
+        self.mean[seen] = (kept[seen, None] * self.mean[seen] + sums[seen]) / total[seen, None]
+        self.count = torch.where(seen, total, self.count)
 
 
 @torch.no_grad()
@@ -182,6 +214,17 @@ class LGMVAE:
         clusters, promoting the use of all available clusters."  We depart from Eq. 3 here
         because with it the centroids are not "distinctly different from each other" (§3.1);
         the evidence is in the book's chapter *Why the clusters collapse*.
+    kl_c_window : with ``objective="marginal"``: ``None`` (default) takes the mean assignment
+        q̄(c|y) of a label over the mini-batch's inputs of that label; an integer takes a running
+        mean over about that many recent inputs of the label instead.  A batch holding a few
+        inputs of a label cannot spread them over all its clusters, so the batch-level KL still
+        taxes confident assignments a little; the running mean removes that tax (which, on
+        MNIST, let clusters die before they were used: see the book's chapter).
+    likelihood : ``"fixed"`` (default): the continuous columns' reconstruction term is the
+        summed squared error, a Gaussian p(x|z) of variance 1/2 ("the reconstruction term is
+        the MSE loss", §3.1); ``"learned"``: a variance per column learned with the networks
+        (a calibrated decoder, Rybkin et al. 2021), which sharpens the likelihood as the
+        reconstructions improve and keeps z informative when the KL weights are large.
     encoder : ``"per_cluster"`` (default, Appendix B: q(z|x,c,y), one code per cluster) or
         ``"shared"`` (q(z|x,y), one code per input whose KL is taken against each p(z|c)
         weighted by q(c|x,y); faster, departs from Appendix B).
@@ -217,6 +260,8 @@ class LGMVAE:
         verbose: bool = True,
         objective: str = "marginal",
         encoder: str = "per_cluster",
+        kl_c_window: int | None = None,
+        likelihood: str = "fixed",
     ):
         self.n_labels = n_labels
         self.clusters_per_class = clusters_per_class
@@ -234,6 +279,8 @@ class LGMVAE:
         self.verbose = verbose
         self.objective = objective
         self.encoder = encoder
+        self.kl_c_window = kl_c_window
+        self.likelihood = likelihood
 
     # ------------------------------------------------------------------ set-up
     def get_params(self) -> dict:
@@ -255,6 +302,8 @@ class LGMVAE:
             "verbose": self.verbose,
             "objective": self.objective,
             "encoder": self.encoder,
+            "kl_c_window": self.kl_c_window,
+            "likelihood": self.likelihood,
         }
 
     def __repr__(self) -> str:
@@ -283,6 +332,10 @@ class LGMVAE:
                 )
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}.")
+        if self.kl_c_window is not None:
+            check_int(self.kl_c_window, "kl_c_window")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {list(LIKELIHOODS)}, got {self.likelihood!r}.")
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {list(ENCODERS)}, got {self.encoder!r}.")
         if not 0.0 < self.validation_fraction < 1.0:
@@ -343,9 +396,11 @@ class LGMVAE:
             torch.manual_seed(self.seed)
             net = LGMVAENet(
                 X.shape[1], self.n_labels, self.clusters_per_class, self.latent_dim, self.hidden_dim,
-                self.encoder,
+                self.encoder, self.likelihood,
             ).to(device)
         kl_c_term = OBJECTIVES[self.objective]
+        q_bar = None if self.kl_c_window is None else _RunningAssignment(  # None: the batch's mean
+            self.n_labels, self.clusters_per_class, self.kl_c_window, device)
         gen = torch.Generator(device=device).manual_seed(self.seed)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
 
@@ -356,13 +411,17 @@ class LGMVAE:
             for start in range(0, len(order), self.batch_size):
                 b = torch.as_tensor(order[start:start + self.batch_size], device=device)
                 with torch.set_grad_enabled(train):
-                    terms = net(X_t[b], y_t[b], mask, gen)
+                    q_c = net.q_c_probs(X_t[b], y_t[b])
+                    if train and q_bar is not None:
+                        q_bar.update(q_c.detach(), y_t[b])
+                    terms = net(X_t[b], y_t[b], mask, gen, None if q_bar is None else q_bar.mean)
                     loss = (w_klz * terms["kl_z"] + w_klc * terms[kl_c_term]
                             + w_rec * terms["rec"]).mean()
                 if train:
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
+                terms.pop("q_c")
                 for key, value in terms.items():
                     totals[key] += float(value.detach().sum())
                 totals["loss"] += float(loss.detach()) * len(b)
@@ -535,6 +594,7 @@ class LGMVAE:
         mask = self._categorical_mask(X.shape[1]).to(self.device)
         terms = self.net_(torch.as_tensor(X, device=self.device),
                           torch.as_tensor(y, device=self.device), mask, gen)
+        terms.pop("q_c")
         return {k: v.cpu().numpy() for k, v in terms.items()}
 
     # ------------------------------------------------------------------ persistence
@@ -602,12 +662,13 @@ class LGMVAE:
         params["loss_weights"] = tuple(params["loss_weights"])
         params.setdefault("objective", "paper")        # files written before the option existed
         params.setdefault("encoder", "per_cluster")
+        params.setdefault("likelihood", "fixed")
         if device is not None:
             params["device"] = device
         model = cls(**params)
         model.n_features_in_ = int(state["n_features_in"])
         net = LGMVAENet(model.n_features_in_, model.n_labels, model.clusters_per_class,
-                        model.latent_dim, model.hidden_dim, model.encoder)
+                        model.latent_dim, model.hidden_dim, model.encoder, model.likelihood)
         try:
             net.load_state_dict(state["weights"])
         except RuntimeError as err:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "check_X", "check_int", "check_labels", "check_positive", "check_range", "check_target",
-    "predict_labels", "warn",
+    "check_X", "check_int", "check_labels", "check_not_target", "check_positive", "check_range",
+    "check_target", "predict_labels", "warn",
 ]
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
@@ -146,3 +146,13 @@ def predict_labels(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
             "integer label per row (pass model.predict, not model.predict_proba)."
         )
     return check_labels(labels, X.shape[0], n_labels, name="predict's output")
+
+
+def check_not_target(y: np.ndarray, target: int) -> None:
+    """Inputs to explain must not already have the desired label (their labels ``y``)."""
+    already = np.flatnonzero(np.asarray(y) == target)
+    if len(already):
+        raise ValueError(
+            f"{len(already)} input(s) are already predicted as target {target} (rows "
+            f"{already[:10].tolist()}); explain only inputs with another label."
+        )

@@ -1,11 +1,18 @@
 #!/usr/bin/env python
-"""Benchmark (not a test): L-GMVAE training time on heloc and LAPACE throughput.
+"""Benchmark (not a test): L-GMVAE training, LAPACE throughput, and the baselines' runtime.
 
-    python scripts/benchmark.py [--epochs 20] [--device cpu]
+    python scripts/benchmark.py [--part all|training|baselines] [--epochs 20] [--device cpu]
 
-Prints the time per epoch and to early stop of an L-GMVAE with Table 4's heloc-RF settings,
-then LAPACE's throughput (inputs per second, 5 paths x 21 steps, random-forest black box
-included) for batches of 1, 100 and 10000 inputs.
+``training``: the time per epoch and to early stop of an L-GMVAE with Table 4's heloc-RF
+settings, then LAPACE's throughput (inputs per second, 5 paths x 21 steps, random-forest black
+box included) for batches of 1, 100 and 10000 inputs.
+
+``baselines``: seconds per input of NNCE, FACE, RobX, DiCE, DRCE and LAPACE on heloc-RF and
+adult-RF (the quick profile's models, ``lapace.experiments.train_pair(..., max_rows=2500,
+max_epochs=40)``), 100 test inputs predicted 0 (``select_inputs``), one run each, with each
+method's ratio to LAPACE-First.  DiCE runs on the first ``--dice-inputs`` of them only, with a
+per-query ``--dice-time-limit`` (time-outs count in its seconds).  ``fit s`` is the one-time
+cost (for LAPACE: building the explainer, centroid repair included, not training the L-GMVAE).
 """
 
 from __future__ import annotations
@@ -21,12 +28,23 @@ from lapace import LGMVAE, Lapace, load_dataset, train_classifier
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("all", "training", "baselines"), default="all")
     parser.add_argument("--epochs", type=int, default=300, help="epoch budget for early stopping")
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--inputs", type=int, default=100, help="inputs per method (baselines)")
+    parser.add_argument("--dice-inputs", type=int, default=10)
+    parser.add_argument("--dice-time-limit", type=float, default=30.0, help="seconds per DiCE query")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
+    if args.part in ("all", "training"):
+        training(args)
+    if args.part in ("all", "baselines"):
+        baselines(args)
 
+
+def training(args) -> None:
+    """L-GMVAE training time on heloc and LAPACE throughput by batch size."""
     ds = load_dataset("heloc", seed=0)
     X = ds.encode(ds.X_train)
     clf = train_classifier("rf", X, ds.y_train, seed=0)
@@ -56,6 +74,49 @@ def main() -> None:
         took = time.perf_counter() - start
         print(f"LAPACE batch {n:>5}: {took:7.3f} s, {n / took:9.1f} inputs/s "
               f"({res.paths.shape[1]} paths x {res.paths.shape[2]} steps)")
+
+
+def baselines(args) -> None:
+    """Seconds per input of every baseline and of LAPACE on heloc-RF and adult-RF."""
+    import pandas as pd
+
+    from lapace.baselines import DRCE, FACE, NNCE, DiCE, RobX
+    from lapace.experiments import select_inputs, train_pair
+
+    rows = []
+    for dataset in ("heloc", "adult"):
+        pair = train_pair(dataset, "rf", max_rows=2500, max_epochs=40, patience=10,
+                          vae_params={"batch_size": 128})
+        X = pair.X_test[select_inputs(pair, args.inputs)]
+        start = time.perf_counter()
+        lapace = Lapace(pair.vae, pair.predict, dataset=pair.ds)
+        fit = time.perf_counter() - start
+        start = time.perf_counter()
+        res = lapace.explain(X, target=1)
+        first = res.first()
+        took = time.perf_counter() - start
+        rows.append((dataset, "LAPACE-First (full paths)", len(X), fit, took / len(X),
+                     first.valid.any(1).mean()))
+        methods = [("NNCE", NNCE(), X), ("FACE", FACE(), X), ("RobX", RobX(seed=0), X),
+                   ("DRCE", DRCE(), X),
+                   (f"DiCE ({args.dice_inputs} inputs, {args.dice_time_limit:g} s limit)",
+                    DiCE(time_limit=args.dice_time_limit, seed=0), X[:args.dice_inputs])]
+        for name, method, inputs in methods:
+            start = time.perf_counter()
+            method.fit(pair.X_train, pair.clf, dataset=pair.ds)
+            fit = time.perf_counter() - start
+            start = time.perf_counter()
+            cf = method.explain(inputs, target=1)
+            took = time.perf_counter() - start
+            rows.append((dataset, name, len(inputs), fit, took / len(inputs), cf.valid.any(1).mean()))
+            extra = f", {int(cf.info['timeouts'].sum())} time-outs" if "timeouts" in cf.info else ""
+            print(f"{dataset}-RF {name}: {took / len(inputs):.4f} s/input{extra}", flush=True)
+    table = pd.DataFrame(rows, columns=["pair", "method", "inputs", "fit s", "s/input", "validity"])
+    lapace_first = table[table.method.str.startswith("LAPACE")].set_index("pair")["s/input"]
+    table["x LAPACE-First"] = table["s/input"] / table.pair.map(lapace_first)
+    table["pair"] = table.pair + "-RF"
+    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
+        print(table.to_string(index=False))
 
 
 if __name__ == "__main__":

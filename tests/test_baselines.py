@@ -75,7 +75,7 @@ def test_face_path_runs_along_graph_edges_to_a_valid_endpoint(weight):
 
 def test_face_weights_paths_by_density_and_reports_unreachable_inputs():
     X, model, X_test = blobs()
-    far = np.full((1, 3), 5.0, dtype=np.float32)          # no edge within epsilon: no path
+    far = np.full((1, 3), -0.5, dtype=np.float32)         # no edge within epsilon: no path
     cf = FACE(mode="epsilon", epsilon=0.2).fit(X, model).explain(
         np.vstack([X_test[:2], far]), TARGET, return_paths=True)
     assert np.isnan(cf.points[2]).all() and not cf.valid[2, 0] and cf.paths[2] is None
@@ -159,6 +159,24 @@ def test_dice_time_outs_are_failures_and_recorded():
     assert cf.info["timeouts"].all() and np.isnan(cf.points).all() and not cf.valid.any()
 
 
+def test_dice_finding_nothing_gives_nan_rows():
+    ds, X, _, X_test = tabular()
+
+    class Never:                                      # a black box that never predicts 1
+        classes_ = np.array([0, 1])
+
+        def predict(self, X):
+            return np.zeros(len(X), dtype=int)
+
+        def predict_proba(self, X):
+            return np.tile([1.0, 0.0], (len(X), 1))
+
+    cf = DiCE(total_cfs=2, sample_size=50, time_limit=30).fit(X, Never(), dataset=ds).explain(
+        X_test[:1], TARGET)
+    assert np.isnan(cf.points).all() and not cf.valid.any() and cf.info["found"][0] == 0
+    assert not cf.info["timeouts"].any()
+
+
 def test_dice_needs_the_dataset():
     ds, X, clf, _ = tabular()
     with pytest.raises(ValueError, match="dataset"):
@@ -199,5 +217,41 @@ def test_bad_inputs_get_the_shared_errors(method):
         m.explain(X_test, 2)
     with pytest.raises(ValueError, match="2-D"):
         m.explain(X_test[0], TARGET)
+    with pytest.raises(ValueError, match="already predicted as target 1"):
+        m.explain(X[model.predict(X) == 1][:3], TARGET)
+    with pytest.raises(ValueError, match="looks unencoded"):
+        m.explain(X_test * 100, TARGET)
     with pytest.raises(ValueError, match="predict method"):
         method().fit(X, object())
+
+
+def test_readme_baselines_section_runs_on_the_toy_data(capsys):
+    import re
+    import warnings
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = re.search(r"## Baselines.*?```python\n(.*?)```", text, re.S).group(1)
+    code = code.replace("time_limit=10", "time_limit=10, sample_size=200")   # keep the test fast
+    code = code.replace("RobX(seed=0)", "RobX(seed=0, n_samples=100)").replace("X_neg[:5]", "X_neg[:2]")
+    ds, X, clf, X_neg = tabular()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, "README.md", "exec"), {"ds": ds, "X": X, "clf": clf, "X_neg": X_neg})
+    out = capsys.readouterr().out
+    for name in ("NNCE", "FACE", "RobX", "DRCE", "DiCE"):
+        assert name in out
+    assert "(2, 5, 5)" in out                          # DRCE/DiCE: 2 inputs x 5 CEs x 5 columns
+
+
+def test_face_edge_cost_is_the_density_weighted_length():
+    X, model, _ = blobs()
+    face = FACE(n_neighbors=4).fit(X, model)
+    g = face.graph_.tocoo()
+    i, j, w = g.row[:20], g.col[:20], g.data[:20]
+    length = np.linalg.norm(X[i].astype(np.float64) - X[j], axis=1)
+    log_p = face.kde_.score_samples((X[i] + X[j]) / 2)
+    expected = length * (1 + np.maximum(face.log_density_.max() - log_p, 0))
+    np.testing.assert_allclose(w, expected, rtol=1e-5)
+    hops = FACE(n_neighbors=4, weight="hops").fit(X, model).graph_
+    assert set(np.unique(hops.data)) == {1.0}

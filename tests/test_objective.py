@@ -32,7 +32,9 @@ def test_marginal_kl_c_splits_off_the_mutual_information():
         qy = q[y == label]
         q_bar = qy.mean(0)
         mi = (qy * (qy.log() - q_bar.log())).sum(1).mean()
-        assert torch.allclose(kl_c(qy).mean(), mi + kl_c_marginal(q, y)[y == label][0], atol=1e-5)
+        balance = (q_bar * torch.log(q_bar * 4)).sum()
+        assert torch.allclose(kl_c(qy).mean(), mi + balance, atol=1e-5)
+        assert torch.allclose(kl_c_marginal(q, y)[y == label].mean(), balance, atol=1e-5)
 
 
 def test_paper_objective_trains_with_the_per_sample_kl_c():
@@ -102,3 +104,35 @@ def test_prototype_report_has_one_row_per_label():
     assert rep["centroid_accuracy_raw"].iloc[0] == vae.centroid_accuracy(clf.predict)
     kept = (clf.predict(vae.reconstruct(X, y)) == y)
     assert rep["reconstruction_label_kept"].iloc[1] == pytest.approx(kept[y == 1].mean())
+
+
+def test_marginal_kl_c_against_a_reference_mean():
+    # with the batch's own mean as reference the term is the batch-level KL exactly
+    g = torch.Generator().manual_seed(1)
+    q = torch.softmax(torch.randn(40, 3, generator=g), -1)
+    y = torch.randint(0, 2, (40,), generator=g)
+    ref = torch.stack([q[y == 0].mean(0), q[y == 1].mean(0)])
+    assert torch.allclose(kl_c_marginal(q, y), kl_c_marginal(q, y, ref), atol=1e-6)
+    # a uniform reference makes the term a constant 0 whatever the assignment: no gradient
+    uniform = torch.full((2, 3), 1 / 3)
+    logits = torch.randn(40, 3, generator=g, requires_grad=True)
+    kl_c_marginal(torch.softmax(logits, -1), y, uniform).sum().backward()
+    assert torch.allclose(logits.grad, torch.zeros_like(logits.grad), atol=1e-6)
+    # a skewed reference pushes the assignment away from the over-used cluster
+    skewed = torch.tensor([[0.8, 0.1, 0.1], [0.8, 0.1, 0.1]])
+    logits.grad = None
+    kl_c_marginal(torch.softmax(logits, -1), y, skewed).sum().backward()
+    assert (logits.grad[:, 0] > 0).all()          # gradient descent lowers cluster 0's logit
+
+
+def test_running_assignment_is_a_windowed_mean():
+    from lapace.model import _RunningAssignment
+
+    run = _RunningAssignment(n_labels=2, k=2, window=4, device="cpu")
+    run.update(torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([0, 0]))
+    assert torch.allclose(run.mean[0], torch.tensor([1.0, 0.0]))
+    assert torch.allclose(run.mean[1], torch.tensor([0.5, 0.5]))        # label 1 unseen: prior
+    run.update(torch.tensor([[0.0, 1.0], [0.0, 1.0]]), torch.tensor([0, 0]))
+    assert torch.allclose(run.mean[0], torch.tensor([0.5, 0.5]))
+    run.update(torch.tensor([[0.0, 1.0], [0.0, 1.0]]), torch.tensor([0, 0]))  # window 4: 2 old + 2 new
+    assert torch.allclose(run.mean[0], torch.tensor([0.25, 0.75]))

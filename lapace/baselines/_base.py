@@ -14,7 +14,7 @@ import numpy as np
 
 from ..counterfactuals import Counterfactuals
 from ..model import NotFittedError
-from ..validation import check_target, check_X, predict_labels
+from ..validation import check_not_target, check_range, check_target, check_X, predict_labels
 
 __all__ = ["BaseCounterfactualMethod", "chunks"]
 
@@ -79,6 +79,7 @@ class BaseCounterfactualMethod:
         self.X_train_ = X_train
         self.labels_ = labels
         self.n_features_in_ = X_train.shape[1]
+        self.feature_min_, self.feature_max_ = X_train.min(0), X_train.max(0)
         self.n_labels_ = n_labels if n_labels is not None else max(2, int(labels.max()) + 1)
         self._fit()
         return self
@@ -91,10 +92,16 @@ class BaseCounterfactualMethod:
         if not hasattr(self, "model_"):
             raise NotFittedError(f"This {type(self).__name__} is not fitted; call fit(X_train, model) first.")
 
-    def _check_inputs(self, X, target) -> tuple[np.ndarray, int]:
+    def _check_inputs(self, X, target, labels: bool = True) -> tuple[np.ndarray, int]:
+        """Checked inputs and target; as :meth:`lapace.Lapace.explain`, inputs the black box
+        already predicts as the target are refused (``labels=False`` skips that check)."""
         self._check_fitted()
         X = check_X(X, self.n_features_in_)
-        return X, check_target(target, self.n_labels_)
+        check_range(X, self.feature_min_, self.feature_max_)
+        target = check_target(target, self.n_labels_)
+        if labels:
+            check_not_target(self.predict(X), target)
+        return X, target
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The black box's labels of encoded points (checked)."""

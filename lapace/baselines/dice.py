@@ -7,7 +7,8 @@ points predicted as the target that are close to the input and diverse.  The mod
 ... features redrawn from the training ranges/levels and keeps valid ones; ``method="genetic"``
 optimises proximity, sparsity and diversity by a genetic search.
 
-How we call it: DiCE receives the *raw* frame (``dataset.decode``) with the black box's predicted
+How we call it: DiCE receives the *raw* frame (``dataset.decode``, continuous features rounded to
+the raw data's decimals, which DiCE's post-hoc search steps by) with the black box's predicted
 labels as outcome, so categorical features are handled natively, and a model wrapper that encodes
 with our dataset before calling the black box (sklearn-like ``predict``/``predict_proba`` on data
 frames).  Every returned record is re-encoded and re-predicted by our model (``valid``); DiCE's
@@ -16,16 +17,22 @@ timer in the main thread; elsewhere the limit is checked after the query): a tim
 failure, NaN rows, recorded in ``cf.info["timeouts"]`` (n,) bool; ``cf.info["seconds"]`` holds
 each query's time.  Query i is seeded with ``seed + i``; DiCE draws from the global NumPy and
 ``random`` states, which we seed for the query and restore afterwards.  DiCE's progress bar,
-prints and warnings are suppressed; ``cf.info["found"]`` counts what DiCE returned.
+prints and warnings are suppressed; ``cf.info["found"]`` counts what DiCE returned per query (0
+where it found nothing: dice-ml raises then, and we record NaN rows instead).
 
-The time: on heloc-RF (quick profile models, 5 queries, 1 core) almost all of DiCE's time is its
-post-hoc sparsity step (``posthoc_sparsity_param``, default 0.1 with a *linear* search of up to
-``limit_steps_ls`` = 10000 single-row model calls per feature and counterfactual): see the
-measurements in the module's ``SPARSITY_TIMING``.  The sampling itself takes well under a second
-per query.  We keep DiCE's defaults (``posthoc_sparsity_param=0.1``, ``"linear"``) so that DiCE
-is the method the paper compared with, and bound its cost by ``time_limit``; pass
-``posthoc_sparsity_param=None`` for the sampling alone or ``posthoc_sparsity_algorithm="binary"``
-for a much cheaper search.
+The time (measured on heloc-RF with the quick profile's models, 5 queries, 2 busy cores, one
+run: seconds per query): sampling alone (``posthoc_sparsity_param=None``) 1.0 s on average,
+DiCE's default post-hoc sparsity step with its *linear* search 1.7 s, the *binary* search 7.9 s.
+A profile of two queries shows where it goes: calls of the black box (about 0.1 s each for the
+random forest, whatever the number of rows), about 5 per query for the sampling rounds and 10
+for the post-hoc step, which calls the model once per search step (up to ``limit_steps_ls`` =
+10000 per continuous feature and counterfactual for the linear search).  So the post-hoc step is
+the setting that costs the time, and its cost is unbounded: a query whose counterfactuals sit
+far from the input in wide-ranged features can take minutes, the likely source of the long tail
+seen earlier on heloc-RF (18.9 s mean, one query 185 s), which these 5 queries did not
+reproduce.  We keep DiCE's defaults (``posthoc_sparsity_param=0.1``, ``"linear"``), so that
+DiCE is the method the paper compared with, and bound the tail with ``time_limit``;
+``posthoc_sparsity_param=None`` gives the sampling alone.
 
 Where we differ from CARLA/RobustX: CARLA wraps DiCE's *gradient* method for its own PyTorch
 models and one-hot frames; we use the model-agnostic method on the raw frame with any black box.
@@ -46,10 +53,7 @@ import pandas as pd
 
 from ._base import BaseCounterfactualMethod
 
-__all__ = ["DiCE", "SPARSITY_TIMING"]
-
-#: seconds per query measured on heloc-RF (quick models), filled in from scripts/benchmark.py runs
-SPARSITY_TIMING: dict[str, float] = {}
+__all__ = ["DiCE"]
 
 
 class _Timeout(Exception):
@@ -87,6 +91,30 @@ def _restore_categories(df: pd.DataFrame, dataset) -> pd.DataFrame:
                              dtype=object).astype(dataset.X_train[name].dtype)
     for name in dataset.continuous:
         df[name] = pd.to_numeric(df[name])
+    return df
+
+
+def _precisions(dataset) -> dict[str, int]:
+    """Decimals of each continuous feature in the raw training frame (0 for whole numbers).
+
+    DiCE infers them from the frame it gets, and its post-hoc search steps by 10**-decimals; our
+    decoded frame carries float noise (34.0000019...), so we state the raw data's precision.
+    """
+    out = {}
+    for name in dataset.continuous:
+        values = dataset.X_train[name].to_numpy(dtype=np.float64)
+        if np.all(values == np.round(values)):
+            out[name] = 0
+            continue
+        modes = pd.Series(values).mode()
+        out[name] = max(len(repr(float(v)).split(".")[1]) if "." in repr(float(v)) else 0 for v in modes)
+    return out
+
+
+def _round(df: pd.DataFrame, precisions: dict[str, int]) -> pd.DataFrame:
+    """Continuous columns rounded to the raw data's precision (the frame DiCE sees)."""
+    for name, decimals in precisions.items():
+        df[name] = df[name].round(decimals)
     return df
 
 
@@ -177,10 +205,12 @@ class DiCE(BaseCounterfactualMethod):
                 raise ValueError(f"features_to_vary names unknown feature(s) {unknown}; "
                                  f"features: {ds.features}.")
         self.outcome_ = "__label__" if ds.target in ds.features else ds.target
-        frame = ds.decode(self.X_train_)
+        self.precisions_ = _precisions(ds)
+        frame = _round(ds.decode(self.X_train_), self.precisions_)
         frame[self.outcome_] = self.labels_
         data = dice_ml.Data(dataframe=frame, continuous_features=list(ds.continuous),
-                            outcome_name=self.outcome_)
+                            outcome_name=self.outcome_,
+                            continuous_features_precision=self.precisions_)
         self.wrapper_ = _EncodedModel(self.model_, ds, self.n_labels_)
         model = dice_ml.Model(model=self.wrapper_, backend="sklearn")
         self.explainer_ = dice_ml.Dice(data, model, method=self.method)
@@ -192,12 +222,19 @@ class DiCE(BaseCounterfactualMethod):
                   "features_to_vary": self.features_to_vary}
         if self.method == "random":
             kwargs.update(sample_size=int(self.sample_size), random_seed=int(seed))
+        from raiutils.exceptions import UserConfigValidationException
+
         sink = io.StringIO()
         with (_global_seed(seed), warnings.catch_warnings(), contextlib.redirect_stdout(sink),
               contextlib.redirect_stderr(sink)):
             warnings.simplefilter("ignore")
-            res = self.explainer_.generate_counterfactuals(
-                row, total_CFs=int(self.total_cfs), desired_class=int(target), **kwargs)
+            try:
+                res = self.explainer_.generate_counterfactuals(
+                    row, total_CFs=int(self.total_cfs), desired_class=int(target), **kwargs)
+            except UserConfigValidationException as err:   # dice-ml's way of saying "none found"
+                if "No counterfactuals found" in str(err):
+                    return None
+                raise
         ex = res.cf_examples_list[0]
         df = ex.final_cfs_df_sparse if ex.final_cfs_df_sparse is not None else ex.final_cfs_df
         return None if df is None or len(df) == 0 else df
@@ -211,7 +248,7 @@ class DiCE(BaseCounterfactualMethod):
         seconds = np.zeros(len(X))
         found = np.zeros(len(X), dtype=np.int64)
         for i in range(len(X)):                     # one query at a time: memory is one query's
-            row = ds.decode(X[i:i + 1])
+            row = _round(ds.decode(X[i:i + 1]), self.precisions_)
             start = time.perf_counter()
             try:
                 with _time_limit(self.time_limit):

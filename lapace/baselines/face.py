@@ -13,7 +13,9 @@ graph in the same way; the counterfactual is the end of the cheapest path from t
 density >= t_d.  The path itself is the "feasible" sequence of changes.
 
 Ours: p is a Gaussian kernel density estimate of the training inputs
-(:class:`sklearn.neighbors.KernelDensity`, Scott's bandwidth by default) at each edge's midpoint,
+(:class:`sklearn.neighbors.KernelDensity`, Scott's bandwidth by default; on a seeded subsample
+of at most ``max_density_points`` training inputs, so ``fit`` stays affordable on large data) at
+each edge's midpoint,
 and f(p) = 1 + log(p_max / p), i.e. the paper's -log applied to the density relative to the
 densest training input, plus one, so that every edge costs at least its length and Dijkstra's
 non-negative weights hold (the raw -log p of a density is negative where p > 1).
@@ -65,15 +67,20 @@ class FACE(BaseCounterfactualMethod):
         ``None``: the predicted label suffices.
     density_quantile : float, default=0.0
         t_d as a quantile of the training densities (0: no density threshold).
+    max_density_points : int or None, default=2000
+        The kernel density estimate uses at most this many training inputs (a seeded
+        subsample; ``None``: all).  Its cost grows with (edges x points), so this bounds ``fit``
+        on large data.
     batch_size : int, default=64
         Inputs per Dijkstra call (bounds memory: batch_size x N distances).
     seed : int, default=0
-        Unused (FACE is deterministic); kept for the common interface.
+        Seed of the density subsample (FACE is otherwise deterministic).
     """
 
     def __init__(self, mode: str = "knn", n_neighbors: int = 10, epsilon: float | None = None,
                  weight: str = "density", bandwidth="scott", prediction_threshold: float | None = None,
-                 density_quantile: float = 0.0, batch_size: int = 64, seed: int = 0):
+                 density_quantile: float = 0.0, max_density_points: int | None = 2000,
+                 batch_size: int = 64, seed: int = 0):
         self.mode = mode
         self.n_neighbors = n_neighbors
         self.epsilon = epsilon
@@ -81,6 +88,7 @@ class FACE(BaseCounterfactualMethod):
         self.bandwidth = bandwidth
         self.prediction_threshold = prediction_threshold
         self.density_quantile = density_quantile
+        self.max_density_points = max_density_points
         self.batch_size = batch_size
         self.seed = seed
 
@@ -102,7 +110,11 @@ class FACE(BaseCounterfactualMethod):
         X = self.X_train_
         self.nn_ = NearestNeighbors().fit(X)
         if self.weight == "density" or self.density_quantile > 0:
-            self.kde_ = KernelDensity(bandwidth=self.bandwidth).fit(X)
+            ref = X
+            if self.max_density_points is not None and len(X) > int(self.max_density_points):
+                rng = np.random.default_rng(self.seed)
+                ref = X[np.sort(rng.choice(len(X), int(self.max_density_points), replace=False))]
+            self.kde_ = KernelDensity(bandwidth=self.bandwidth).fit(ref)
             self.log_density_ = self.kde_.score_samples(X)
             self.log_density_max_ = float(self.log_density_.max())
         rows, cols, length = self._edges(X, exclude_self=True)

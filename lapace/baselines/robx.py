@@ -83,10 +83,6 @@ class RobX(BaseCounterfactualMethod):
         self.train_stability_ = self._stability_all(self.X_train_)
         self.stable_index_ = {}
 
-    def _proba_columns(self) -> np.ndarray:
-        classes = getattr(self.model_, "classes_", None)
-        return np.arange(self.n_labels_) if classes is None else np.asarray(classes)
-
     def _stability_all(self, X: np.ndarray) -> np.ndarray:
         """(n, L) stability of each row of ``X`` for every label (chunked)."""
         N = len(self.noise_)
@@ -103,7 +99,7 @@ class RobX(BaseCounterfactualMethod):
 
     def stability(self, X, target: int = 1) -> np.ndarray:
         """Counterfactual stability R (n,) of encoded points for ``target`` (Dutta et al. Def. 2)."""
-        X, target = self._check_inputs(X, target)
+        X, target = self._check_inputs(X, target, labels=False)
         return self._stability_all(X)[:, target]
 
     def _stable(self, target: int) -> tuple[NearestNeighbors, np.ndarray]:

@@ -1,0 +1,110 @@
+"""The benchmark grid on a tiny compas pair: LAPACE-Last's guarantees, the Dask backend, the CLI."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lapace import benchmark
+from lapace.retrain import selections
+
+# a tiny pair (300 rows, a small L-GMVAE trained for a few epochs): fast, not faithful
+TINY = {
+    "n_inputs": 3, "repetitions": 1, "n_retrained": 2, "n_perturbations": 2, "sigma": 0.02,
+    "pair": {"max_epochs": 3, "patience": 3, "max_rows": 300, "hidden_dim": 32,
+             "max_batch_size": 64, "clf_params": {"n_estimators": 20}},
+}
+PAIRS = [("compas", "rf")]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    path = tmp_path_factory.mktemp("artefacts")
+    mp.setenv("LAPACE_CACHE_DIR", str(path))
+    yield path
+    mp.undo()
+
+
+def test_lapace_last_is_valid_and_exactly_input_robust(cache):
+    settings = benchmark.check_settings(TINY)
+    out = benchmark.run_cell(benchmark.Cell("compas", "rf", "LAPACE-Last", 0), settings,
+                             cache=False)
+    row = out["row"]
+    assert list(row) == benchmark.COLUMNS
+    assert row["n_inputs"] == 3
+    assert row["validity"] == 1.0
+    assert row["input_robustness"] == 0.0          # the same centroids for every input
+    assert 0 <= row["model_robustness"] <= 1 and row["proximity"] > 0
+    long = out["per_input"]
+    assert list(long.columns) == benchmark.PER_INPUT_COLUMNS
+    assert set(long["metric"]) == set(benchmark.PER_INPUT_METRICS)
+    assert long["input_id"].nunique() == 3
+
+
+def test_perturb_touches_continuous_features_only_and_keeps_the_label(cache):
+    settings = benchmark.check_settings(TINY)
+    pair = benchmark.load_pair("compas", "rf", settings)
+    X = pair.X_test[:4]
+    Xp, kept = benchmark.perturb(pair, X, 3, 0.05, seed=0)
+    assert Xp.shape == (4, 3, X.shape[1]) and kept.any()
+    cont = pair.ds.continuous_index
+    other = np.setdiff1d(np.arange(X.shape[1]), cont)
+    np.testing.assert_array_equal(Xp[..., other], np.repeat(X[:, None], 3, 1)[..., other])
+    assert not np.allclose(Xp[kept][:, cont], np.repeat(X[:, None], 3, 1)[kept][:, cont])
+    labels = pair.predict(Xp[kept])
+    np.testing.assert_array_equal(labels, np.repeat(pair.predict(X)[:, None], 3, 1)[kept])
+    with pytest.raises(ValueError, match="sigma"):
+        benchmark.perturb(pair, X, 3, 0.0, seed=0)
+    assert benchmark.lgmvae_training_seconds(pair) > 0       # read from the cache record
+
+
+def test_dask_backend_gives_the_same_numbers(cache):
+    distributed = pytest.importorskip("distributed")
+    methods = ["LAPACE-First", "LAPACE-Last"]
+    ev, per_input, _ = benchmark.run_grid(PAIRS, methods, TINY, n_jobs=1, cache=False,
+                                          progress=False)
+    # in-process workers (threads): fast to start, and they share the test's cache folder
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        ev_dask, per_input_dask, _ = benchmark.run_grid(PAIRS, methods, TINY, backend="dask",
+                                                        cache=False, progress=False)
+    timing = ["runtime_s"]
+    pd.testing.assert_frame_equal(ev.drop(columns=timing), ev_dask.drop(columns=timing))
+    keep = per_input["metric"] != "runtime_s"
+    pd.testing.assert_frame_equal(per_input[keep].reset_index(drop=True),
+                                  per_input_dask[keep.values].reset_index(drop=True))
+    assert list(ev["method"]) == methods
+
+
+def test_cli_writes_both_tables(cache, tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmark, "profile_settings", lambda profile: dict(TINY))
+    assert benchmark.main(["--pairs", "compas-rf", "--methods", "LAPACE-Middle", "--n-jobs", "1",
+                           "--out", str(tmp_path)]) == 0
+    ev = pd.read_csv(tmp_path / "evaluation.csv")
+    assert list(ev.columns) == benchmark.COLUMNS and len(ev) == 1
+    long = pd.read_csv(tmp_path / "evaluation_per_input.csv")
+    assert list(long.columns) == benchmark.PER_INPUT_COLUMNS
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="unknown method"):
+        benchmark.grid(PAIRS, ["LAPACE-Best"], 1)
+    with pytest.raises(ValueError, match="unknown benchmark setting"):
+        benchmark.check_settings({"n_input": 3})
+    with pytest.raises(ValueError, match="DATASET-CLASSIFIER"):
+        benchmark.parse_pairs("compas")
+    with pytest.raises(KeyError):
+        benchmark.parse_pairs("compas-svm")
+    with pytest.raises(ValueError, match="backend"):
+        benchmark.run_grid(PAIRS, ["LAPACE-Last"], TINY, backend="spark")
+
+
+def test_retraining_selections():
+    sel = selections(200, n_resample=2, n_leave_out=2, leave_out=0.01, seed=0)
+    assert [k for k, _, _ in sel] == ["resample", "resample", "leave-out", "leave-out"]
+    assert all(len(rows) == 200 for k, _, rows in sel if k == "resample")
+    assert all(len(rows) == 198 and len(np.unique(rows)) == 198 for k, _, rows in sel
+               if k == "leave-out")
+    assert len({s for _, s, _ in sel}) == 4
+    with pytest.raises(ValueError, match="at least one"):
+        selections(200, 0, 0)

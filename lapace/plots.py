@@ -146,6 +146,7 @@ def constraint_paths(
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
 
 
 #: how Figure 4 labels each metric of :mod:`lapace.benchmark`

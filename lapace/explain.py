@@ -110,6 +110,13 @@ class LapaceResult:
         return cf
 
     @property
+    def start_valid(self) -> np.ndarray:
+        """(n, k) whether the path's first point (tau = 0) already counts.  With
+        ``start="reconstruction"`` that point is the input's reconstruction, not the input:
+        where it counts, LAPACE-First is the reconstruction itself."""
+        return self.valid[:, :, 0]
+
+    @property
     def predicted(self) -> np.ndarray:
         """(n, k, T) whether each path point is predicted as the target (constraints aside)."""
         return self.labels == self.target
@@ -226,6 +233,12 @@ class Lapace:
         written with feature names.
     eta, max_corrections : step size and budget of the gradient corrections of §3.3.
     max_medoid_points : members used to find a cluster's medoid (a seeded subsample).
+    start : where each path starts.  ``"reconstruction"`` (the paper's Algorithm 1): at
+        Dec(Enc(x, y)), so tau = 0 is the input's reconstruction, which may already cross the
+        black box's boundary (``LapaceResult.start_valid``; a warning when it does for most
+        paths).  ``"input"`` (ours): the decoded path plus the fading residual
+        (1 - tau)(x - Dec(z_x)), added before one-hot hardening, so tau = 0 is exactly x and
+        tau = 1 exactly the decoded centroid (LAPACE-Last, and its robustness, unchanged).
     batch_size : inputs explained at a time; memory beyond the result grows with
         ``batch_size * k * steps``, not with the number of inputs.  Results do not depend on it
         up to float rounding of the networks' batched matrix products.
@@ -253,6 +266,7 @@ class Lapace:
         max_corrections: int = 100,
         max_medoid_points: int = 2000,
         batch_size: int = 256,
+        start: str = "reconstruction",
     ):
         vae._check_fitted()
         if not callable(predict):
@@ -264,6 +278,9 @@ class Lapace:
         self.max_corrections = check_int(max_corrections, "max_corrections", 0)
         self.max_medoid_points = check_int(max_medoid_points, "max_medoid_points")
         self.batch_size = check_int(batch_size, "batch_size")
+        if start not in ("reconstruction", "input"):
+            raise ValueError(f'start must be "reconstruction" or "input", got {start!r}.')
+        self.start = start
         self.taus = np.linspace(0.0, 1.0, self.steps, dtype=np.float32)
         self._build_targets()
 
@@ -396,6 +413,14 @@ class Lapace:
             held = part if held is None else held | part
         if violation is not None:
             _warn_unsatisfied(violation, held, (n, k, T))
+        found = res.first_index >= 0
+        at_start = int((res.first_index == 0).sum())
+        if self.start == "reconstruction" and found.any() and at_start > 0.5 * found.sum():
+            warn(
+                f"{at_start} of {int(found.sum())} LAPACE-First points are at tau = 0, the inputs' "
+                "reconstructions: the L-GMVAE reconstructs these inputs across the black box's "
+                "boundary, so First is a reconstruction, not a change to the input "
+                "(res.start_valid). Lapace(..., start='input') anchors every path at the input.")
         return res
 
     @staticmethod
@@ -417,16 +442,22 @@ class Lapace:
         tau = self.taus[None, None, :, None]
         Z = (1 - tau) * z_x[:, None, None, :] + tau * z_c[None, :, None, :]   # (n, k, T, h)
         Z = Z.reshape(-1, h)
+        residual = self._residual(X, z_x)                               # (n, d) or None
+        offset = None if residual is None else (
+            (1 - tau) * residual[:, None, None, :]).repeat(k, 1).reshape(-1, d)
         paths = res.paths[s]                                            # a view: filled in place
         if violation is not None:
             X0 = np.repeat(X, k * T, axis=0)                            # input of each point
-            Z, satisfied = self._correct(Z, X0, violation)
+            Z, satisfied = self._correct(Z, X0, violation, offset)
             del X0
-            paths[...] = vae.decode(Z).reshape(n, k, T, d)
+            paths[...] = vae.decode(Z, offset).reshape(n, k, T, d)
             res.satisfied[s] = satisfied.reshape(n, k, T)
         else:
-            paths[...] = vae.decode(Z).reshape(n, k, T, d)
+            paths[...] = vae.decode(Z, offset).reshape(n, k, T, d)
             paths[:, :, -1] = self._decoded_targets[clusters][None]     # exactly Dec(z_c)
+            if residual is not None:
+                paths[:, :, 0] = vae.harden(X)[:, None]                  # exactly x (no rounding)
+        del offset
         labels = self._labels(paths.reshape(-1, d)).reshape(n, k, T)
         res.labels[s] = labels
         Z = Z.reshape(n, k, T, h)
@@ -437,10 +468,14 @@ class Lapace:
 
         z_first = np.take_along_axis(Z, np.maximum(first_index, 0)[..., None, None], 2)[:, :, 0]
         z_mid = (0.5 * (z_first + Z[:, :, -1])).reshape(-1, h)
+        mid_offset = None
+        if residual is not None:                        # tau of the midpoint: (tau_first + 1) / 2
+            tau_mid = 0.5 * (self.taus[np.maximum(first_index, 0)] + 1.0)          # (n, k)
+            mid_offset = ((1 - tau_mid)[..., None] * residual[:, None, :]).reshape(-1, d)
         if violation is not None:
-            z_mid, mid_sat = self._correct(z_mid, np.repeat(X, k, axis=0), violation)
+            z_mid, mid_sat = self._correct(z_mid, np.repeat(X, k, axis=0), violation, mid_offset)
             res.middle_satisfied[s] = mid_sat.reshape(n, k)
-        mid = vae.decode(z_mid)
+        mid = vae.decode(z_mid, mid_offset)
         res.middle_labels[s] = self._labels(mid).reshape(n, k)
         mid = mid.reshape(n, k, d)
         mid[first_index < 0] = np.nan
@@ -449,27 +484,43 @@ class Lapace:
             return violation.each(paths.reshape(-1, d), np.repeat(X, k * T, axis=0)).any(0)
         return None
 
-    def _correct(self, Z: np.ndarray, X0: np.ndarray, violation,
+    @torch.no_grad()
+    def _residual(self, X: np.ndarray, z_x: np.ndarray) -> np.ndarray | None:
+        """``x - Dec_raw(z_x)`` for ``start="input"`` (None for the paper's start)."""
+        if self.start != "input":
+            return None
+        raw = self.vae.decode_raw(torch.as_tensor(z_x, device=self.vae.device)).cpu().numpy()
+        return (X - raw).astype(np.float32)
+
+    def _correct(self, Z: np.ndarray, X0: np.ndarray, violation, offset: np.ndarray | None = None,
                  chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
         """§3.3: while g(Dec(z)) > 0, z <- z - eta * grad_z g(Dec(z)), at most max_corrections.
 
-        Points are corrected independently, ``chunk`` at a time to bound memory.
+        Points are corrected independently, ``chunk`` at a time to bound memory; ``offset``
+        is added to every raw decoding (``start="input"``).
         """
         out, satisfied = np.empty_like(Z), np.empty(len(Z), dtype=bool)
         for start in range(0, len(Z), chunk):
             s = slice(start, start + chunk)
-            out[s], satisfied[s] = self._correct_chunk(Z[s], X0[s], violation)
+            out[s], satisfied[s] = self._correct_chunk(
+                Z[s], X0[s], violation, None if offset is None else offset[s])
         return out, satisfied
 
-    def _correct_chunk(self, Z: np.ndarray, X0: np.ndarray, violation) -> tuple[np.ndarray, np.ndarray]:
+    def _correct_chunk(self, Z: np.ndarray, X0: np.ndarray, violation,
+                       offset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         vae = self.vae
         dev = torch.device(vae.device)
         z = torch.as_tensor(Z, device=dev).clone()
         x0 = torch.as_tensor(X0, device=dev)
+        off = None if offset is None else torch.as_tensor(offset, device=dev)
+
+        def decode_raw(zz: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+            out = vae.decode_raw(zz)
+            return out if off is None else out + off[rows]
 
         def hard_violation(zz: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
             with torch.no_grad():
-                hard = torch.as_tensor(vae.harden(vae.decode_raw(zz).cpu().numpy()), device=dev)
+                hard = torch.as_tensor(vae.harden(decode_raw(zz, rows).cpu().numpy()), device=dev)
                 return violation(hard, x0[rows])
 
         rows = torch.arange(len(z), device=dev)
@@ -478,7 +529,7 @@ class Lapace:
             if len(active) == 0:
                 break
             za = z[active].requires_grad_(True)
-            g = violation(vae.decode_raw(za), x0[active]).sum()
+            g = violation(decode_raw(za, active), x0[active]).sum()
             (grad,) = torch.autograd.grad(g, za)
             z[active] = (za - self.eta * grad).detach()
             active = active[hard_violation(z[active], active) > 0]

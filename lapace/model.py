@@ -525,8 +525,11 @@ class LGMVAE:
         return X
 
     @torch.no_grad()
-    def decode(self, Z) -> np.ndarray:
-        """Decode latent points ``Z`` (n, h) to encoded inputs (n, d), one-hot made valid."""
+    def decode(self, Z, offset: np.ndarray | None = None) -> np.ndarray:
+        """Decode latent points ``Z`` (n, h) to encoded inputs (n, d), one-hot made valid.
+
+        ``offset`` (n, d), if given, is added to the raw decoding before it is made a valid
+        record (used by :class:`~lapace.Lapace`'s ``start="input"``)."""
         self._check_fitted()
         Z = np.asarray(Z, dtype=np.float32)
         if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
@@ -534,6 +537,8 @@ class LGMVAE:
         out = np.empty((Z.shape[0], self.n_features_in_), dtype=np.float32)
         for s in self._batches(Z.shape[0]):
             out[s] = self.decode_raw(torch.as_tensor(Z[s], device=self.device)).cpu().numpy()
+        if offset is not None:
+            out += offset
         return self.harden(out)
 
     def reconstruct(self, X, y) -> np.ndarray:

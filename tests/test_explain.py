@@ -253,3 +253,38 @@ def test_corrections_in_chunks_match_one_pass():
     whole = explainer._correct(Z, X0, g)
     parts = explainer._correct(Z, X0, g, chunk=7)
     assert np.allclose(whole[0], parts[0], atol=1e-5) and np.array_equal(whole[1], parts[1])
+
+
+def test_start_input_anchors_paths_at_the_input_and_keeps_last():
+    ds, X, clf, vae = toy()
+    X_neg = X[clf.predict(X) == 0][:30]
+    paper = Lapace(vae, clf.predict).explain(X_neg, target=1)
+    anchored = Lapace(vae, clf.predict, start="input").explain(X_neg, target=1)
+    assert np.array_equal(anchored.paths[:, :, 0], np.repeat(X_neg[:, None], 3, 1))
+    assert np.array_equal(anchored.paths[:, :, -1], paper.paths[:, :, -1])
+    assert np.array_equal(anchored.last().points, paper.last().points)
+    assert not anchored.start_valid.any()          # tau = 0 is the input, labelled 0
+    # First moves: it is a point of the anchored path, never the reconstruction
+    ok = anchored.first_index >= 0
+    assert (anchored.first_index[ok] >= 1).all()
+
+
+def test_warns_when_most_first_points_are_reconstructions():
+    ds, X, clf, vae = toy()
+    X_neg = X[clf.predict(X) == 0][:20]
+    always_one = lambda Z: np.ones(len(Z), dtype=int)       # noqa: E731 - every decoding is "1"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                     # label 0's centroids cannot be repaired
+        explainer, anchored = Lapace(vae, always_one), Lapace(vae, always_one, start="input")
+    with pytest.warns(UserWarning, match="at tau = 0, the inputs' reconstructions"):
+        res = explainer.explain(X_neg, target=1, y=np.zeros(len(X_neg), dtype=int))
+    assert res.start_valid.all() and (res.first_index == 0).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # anchored at the input: no warning
+        anchored.explain(X_neg, target=1, y=np.zeros(len(X_neg), int))
+
+
+def test_start_must_be_known():
+    ds, X, clf, vae = toy()
+    with pytest.raises(ValueError, match='start must be "reconstruction" or "input"'):
+        Lapace(vae, clf.predict, start="x")

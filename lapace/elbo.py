@@ -95,7 +95,7 @@ def reconstruction(
     x: torch.Tensor,
     x_out: torch.Tensor,
     categorical_mask: torch.Tensor | None = None,
-    log_var: torch.Tensor | None = None,
+    calibrated: bool = False,
 ) -> torch.Tensor:
     """Per-sample reconstruction loss, the negated ``log p(x|z)`` term of Eq. 3.
 
@@ -108,20 +108,22 @@ def reconstruction(
     x : (B, d) targets in encoded space.
     x_out : (B, d) raw decoder outputs (logits on the one-hot columns).
     categorical_mask : (d,) bool, True on one-hot columns; ``None`` means none.
-    log_var : (d,) log-variances of a Gaussian p(x|z) per column (only the continuous columns
-        are used), or ``None`` for the fixed variance 1/2 of the summed squared error.  With
-        them the continuous part is ``sum_j (x_j - m_j)^2 / (2 v_j) + log(2 v_j) / 2``, which is
-        the squared error when every ``v_j = 1/2``.
+    calibrated : ``False``: the fixed variance 1/2 of the summed squared error.  ``True``: a
+        Gaussian whose variance ``v_j`` per continuous column is the batch's mean squared error
+        of that column (held fixed in the gradient; at least 1e-3), the optimal variance of a
+        calibrated decoder (Rybkin et al., 2021): the continuous part is
+        ``sum_j (x_j - m_j)^2 / (2 v_j) + log(2 v_j) / 2``, the squared error when every
+        ``v_j = 1/2``.
     """
     if categorical_mask is None:
         categorical_mask = torch.zeros(x.shape[-1], dtype=torch.bool, device=x.device)
     cont = ~categorical_mask
     sq = (x_out[:, cont] - x[:, cont]).pow(2)
-    if log_var is None:
+    if not calibrated:
         mse = sq.sum(-1)
     else:
-        lv = log_var[cont]
-        mse = (0.5 * sq * torch.exp(-lv) + 0.5 * (lv + math.log(2.0))).sum(-1)
+        v = sq.detach().mean(0).clamp_min(1e-3)
+        mse = (0.5 * sq / v + 0.5 * torch.log(2.0 * v)).sum(-1)
     if not bool(categorical_mask.any()):
         return mse
     bce = F.binary_cross_entropy_with_logits(

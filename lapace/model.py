@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -34,8 +33,8 @@ FORMAT_VERSION = 2
 OBJECTIVES = {"paper": "kl_c", "marginal": "kl_c_marginal"}
 #: q(z|x,c,y) of Appendix B, or one q(z|x,y) shared by the label's clusters
 ENCODERS = ("per_cluster", "shared")
-#: p(x|z) on continuous columns: the fixed variance 1/2 of the squared error, or learned per column
-LIKELIHOODS = ("fixed", "learned")
+#: p(x|z) on continuous columns: the fixed variance 1/2 of the squared error, or calibrated per column
+LIKELIHOODS = ("fixed", "calibrated")
 
 
 class NotFittedError(RuntimeError):
@@ -74,8 +73,7 @@ class LGMVAENet(nn.Module):
         self.q_z_logvar = nn.Linear(hidden_dim, h)
         self.p_z = nn.Linear(K, 2 * h)                       # p(z|c): mean and log-variance
         self.p_x = _mlp(h, hidden_dim, d)                    # p(x|z): raw outputs / logits
-        if likelihood == "learned":                          # log-variance of p(x|z) per column
-            self.p_x_log_var = nn.Parameter(torch.full((d,), math.log(0.5)))
+
 
     def clusters_of(self, y: torch.Tensor) -> torch.Tensor:
         """Cluster indices ``C_y`` of every label: (B,) -> (B, K_y)."""
@@ -100,12 +98,6 @@ class LGMVAENet(nn.Module):
             parts.append(nn.functional.one_hot(c, self.n_clusters).float())
         hidden = self.q_z(torch.cat(parts, -1))
         return self.q_z_mu(hidden), self.q_z_logvar(hidden)
-
-    def log_var(self) -> torch.Tensor | None:
-        """Log-variances of p(x|z) per column (``likelihood="learned"``), else ``None``."""
-        if self.likelihood != "learned":
-            return None
-        return self.p_x_log_var.clamp(math.log(1e-4), math.log(0.5))
 
     def prior(self, c: torch.Tensor):
         """Mean and log-variance of p(z|c): (B, h) each (Eq. 1c)."""
@@ -134,14 +126,16 @@ class LGMVAENet(nn.Module):
             mu, logvar = self.q_z_params(x_rep, y.repeat_interleave(k, 0), c)
             z = elbo.reparameterize(mu, logvar, generator)
             kl_z = elbo.kl_z(mu, logvar, mu_p, logvar_p).view(B, k)
-            rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask, self.log_var()).view(B, k)
+            rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask,
+                                      self.likelihood == "calibrated").view(B, k)
             rec = (q_c * rec).sum(-1)
         else:
             mu, logvar = self.q_z_params(x, y, None)             # (B, h)
             z = elbo.reparameterize(mu, logvar, generator)
             kl_z = elbo.kl_z(mu.repeat_interleave(k, 0), logvar.repeat_interleave(k, 0),
                              mu_p, logvar_p).view(B, k)
-            rec = elbo.reconstruction(x, self.p_x(z), categorical_mask, self.log_var())
+            rec = elbo.reconstruction(x, self.p_x(z), categorical_mask,
+                                      self.likelihood == "calibrated")
         return {
             "kl_z": (q_c * kl_z).sum(-1),
             "kl_c": elbo.kl_c(q_c),
@@ -222,9 +216,9 @@ class LGMVAE:
         MNIST, let clusters die before they were used: see the book's chapter).
     likelihood : ``"fixed"`` (default): the continuous columns' reconstruction term is the
         summed squared error, a Gaussian p(x|z) of variance 1/2 ("the reconstruction term is
-        the MSE loss", §3.1); ``"learned"``: a variance per column learned with the networks
-        (a calibrated decoder, Rybkin et al. 2021), which sharpens the likelihood as the
-        reconstructions improve and keeps z informative when the KL weights are large.
+        the MSE loss", §3.1); ``"calibrated"``: the variance of each column is the batch's
+        mean squared error of that column, the optimal variance of a calibrated decoder
+        (Rybkin et al., 2021), which sharpens the likelihood as the reconstructions improve.
     encoder : ``"per_cluster"`` (default, Appendix B: q(z|x,c,y), one code per cluster) or
         ``"shared"`` (q(z|x,y), one code per input whose KL is taken against each p(z|c)
         weighted by q(c|x,y); faster, departs from Appendix B).

@@ -136,3 +136,15 @@ def test_running_assignment_is_a_windowed_mean():
     assert torch.allclose(run.mean[0], torch.tensor([0.5, 0.5]))
     run.update(torch.tensor([[0.0, 1.0], [0.0, 1.0]]), torch.tensor([0, 0]))  # window 4: 2 old + 2 new
     assert torch.allclose(run.mean[0], torch.tensor([0.25, 0.75]))
+
+
+def test_calibrated_likelihood_uses_the_batch_mse_as_variance():
+    from lapace.elbo import reconstruction
+
+    x = torch.zeros(2, 1)
+    out = torch.tensor([[1.0], [0.0]])                    # column MSE 1/2: the fixed variance
+    assert torch.allclose(reconstruction(x, out, calibrated=True), reconstruction(x, out))
+    out = torch.tensor([[0.1], [0.0]])                    # MSE 0.005: a 100x sharper likelihood
+    v = 0.005
+    expected = torch.tensor([0.5 * 0.01 / v + 0.5 * math.log(2 * v), 0.5 * math.log(2 * v)])
+    assert torch.allclose(reconstruction(x, out, calibrated=True), expected, atol=1e-5)

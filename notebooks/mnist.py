@@ -61,6 +61,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import Markdown, display
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -194,7 +195,7 @@ def styles(model):
 spread, correct = styles(vae)
 _ = save_table(pd.DataFrame({"spread_ratio": [spread], "centroids_correct": [correct]}),
                "figure5_styles", profile=profile, index=False)
-display(Markdown(  # noqa: F821 - IPython's display
+display(Markdown(
     f"Spread ratio **{spread:.2f}**; centroids assigned to their own digit: "
     f"**{round(correct * 30)} of 30**. "
     + ("The three prototypes of a digit are visibly different styles, as in the paper's "
@@ -222,7 +223,7 @@ if compare_paper_objective:
     compare["mean max q(c|x,y)"] = [
         float(m.predict_cluster_proba(X_test, y_test).max(1).mean()) for m in (vae, paper_vae)]
     _ = save_table(compare, "figure5_objectives", profile=profile)
-    display(compare.round(2))  # noqa: F821 - IPython's display
+    display(compare.round(2))
 
 # %% [markdown]
 # **Figure 5b.** As Figure 5, for the same network and settings trained with the paper's

@@ -59,9 +59,8 @@ from lapace.diagnostics import PROTOTYPE_COLUMNS, prototype_report
 from lapace.experiments import select_inputs, train_pair, tstr
 from lapace.paper import lgmvae_settings
 from lapace.plots import training_dynamics
-from lapace.provenance import save_figure, save_table, show_progress
+from lapace.provenance import save_figure, save_table
 
-show_progress()
 if torch_threads:
     torch.set_num_threads(torch_threads)
 chapter_start = time.perf_counter()
@@ -235,7 +234,8 @@ display(Markdown(
     f"In this build the variant meeting all five targets most often is **`{best}`** "
     f"({100 * summary.loc[best, 'all five']:.0f}% of rows); the paper's objective meets them in "
     f"{100 * summary.loc['paper', 'all five']:.0f}% of rows"
-    + (f" and `{DEFAULT}`, the package's default, in "
+    + (" (it is the package's default)." if best == DEFAULT else
+       f" and `{DEFAULT}`, the package's default, in "
        f"{100 * summary.loc[DEFAULT, 'all five']:.0f}%." if DEFAULT in summary.index else ".")))
 
 # %% [markdown]

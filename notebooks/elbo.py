@@ -56,9 +56,8 @@ from lapace import LGMVAE, load_dataset
 from lapace import elbo as E
 from lapace import likelihood as L
 from lapace.cache import cached
-from lapace.provenance import save_figure, save_table, show_progress
+from lapace.provenance import save_figure, save_table
 
-show_progress()
 torch.set_num_threads(torch_threads)
 torch.manual_seed(seed)
 

@@ -72,9 +72,8 @@ from lapace.cache import cached
 from lapace.diagnostics import spread_ratio
 from lapace.images import region_ink, region_mask, region_penalty
 from lapace.plots import image_grid
-from lapace.provenance import save_figure, save_table, show_progress
+from lapace.provenance import save_figure, save_table
 
-show_progress()
 torch.set_num_threads(torch_threads)
 
 # %% [markdown]

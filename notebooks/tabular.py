@@ -72,9 +72,8 @@ from lapace.experiments import (
     tstr,
 )
 from lapace.paper import PAPER_RF
-from lapace.provenance import save_figure, save_table, show_progress
+from lapace.provenance import save_figure, save_table
 
-show_progress()
 if torch_threads:
     torch.set_num_threads(torch_threads)
 chapter_start = time.perf_counter()

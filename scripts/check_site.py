@@ -13,7 +13,8 @@ page the check fails when
   or "Traceback (most recent call last)" in an output),
 - a link or asset inside the site is broken (every internal ``href``/``src`` must name an existing
   file and, with ``#anchor``, an existing ``id``/``name`` there),
-- a request failed (e.g. an asset that would come from a CDN, unreachable offline).
+- a request failed (e.g. an asset that would come from a CDN, unreachable offline),
+- an output shows a machine path, a cache log or a warning (a reader must never see them).
 
 A full-page screenshot of every page is kept under ``_build/screenshots/``. A summary table is
 printed; the exit status is 1 on any failure, 2 if the check could not run.
@@ -303,7 +304,11 @@ PAGE_PROBE = r"""
   const outputs = [...document.querySelectorAll(".cell_output, .output, .output_area")];
   const tracebacks = outputs.filter(
       o => o.textContent.includes("Traceback (most recent call last)"));
+  // what a reader must never see in an output: machine paths, cache logs, warnings
+  const leakPattern = /(\/(work|home|root|tmp|Users)\/[^\s]*|loaded from cache|stored in \S*\.cache|\w+Warning:)/;
+  const leaks = outputs.map(o => (o.textContent.match(leakPattern) || [null])[0]).filter(x => x);
   return {
+    leaks: [...new Set(leaks)],
     title: document.title,
     images: images.length,
     brokenImages: broken.map(i => i.getAttribute("src")),
@@ -382,6 +387,8 @@ def check_page(browser: Browser, site: Path, base_url: str, page: Path, shots: P
             res.problems.append(f"{probe['mathErrors']} MathJax error(s) (mjx-merror)")
         else:
             res.math = "ok"
+    res.problems += [f"output shows a machine path, cache log or warning: {t[:80]}"
+                     for t in probe["leaks"]]
     res.errors = probe["errorOutputs"]
     if res.errors:
         res.problems.append(f"{res.errors} error output(s) / traceback(s) shown")

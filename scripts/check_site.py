@@ -305,7 +305,8 @@ PAGE_PROBE = r"""
   const tracebacks = outputs.filter(
       o => o.textContent.includes("Traceback (most recent call last)"));
   // what a reader must never see in an output: machine paths, cache logs, warnings
-  const leakPattern = /(\/(work|home|root|tmp|Users)\/[^\s]*|loaded from cache|stored in \S*\.cache|\w+Warning:)/;
+  const leakPattern =
+      /(\/(work|home|root|tmp|Users)\/[^\s]*|loaded from cache|stored in \S*\.cache|\w+Warning:)/;
   const leaks = outputs.map(o => (o.textContent.match(leakPattern) || [null])[0]).filter(x => x);
   return {
     leaks: [...new Set(leaks)],

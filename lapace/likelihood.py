@@ -77,6 +77,12 @@ def likelihood_constant(n_continuous: int) -> float:
 
 def _tensors(vae, X, y):
     vae._check_fitted()
+    if getattr(vae, "likelihood", "fixed") != "fixed":
+        raise ValueError(
+            f"lapace.likelihood assumes the fixed-variance likelihood the model trained with "
+            f"likelihood='fixed'; this model has likelihood={vae.likelihood!r}, whose variance "
+            "depends on the batch, so its ELBO and log p(x|y) are not defined per input here."
+        )
     X = check_X(X, vae.n_features_in_)
     y = check_labels(y, X.shape[0], vae.n_labels)
     dev = torch.device(vae.device)

@@ -110,7 +110,7 @@ class LGMVAENet(nn.Module):
     ) -> dict[str, torch.Tensor]:
         """Per-sample ELBO terms of Eq. 3, each (B,): ``kl_c``, ``kl_z``, ``rec``, and
         ``kl_c_marginal``, the KL of the label's mean assignment (:func:`elbo.kl_c_marginal`,
-        with the reference ``q_bar`` or, when ``None``, this batch's mean); also ``q_c``, (B, K_y).
+        with the reference ``q_bar`` or, when ``None``, this batch's mean).
 
         The expectation over c is exact: every cluster of ``C_y`` is visited and its terms
         weighted by q(c|x,y).  With ``encoder="per_cluster"`` (Appendix B) z is one
@@ -141,7 +141,6 @@ class LGMVAENet(nn.Module):
             "kl_c": elbo.kl_c(q_c),
             "kl_c_marginal": elbo.kl_c_marginal(q_c, y, q_bar),
             "rec": rec,
-            "q_c": q_c,
         }
 
 
@@ -212,8 +211,8 @@ class LGMVAE:
         q̄(c|y) of a label over the mini-batch's inputs of that label; an integer takes a running
         mean over about that many recent inputs of the label instead.  A batch holding a few
         inputs of a label cannot spread them over all its clusters, so the batch-level KL still
-        taxes confident assignments a little; the running mean removes that tax (which, on
-        MNIST, let clusters die before they were used: see the book's chapter).
+        taxes confident assignments a little; the running mean removes that tax, but it also
+        weakens the early push to use every cluster, so clusters can die before they are used.
     likelihood : ``"fixed"`` (default): the continuous columns' reconstruction term is the
         summed squared error, a Gaussian p(x|z) of variance 1/2 ("the reconstruction term is
         the MSE loss", §3.1); ``"calibrated"``: the variance of each column is the batch's
@@ -405,9 +404,9 @@ class LGMVAE:
             for start in range(0, len(order), self.batch_size):
                 b = torch.as_tensor(order[start:start + self.batch_size], device=device)
                 with torch.set_grad_enabled(train):
-                    q_c = net.q_c_probs(X_t[b], y_t[b])
-                    if train and q_bar is not None:
-                        q_bar.update(q_c.detach(), y_t[b])
+                    if train and q_bar is not None:        # the running mean includes this batch
+                        with torch.no_grad():
+                            q_bar.update(net.q_c_probs(X_t[b], y_t[b]), y_t[b])
                     terms = net(X_t[b], y_t[b], mask, gen, None if q_bar is None else q_bar.mean)
                     loss = (w_klz * terms["kl_z"] + w_klc * terms[kl_c_term]
                             + w_rec * terms["rec"]).mean()
@@ -415,7 +414,6 @@ class LGMVAE:
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
-                terms.pop("q_c")
                 for key, value in terms.items():
                     totals[key] += float(value.detach().sum())
                 totals["loss"] += float(loss.detach()) * len(b)
@@ -593,7 +591,6 @@ class LGMVAE:
         mask = self._categorical_mask(X.shape[1]).to(self.device)
         terms = self.net_(torch.as_tensor(X, device=self.device),
                           torch.as_tensor(y, device=self.device), mask, gen)
-        terms.pop("q_c")
         return {k: v.cpu().numpy() for k, v in terms.items()}
 
     # ------------------------------------------------------------------ persistence

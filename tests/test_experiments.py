@@ -127,3 +127,13 @@ def test_select_inputs_draws_label_zero_per_repetition():
     assert len(a) == 10 and (pair.predict(pair.X_test[a]) == 0).all()
     assert np.array_equal(a, select_inputs(pair, 10, repetition=0))
     assert not np.array_equal(a, b)
+
+
+def test_train_pair_uses_the_forests_inferred_for_table1_by_default():
+    from lapace.paper import PAPER_RF
+
+    tiny = {k: v for k, v in TINY.items() if k != "clf_params"}
+    pair = train_pair("wine", "rf", **tiny)
+    assert pair.clf.max_depth == PAPER_RF["wine"]["max_depth"]
+    full = train_pair("wine", "rf", clf_params={}, **tiny)   # train_classifier's defaults
+    assert full.clf.max_depth is None

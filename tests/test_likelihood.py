@@ -76,3 +76,12 @@ def test_mc_kl_converges_to_analytic():
     assert torch.allclose(mc, E.kl_z(mu_q, lv_q, mu_p, lv_p), atol=0.02)
     q_c = torch.softmax(torch.randn(4, 3, generator=g), -1)
     assert torch.allclose(L.mc_kl_c(q_c, n_samples=200_000), E.kl_c(q_c), atol=0.02)
+
+
+def test_calibrated_models_are_refused():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 3), dtype=np.float32), np.array([0, 1] * 20)
+    vae = LGMVAE(latent_dim=2, hidden_dim=8, clusters_per_class=2, max_epochs=1, verbose=False,
+                 likelihood="calibrated").fit(X, y)
+    with pytest.raises(ValueError, match="likelihood='calibrated'"):
+        L.elbo(vae, X, y)

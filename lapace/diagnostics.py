@@ -16,6 +16,12 @@ Per label, :func:`prototype_report` measures:
   box still predicts as y; where it does not, LAPACE-First is the reconstruction at tau = 0.
 - ``centroid_accuracy_raw``: the pair's share of decoded centroids predicted as their own label
   before any repair (Table 1's "Centroid Acc.").
+
+:func:`latent_report` asks whether z carries anything at all (posterior collapse: when it
+does not, every input decodes near its label's mean and the clusters have nothing to tell
+apart).  Where reconstructions lose their label, :func:`noise_report` asks whether any decoder of that
+precision could keep it: it perturbs each input by Gaussian noise as large as the decoder's own
+error and counts how often the black box still predicts the label.
 """
 
 from __future__ import annotations
@@ -24,12 +30,15 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy.spatial.distance import pdist
 
+from . import elbo
 from .model import LGMVAE
 from .validation import check_labels, check_X, predict_labels
 
-__all__ = ["PROTOTYPE_COLUMNS", "cluster_usage", "prototype_report", "spread_ratio"]
+__all__ = ["PROTOTYPE_COLUMNS", "cluster_usage", "latent_report", "noise_report", "prototype_report",
+           "spread_ratio"]
 
 #: columns of :func:`prototype_report` (and of the book's ``prototypes.csv``)
 PROTOTYPE_COLUMNS = ["label", "spread_ratio", "min_usage", "mean_max_q",
@@ -95,3 +104,80 @@ def prototype_report(vae: LGMVAE, X, y, predict: Callable[[np.ndarray], np.ndarr
             "centroid_accuracy_raw": centroid_acc,
         })
     return pd.DataFrame(rows, columns=PROTOTYPE_COLUMNS)
+
+
+def noise_report(vae: LGMVAE, X, y, predict: Callable[[np.ndarray], np.ndarray],
+                 n_draws: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Does a label survive noise as large as the decoder's error?  One row per label.
+
+    For the inputs of each label, ``reconstruction_rmse`` is the root mean squared error of
+    their reconstructions on the continuous columns (one-hot columns are decoded exactly or
+    not at all, so they are left alone), ``reconstruction_label_kept`` the share of
+    reconstructions predicted as the label, and ``noise_label_kept`` the share of ``n_draws``
+    noisy copies ``x + e`` (``e`` Gaussian on the continuous columns, per column the label's
+    reconstruction RMSE of that column; clipped to the training range) that the black box still
+    predicts as the label.  When ``noise_label_kept`` is low too, the label's region is thinner
+    than the decoder's resolution: the reconstruction loses the label because the black box's
+    region is fragmented, not because the decoder aims at the wrong side.
+    """
+    vae._check_fitted()
+    X = check_X(X, vae.n_features_in_)
+    y = check_labels(y, len(X), vae.n_labels)
+    cont = ~vae._categorical_mask(X.shape[1]).numpy()
+    residual = vae.reconstruct(X, y) - X
+    kept = predict_labels(predict, X + residual, vae.n_labels) == y
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label in range(vae.n_labels):
+        m = y == label
+        if m.sum() < 2:
+            continue
+        sd = np.sqrt((residual[m][:, cont] ** 2).mean(0))               # per continuous column
+        noisy = np.repeat(X[m], n_draws, axis=0)
+        noisy[:, cont] += rng.normal(size=(len(noisy), int(cont.sum()))) * sd
+        noisy[:, cont] = np.clip(noisy[:, cont], vae.feature_min_[cont], vae.feature_max_[cont])
+        noisy_kept = predict_labels(predict, noisy, vae.n_labels) == label
+        rows.append({
+            "label": label,
+            "reconstruction_rmse": float(np.sqrt((residual[m][:, cont] ** 2).mean())),
+            "reconstruction_label_kept": float(kept[m].mean()),
+            "noise_label_kept": float(noisy_kept.mean()),
+        })
+    return pd.DataFrame(rows, columns=["label", "reconstruction_rmse", "reconstruction_label_kept",
+                                       "noise_label_kept"])
+
+
+@torch.no_grad()
+def latent_report(vae: LGMVAE, X, y, seed: int = 0) -> pd.DataFrame:
+    """How much does z carry?  One row per label, averaged over its inputs.
+
+    ``kl_z`` is Eq. 3's KL(z) term (nats; one sample of z per cluster, seeded).  ``rec`` is the
+    reconstruction loss of the input's code (the mean of q(z|x,c,y) for its most likely
+    cluster, decoded), ``rec_without_z`` that of the best decoder that ignores z: the label's
+    column means on continuous columns and its category frequencies on one-hot columns.  Both
+    use the fixed likelihood (squared error plus cross-entropy) whatever the model was trained
+    with, so that ``rec_ratio = rec / rec_without_z`` compares models: near 1 when z carries
+    nothing (posterior collapse), so that every input decodes to its label's mean and the
+    clusters' centroids decode alike however the clusters are assigned.
+    """
+    vae._check_fitted()
+    X = check_X(X, vae.n_features_in_)
+    y = check_labels(y, len(X), vae.n_labels)
+    dev = torch.device(vae.device)
+    mask = vae._categorical_mask(X.shape[1]).to(dev)
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    x_t, y_t = torch.as_tensor(X, device=dev), torch.as_tensor(y, device=dev)
+    kl_z = vae.net_(x_t, y_t, mask, gen)["kl_z"]
+    out = vae.net_.p_x(torch.as_tensor(vae.encode(X, y), device=dev))
+    rec = elbo.reconstruction(x_t, out, mask)
+    rows = []
+    for label in range(vae.n_labels):
+        m = y_t == label
+        if int(m.sum()) < 2:
+            continue
+        mean = x_t[m].mean(0).clamp(1e-6, 1 - 1e-6)
+        const = torch.where(mask, torch.logit(mean), mean).expand_as(x_t[m])  # logits on one-hot
+        without = elbo.reconstruction(x_t[m], const, mask).mean()
+        rows.append({"label": label, "kl_z": float(kl_z[m].mean()), "rec": float(rec[m].mean()),
+                     "rec_without_z": float(without), "rec_ratio": float(rec[m].mean() / without)})
+    return pd.DataFrame(rows, columns=["label", "kl_z", "rec", "rec_without_z", "rec_ratio"])

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from . import elbo
 from .validation import check_int, check_labels, check_positive, check_range, check_X, predict_labels, warn
 
-__all__ = ["LGMVAE", "LGMVAENet", "NotFittedError"]
+__all__ = ["LGMVAE", "LGMVAENet", "NotFittedError", "label_weights"]
 
 FORMAT = "lapace.LGMVAE"
 FORMAT_VERSION = 2
@@ -144,6 +144,17 @@ class LGMVAENet(nn.Module):
         }
 
 
+def label_weights(y: np.ndarray, n_labels: int, balance: bool) -> np.ndarray:
+    """Weight of an input's loss per label, (L,) float32: all 1, or with ``balance`` the
+    inverse label frequency ``n / (L * n_y)`` (each label's inputs weigh as much in total, and
+    the mean weight of an input stays 1; a label without inputs gets weight 1)."""
+    if not balance:
+        return np.ones(n_labels, dtype=np.float32)
+    counts = np.bincount(y, minlength=n_labels).astype(np.float64)
+    w = np.where(counts > 0, len(y) / (n_labels * np.maximum(counts, 1.0)), 1.0)
+    return w.astype(np.float32)
+
+
 class _RunningAssignment:
     """Running mean of q(c|x,y) per label over the last ``window`` training inputs (roughly):
     the reference ``q̄(c|y)`` of ``objective="marginal"`` (see :func:`elbo.kl_c_marginal`)."""
@@ -218,6 +229,13 @@ class LGMVAE:
         the MSE loss", §3.1); ``"calibrated"``: the variance of each column is the batch's
         mean squared error of that column, the optimal variance of a calibrated decoder
         (Rybkin et al., 2021), which sharpens the likelihood as the reconstructions improve.
+    balance_labels : ``False`` (default, Eq. 3: the loss is averaged over the inputs) or
+        ``True``: each input's loss is weighted by the inverse frequency of its label
+        (:func:`label_weights`), so a minority label's inputs weigh as much in total as the
+        majority's.  The model is label-conditional, so with unlimited capacity the optimum of
+        each p(x|y) is unchanged; what changes is how a finite network shares its capacity.
+        With Eq. 3's plain average a 10% label gets a tenth of the decoder's attention and its
+        reconstructions and centroids drift to the majority's side of the boundary.
     encoder : ``"per_cluster"`` (default, Appendix B: q(z|x,c,y), one code per cluster) or
         ``"shared"`` (q(z|x,y), one code per input whose KL is taken against each p(z|c)
         weighted by q(c|x,y); faster, departs from Appendix B).
@@ -255,6 +273,7 @@ class LGMVAE:
         encoder: str = "per_cluster",
         kl_c_window: int | None = None,
         likelihood: str = "fixed",
+        balance_labels: bool = False,
     ):
         self.n_labels = n_labels
         self.clusters_per_class = clusters_per_class
@@ -274,6 +293,7 @@ class LGMVAE:
         self.encoder = encoder
         self.kl_c_window = kl_c_window
         self.likelihood = likelihood
+        self.balance_labels = balance_labels
 
     # ------------------------------------------------------------------ set-up
     def get_params(self) -> dict:
@@ -297,6 +317,7 @@ class LGMVAE:
             "encoder": self.encoder,
             "kl_c_window": self.kl_c_window,
             "likelihood": self.likelihood,
+            "balance_labels": self.balance_labels,
         }
 
     def __repr__(self) -> str:
@@ -327,6 +348,8 @@ class LGMVAE:
             raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}.")
         if self.kl_c_window is not None:
             check_int(self.kl_c_window, "kl_c_window")
+        if not isinstance(self.balance_labels, (bool, np.bool_)):
+            raise ValueError(f"balance_labels must be True or False, got {self.balance_labels!r}.")
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {list(LIKELIHOODS)}, got {self.likelihood!r}.")
         if self.encoder not in ENCODERS:
@@ -384,6 +407,8 @@ class LGMVAE:
         val_idx, tr_idx = idx[:n_val], idx[n_val:]
         X_t = torch.as_tensor(X, device=device)
         y_t = torch.as_tensor(y, device=device)
+        label_w_t = torch.as_tensor(label_weights(y[tr_idx], self.n_labels, self.balance_labels),
+                                    device=device)
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
@@ -408,8 +433,8 @@ class LGMVAE:
                         with torch.no_grad():
                             q_bar.update(net.q_c_probs(X_t[b], y_t[b]), y_t[b])
                     terms = net(X_t[b], y_t[b], mask, gen, None if q_bar is None else q_bar.mean)
-                    loss = (w_klz * terms["kl_z"] + w_klc * terms[kl_c_term]
-                            + w_rec * terms["rec"]).mean()
+                    loss = (label_w_t[y_t[b]] * (w_klz * terms["kl_z"] + w_klc * terms[kl_c_term]
+                                                 + w_rec * terms["rec"])).mean()
                 if train:
                     opt.zero_grad()
                     loss.backward()
@@ -659,6 +684,7 @@ class LGMVAE:
         params.setdefault("objective", "paper")        # files written before the option existed
         params.setdefault("encoder", "per_cluster")
         params.setdefault("likelihood", "fixed")
+        params.setdefault("balance_labels", False)
         if device is not None:
             params["device"] = device
         model = cls(**params)

@@ -313,7 +313,10 @@ display(Markdown(
     "Every label of every pair meets every target." if not misses else
     f"**{len(misses)} of {met.size} checks miss their target** (✗ above): " + "; ".join(misses)
     + ". In the quick profile the L-GMVAEs see a 2 500-row subsample for at most 40 epochs; "
-    "the paper profile trains on all rows to convergence."))
+    "the paper profile trains on all rows to convergence. The next chapter separates the "
+    "causes of the misses that remain: a decoder that ignores $z$ (*Does z carry anything?*), "
+    "a minority label the networks neglect (`balance_labels=True`) and a black-box region "
+    "thinner than the decoder's error (*When a reconstruction cannot keep its label*)."))
 
 # %% [markdown]
 # ## Which centroids fail, and what repair does

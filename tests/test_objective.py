@@ -148,3 +148,63 @@ def test_calibrated_likelihood_uses_the_batch_mse_as_variance():
     v = 0.005
     expected = torch.tensor([0.5 * 0.01 / v + 0.5 * math.log(2 * v), 0.5 * math.log(2 * v)])
     assert torch.allclose(reconstruction(x, out, calibrated=True), expected, atol=1e-5)
+
+
+def test_label_weights_give_each_label_the_same_total_weight():
+    from lapace.model import label_weights
+    y = np.array([0] * 9 + [1] * 1)
+    w = label_weights(y, 2, balance=True)
+    assert w[y].sum() / 2 == pytest.approx(w[0] * 9) == pytest.approx(w[1] * 1)
+    assert w[y].mean() == pytest.approx(1.0)
+    assert np.array_equal(label_weights(y, 2, balance=False), [1.0, 1.0])
+    assert label_weights(np.array([0, 0, 1]), 3, balance=True)[2] == 1.0  # absent label
+
+
+def test_balance_labels_changes_training_and_survives_save(tmp_path):
+    rng = np.random.default_rng(2)
+    X, y = rng.random((150, 4), dtype=np.float32), (rng.random(150) < 0.15).astype(int)
+    plain, balanced = _fit(X, y), _fit(X, y, balance_labels=True)
+    assert plain.history_[0]["train_loss"] != balanced.history_[0]["train_loss"]
+    again = LGMVAE.load(balanced.save(tmp_path / "m.pt"))
+    assert again.balance_labels is True
+    assert np.array_equal(again.encode(X, y), balanced.encode(X, y))
+    with pytest.raises(ValueError, match="balance_labels must be True or False"):
+        _fit(X, y, balance_labels="yes")
+
+
+def test_noise_report_on_a_constant_and_a_threshold_black_box():
+    from lapace.diagnostics import noise_report
+    ds, X, clf, vae = toy()
+    y = clf.predict(X)
+    always_0 = lambda Z: np.zeros(len(Z), dtype=int)  # noqa: E731
+    rep = noise_report(vae, X, y, always_0)
+    assert list(rep["label"]) == [0, 1]
+    assert rep["noise_label_kept"].tolist() == [1.0, 0.0]
+    assert rep["reconstruction_label_kept"].tolist() == [1.0, 0.0]
+    cont = ~vae._categorical_mask(X.shape[1]).numpy()
+    r = (vae.reconstruct(X, y) - X)[y == 1][:, cont]
+    assert rep["reconstruction_rmse"].iloc[1] == pytest.approx(np.sqrt((r ** 2).mean()), rel=1e-5)
+    # a black box whose label-1 region is 20 isolated points: noise of the decoder's size
+    # leaves it every time, and never lands in it from label 0
+    S = X[:20]
+    isolated = lambda Z: (np.abs(Z[:, None, :] - S[None]).sum(-1).min(1) < 1e-9).astype(int)  # noqa: E731
+    rep = noise_report(vae, X, isolated(X), isolated).set_index("label")
+    assert rep.loc[1, "reconstruction_rmse"] > 0
+    assert rep.loc[1, "noise_label_kept"] == 0.0 and rep.loc[0, "noise_label_kept"] == 1.0
+
+
+def test_latent_report_baseline_is_the_label_mean_decoder():
+    from lapace.diagnostics import latent_report
+    ds, X, clf, vae = toy()
+    y = clf.predict(X)
+    rep = latent_report(vae, X, y).set_index("label")
+    cat = vae._categorical_mask(X.shape[1]).numpy()
+    for label in (0, 1):
+        x = X[y == label].astype(float)
+        var = x[:, ~cat].var(0).sum()                      # squared error of the column means
+        p = x[:, cat].mean(0).clip(1e-6, 1 - 1e-6)        # cross-entropy of the frequencies
+        ent = -(p * np.log(p) + (1 - p) * np.log(1 - p)).sum()
+        assert rep.loc[label, "rec_without_z"] == pytest.approx(var + ent, rel=1e-4)
+        assert rep.loc[label, "rec_ratio"] == pytest.approx(
+            rep.loc[label, "rec"] / rep.loc[label, "rec_without_z"])
+        assert rep.loc[label, "kl_z"] >= 0

@@ -232,14 +232,17 @@ save_table(summary, "prototypes_ablation_summary", profile=profile)
 summary.map(lambda x: f"{100 * x:.0f}%")
 
 # %% tags=["remove-input"]
-best = summary["all five"].idxmax()
+share = summary["all five"]
+best = share[share == share.max()].index.tolist()            # the variants tied for best
+named = " and ".join(f"**`{v}`**" + (" (the package's default)" if v == DEFAULT else "")
+                     for v in best)
 display(Markdown(
-    f"In this build the variant meeting all five targets most often is **`{best}`** "
-    f"({100 * summary.loc[best, 'all five']:.0f}% of rows); the paper's objective meets them in "
-    f"{100 * summary.loc['paper', 'all five']:.0f}% of rows"
-    + (" (it is the package's default)." if best == DEFAULT else
-       f" and `{DEFAULT}`, the package's default, in "
-       f"{100 * summary.loc[DEFAULT, 'all five']:.0f}%." if DEFAULT in summary.index else ".")))
+    f"In this build the variant{'s' if len(best) > 1 else ''} meeting all five targets most "
+    f"often {'are' if len(best) > 1 else 'is'} {named}, in {100 * share.max():.0f}% of rows"
+    + (f"; the package's default `{DEFAULT}` in {100 * share[DEFAULT]:.0f}%"
+       if DEFAULT in share.index and DEFAULT not in best else "")
+    + (f"; the paper's objective in {100 * share['paper']:.0f}%" if "paper" in share.index
+       and "paper" not in best else "") + "."))
 
 # %% [markdown]
 # ## Does z carry anything?

@@ -34,7 +34,7 @@ objective = "marginal"       # KL(c) form: "marginal" (lapace's default) or "pap
 compare_paper_objective = True   # also train with objective="paper" for Figure 5b
 lr = 0.001                   # Adam, Appendix B
 batch_size = 128             # Appendix B: 1024 (paper profile); see the text for why quick uses 128
-max_epochs = 15              # epoch budget; early stopping on the validation split decides
+max_epochs = 30              # epoch budget; early stopping on the validation split decides
 patience = 5                 # epochs without a better validation loss before stopping
 validation_fraction = 0.1    # share of the L-GMVAE's images used for early stopping
 classifier_hidden = 128      # hidden units of the digit classifier (an sklearn MLP)

@@ -380,7 +380,11 @@ class LGMVAE:
 
     # ------------------------------------------------------------------ training
     def fit(self, X, y) -> LGMVAE:
-        """Train on encoded inputs ``X`` (n, d) and the classifier's predictions ``y`` (§3.1)."""
+        """Train on encoded inputs ``X`` (n, d) and the classifier's predictions ``y`` (§3.1).
+
+        Warns when, on the validation rows, z carries almost nothing for a label (posterior
+        collapse, :func:`lapace.diagnostics.latent_report`): its centroids then decode alike.
+        """
         self.__dict__.pop("n_features_in_", None)  # a refit may change the width
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0])
@@ -471,7 +475,28 @@ class LGMVAE:
         self.n_epochs_ = len(self.history_)
         self.train_latent_, self.train_clusters_ = self._encode(X, y)
         self.train_labels_ = y
+        self._warn_if_z_unused(X[val_idx], y[val_idx])
         return self
+
+    #: above this ratio of reconstruction losses (with z / without z) ``fit`` warns: z is unused
+    COLLAPSE_RATIO = 0.95
+
+    def _warn_if_z_unused(self, X_val: np.ndarray, y_val: np.ndarray) -> None:
+        """Posterior collapse makes every centroid of a label decode alike: say so after fit."""
+        from .diagnostics import latent_report               # diagnostics imports this module
+        rep = latent_report(self, X_val, y_val, seed=self.seed)
+        unused = rep[rep["rec_ratio"] > self.COLLAPSE_RATIO]
+        if unused.empty:
+            return
+        labels = ", ".join(f"{int(r.label)} ({r.rec_ratio:.0%})" for r in unused.itertuples())
+        warn(
+            f"z carries almost nothing for label(s) {labels}: on the held-out validation rows "
+            "the reconstruction loss is that share of the loss of decoding every input to its "
+            "label's mean (posterior collapse). The clusters of such a label decode to "
+            "near-copies of one prototype, so LAPACE's paths to them end at nearly the same "
+            "point. Lower the KL(z) weight (loss_weights[0]), train longer, or use "
+            "likelihood='calibrated'; lapace.diagnostics.latent_report measures it."
+        )
 
     # ------------------------------------------------------------------ inference
     def _batches(self, n: int, size: int = 65536):

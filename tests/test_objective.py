@@ -208,3 +208,18 @@ def test_latent_report_baseline_is_the_label_mean_decoder():
         assert rep.loc[label, "rec_ratio"] == pytest.approx(
             rep.loc[label, "rec"] / rep.loc[label, "rec_without_z"])
         assert rep.loc[label, "kl_z"] >= 0
+
+
+def test_fit_warns_when_z_carries_nothing():
+    rng = np.random.default_rng(3)
+    X, y = rng.random((200, 4), dtype=np.float32), rng.integers(0, 2, 200)
+    with pytest.warns(UserWarning, match=r"z carries almost nothing for label\(s\) 0 .*calibrated"):
+        _fit(X, y, loss_weights=(100.0, 1.0, 1.0), max_epochs=5)   # a code costs far too much
+    ds, Xt, clf, vae = toy()
+    rep = latent_report_of(vae, Xt, clf.predict(Xt))
+    assert (rep["rec_ratio"] < LGMVAE.COLLAPSE_RATIO).all()          # the toy model uses z
+
+
+def latent_report_of(vae, X, y):
+    from lapace.diagnostics import latent_report
+    return latent_report(vae, X, y)

@@ -234,9 +234,11 @@ summary.map(lambda x: f"{100 * x:.0f}%")
 # %% tags=["remove-input"]
 share = summary["all five"]
 best = share[share == share.max()].index.tolist()            # the variants tied for best
-named = " and ".join(f"**`{v}`**" + (" (the package's default)" if v == DEFAULT else "")
-                     for v in best)
+names = [f"**`{v}`**" + (" (the package's default)" if v == DEFAULT else "") for v in best]
+named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 display(Markdown(
+    "No variant meets all five targets on any row of this ablation: the shares per target "
+    "above show where each falls short." if share.max() == 0 else
     f"In this build the variant{'s' if len(best) > 1 else ''} meeting all five targets most "
     f"often {'are' if len(best) > 1 else 'is'} {named}, in {100 * share.max():.0f}% of rows"
     + (f"; the package's default `{DEFAULT}` in {100 * share[DEFAULT]:.0f}%"

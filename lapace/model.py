@@ -494,8 +494,8 @@ class LGMVAE:
             "the reconstruction loss is that share of the loss of decoding every input to its "
             "label's mean (posterior collapse). The clusters of such a label decode to "
             "near-copies of one prototype, so LAPACE's paths to them end at nearly the same "
-            "point. Lower the KL(z) weight (loss_weights[0]), train longer, or use "
-            "likelihood='calibrated'; lapace.diagnostics.latent_report measures it."
+            "point. Lower the KL(z) weight (loss_weights[0]) or use likelihood='calibrated'; "
+            "lapace.diagnostics.latent_report measures it."
         )
 
     # ------------------------------------------------------------------ inference

@@ -167,9 +167,11 @@ def latent_report(vae: LGMVAE, X, y, seed: int = 0) -> pd.DataFrame:
     mask = vae._categorical_mask(X.shape[1]).to(dev)
     gen = torch.Generator(device=dev).manual_seed(seed)
     x_t, y_t = torch.as_tensor(X, device=dev), torch.as_tensor(y, device=dev)
-    kl_z = vae.net_(x_t, y_t, mask, gen)["kl_z"]
-    out = vae.net_.p_x(torch.as_tensor(vae.encode(X, y), device=dev))
-    rec = elbo.reconstruction(x_t, out, mask)
+    z = torch.as_tensor(vae.encode(X, y), device=dev)
+    kl_z, rec = torch.empty(len(X), device=dev), torch.empty(len(X), device=dev)
+    for s in vae._batches(len(X)):                  # the model's own chunks: bounded memory
+        kl_z[s] = vae.net_(x_t[s], y_t[s], mask, gen)["kl_z"]
+        rec[s] = elbo.reconstruction(x_t[s], vae.net_.p_x(z[s]), mask)
     rows = []
     for label in range(vae.n_labels):
         m = y_t == label

@@ -483,7 +483,7 @@ class LGMVAE:
 
     def _warn_if_z_unused(self, X_val: np.ndarray, y_val: np.ndarray) -> None:
         """Posterior collapse makes every centroid of a label decode alike: say so after fit."""
-        from .diagnostics import latent_report               # diagnostics imports this module
+        from .diagnostics import latent_report  # diagnostics imports this module
         rep = latent_report(self, X_val, y_val, seed=self.seed)
         unused = rep[rep["rec_ratio"] > self.COLLAPSE_RATIO]
         if unused.empty:

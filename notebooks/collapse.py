@@ -82,6 +82,10 @@ TARGETS = {"spread_ratio": 0.3, "min_usage": 0.05, "mean_max_q": 0.7,
            "reconstruction_label_kept": 0.8, "centroid_accuracy_raw": 0.9}
 
 
+#: every pair of the paper, "dataset-classifier"
+ALL_PAIRS = [f"{d}-{c}" for d in ("heloc", "wine", "adult", "compas") for c in ("rf", "nn")]
+
+
 def pair_of(name):
     d, c = name.split("-")
     return d, c
@@ -259,13 +263,11 @@ display(Markdown(
 # default models of every pair, held-out inputs:
 
 # %%
-latent_rows = []
-for name in [f"{d}-{c}" for d in ("heloc", "wine", "adult", "compas") for c in ("rf", "nn")]:
-    p = load(name, DEFAULT)
-    rep = latent_report(p.vae, p.X_vae_test, p.y_vae_test, seed=seed)
-    w_klz, w_klc, _ = lgmvae_settings(*pair_of(name))["loss_weights"]
-    latent_rows.append(rep.assign(pair=name, w_klz=w_klz))
-latent = pd.concat(latent_rows, ignore_index=True)[
+default_pairs = {name: load(name, DEFAULT) for name in ALL_PAIRS}  # the tabular chapter's models
+latent = pd.concat([
+    latent_report(p.vae, p.X_vae_test, p.y_vae_test, seed=seed).assign(
+        pair=name, w_klz=lgmvae_settings(*pair_of(name))["loss_weights"][0])
+    for name, p in default_pairs.items()], ignore_index=True)[
     ["pair", "label", "w_klz", "kl_z", "rec", "rec_without_z", "rec_ratio"]]
 save_table(latent, "latent_information", profile=profile, index=False)
 latent.set_index(["pair", "label"]).set_axis(
@@ -273,10 +275,11 @@ latent.set_index(["pair", "label"]).set_axis(
     axis=1).round(3)
 
 # %% tags=["remove-input"]
-collapsed = latent[latent["rec_ratio"] > 0.9]
+collapsed = latent[latent["rec_ratio"] > LGMVAE.COLLAPSE_RATIO]   # where LGMVAE.fit warns
 display(Markdown(
     "No label's decoder ignores $z$ in this build." if collapsed.empty else
-    "Labels whose code saves less than 10% of the reconstruction loss of ignoring $z$: "
+    f"Labels whose code saves less than {1 - LGMVAE.COLLAPSE_RATIO:.0%} of the reconstruction "
+    "loss of ignoring $z$ (`LGMVAE.fit` warns about them): "
     + "; ".join(f"{r.pair} label {r.label} (ratio {r.rec_ratio:.2f}, KL(z) {r.kl_z:.3f} nats, "
                 f"KL(z) weight {r.w_klz})" for r in collapsed.itertuples())
     + ". There $z$ carries next to nothing, so no KL(c) can make the clusters' prototypes "
@@ -299,12 +302,9 @@ display(Markdown(
 # still can). The default models of every pair, held-out inputs:
 
 # %%
-noise_rows = []
-for name in [f"{d}-{c}" for d in ("heloc", "wine", "adult", "compas") for c in ("rf", "nn")]:
-    p = load(name, DEFAULT)
-    rep = noise_report(p.vae, p.X_vae_test, p.y_vae_test, p.predict, seed=seed)
-    noise_rows.append(rep.assign(pair=name))
-noise = pd.concat(noise_rows, ignore_index=True)[
+noise = pd.concat([
+    noise_report(p.vae, p.X_vae_test, p.y_vae_test, p.predict, seed=seed).assign(pair=name)
+    for name, p in default_pairs.items()], ignore_index=True)[
     ["pair", "label", "reconstruction_rmse", "reconstruction_label_kept", "noise_label_kept"]]
 save_table(noise, "reconstruction_noise", profile=profile, index=False)
 noise.set_index(["pair", "label"]).set_axis(
@@ -355,8 +355,7 @@ else:
 
 # %%
 start_rows = []
-for name in [f"{d}-{c}" for d in ("heloc", "wine", "adult", "compas") for c in ("rf", "nn")]:
-    p = load(name, DEFAULT)
+for name, p in default_pairs.items():
     X = p.X_test[select_inputs(p, n_start_inputs, repetition=0)]
     for start in ("reconstruction", "input"):
         with warnings.catch_warnings():

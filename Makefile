@@ -7,10 +7,11 @@ STAMP  := $(VENV)/.installed-stamp
 
 # `make book` executes the chapters of _toc.yml with the parameters of profiles/$(PROFILE).yml and
 # renders _build/html; CHAPTERS=elbo,mnist builds a subset (development); CELL_TIMEOUT=S overrides
-# the profile's per-cell timeout.
+# the profile's per-cell timeout; JOBS=1 runs one chapter at a time (default: all cores).
 PROFILE  ?= quick
 CHAPTERS ?=
 CELL_TIMEOUT ?=
+JOBS ?=
 
 .PHONY: help install test lint benchmark clean book check-site clean-cache
 
@@ -41,7 +42,8 @@ benchmark: $(STAMP)
 
 book: $(STAMP)
 	$(PY) scripts/build_book.py --strict --profile $(PROFILE) \
-		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT))
+		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT)) \
+		$(if $(JOBS),--jobs $(JOBS))
 
 check-site: $(STAMP)
 	$(PY) scripts/check_site.py _build/html --screenshots _build/screenshots

@@ -8,10 +8,13 @@ Steps (all output under ``_build/``, ``results/`` and ``.cache/``, which git ign
 1. read ``_toc.yml`` (chapter order) and ``profiles/<profile>.yml`` (parameters), and check the
    profile against each chapter's single ``parameters`` cell: an unknown chapter or parameter
    stops the build before anything runs;
-2. for each chapter in toc order: ``notebooks/<stem>.py`` (Jupytext percent format) ->
+2. for each chapter, started in toc order: ``notebooks/<stem>.py`` (Jupytext percent format) ->
    ``_build/executed/<profile>/<stem>.ipynb`` executed by papermill with the profile's parameters
    plus ``profile=<name>``, on a kernel that runs *this* interpreter, with a finite per-cell
-   timeout. A failing chapter is recorded and the next one runs; a provenance banner (profile,
+   timeout. Chapters run side by side on ``--jobs`` cores (default: all the machine's): a chapter
+   keeps as many cores busy as its ``n_jobs`` or ``torch_threads`` parameter says (else one), and
+   starts only after the chapters ``notebooks/depends.yml`` names for it, whose cached models it
+   loads. A failing chapter is recorded and the others run; a provenance banner (profile,
    commit, data source, date, run time) is inserted under the chapter's title;
 3. assemble ``_build/site-src/<profile>/`` (``_config.yml``, ``_toc.yml``, ``book/``, executed
    notebooks) and run ``jupyter-book build -W -n --keep-going`` on it into ``_build/html``;
@@ -30,7 +33,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -307,6 +312,74 @@ def add_banner(nb_path: Path, prov: Provenance, run: ChapterRun) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# scheduling
+# ---------------------------------------------------------------------------------------------
+def available_cpus() -> int:
+    """Cores this process may use (its affinity where the OS says, else the CPU count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def load_depends(path: Path, stems: list[str]) -> dict[str, list[str]]:
+    """``notebooks/depends.yml``: chapter -> the earlier chapters whose cached work it loads."""
+    if not path.exists():
+        return {}
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise BuildError(f"{path.name} must map chapters to lists of chapters, got {type(raw).__name__}")
+    for stem, deps in raw.items():
+        if stem not in stems:
+            raise BuildError(f"{path.name}: chapter {stem!r} is not in the toc (chapters: {stems})")
+        if not isinstance(deps, list) or not all(d in stems for d in deps):
+            raise BuildError(f"{path.name}: {stem}: {deps!r} must be a list of chapters of the "
+                             f"toc ({stems})")
+        late = [d for d in deps if stems.index(d) >= stems.index(stem)]
+        if late:
+            raise BuildError(f"{path.name}: {stem} depends on {late}, which come(s) at or after "
+                             f"it in the toc: a chapter may only wait for earlier ones")
+    return {stem: list(deps) for stem, deps in raw.items()}
+
+
+def chapter_cores(params: dict[str, Any], n_cpus: int) -> int:
+    """Cores a chapter keeps busy: its ``n_jobs`` worker processes (joblib's convention, -1 all)
+    or its ``torch_threads`` (0: torch's default, all), whichever is larger; at least 1."""
+    def integer(value: Any) -> int | None:
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    n_jobs, threads = integer(params.get("n_jobs")), integer(params.get("torch_threads"))
+    workers = 1 if n_jobs is None else (n_cpus + 1 + n_jobs if n_jobs < 0 else n_jobs)
+    torch_cores = 1 if threads is None else (n_cpus if threads == 0 else threads)
+    cores = max(workers, torch_cores)
+    return max(1, min(cores, n_cpus))
+
+
+def run_scheduled(stems: list[str], depends: dict[str, list[str]], cores: dict[str, int],
+                  n_cpus: int, run_one) -> None:
+    """Call ``run_one(stem)`` for every stem, in threads, with at most ``n_cpus`` cores busy
+    (a chapter wanting more than are free waits; one wanting more than ``n_cpus`` runs alone)
+    and each stem only after its ``depends`` among ``stems`` have finished (failed or not).
+    Ready chapters start in the order of ``stems``."""
+    pending, running, done = list(stems), {}, set()
+    with ThreadPoolExecutor(max_workers=max(1, n_cpus)) as pool:
+        while pending or running:
+            free = n_cpus - sum(cores[s] for s in running.values())
+            for stem in list(pending):
+                ready = all(d in done or d not in stems for d in depends.get(stem, []))
+                if ready and (cores[stem] <= free or not running):
+                    running[pool.submit(run_one, stem)] = stem
+                    pending.remove(stem)
+                    free -= cores[stem]
+            if not running:  # cannot happen with dependencies on earlier chapters only
+                raise BuildError(f"chapters {pending} wait for each other")
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done.add(running.pop(future))
+                future.result()  # run_one records its failures; anything else is a bug
+
+
+# ---------------------------------------------------------------------------------------------
 # site
 # ---------------------------------------------------------------------------------------------
 def times_table(runs: list[ChapterRun]) -> str:
@@ -315,12 +388,12 @@ def times_table(runs: list[ChapterRun]) -> str:
         link = f"{{doc}}`{r.chapter} <../notebooks/{r.chapter}>`" if r.output else r.chapter
         seconds = f"{r.seconds:.1f} s" if r.status in ("ok", "failed") else "-"
         lines.append(f"| {link} | {r.status} | {seconds} |")
-    lines.append(f"| **total** | | **{sum(r.seconds for r in runs):.1f} s** |")
+    lines.append(f"| **sum** | | **{sum(r.seconds for r in runs):.1f} s** |")
     return "\n".join(lines)
 
 
 def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Provenance,
-                  config: Path, book_dir: Path) -> None:
+                  config: Path, book_dir: Path, wall: float, n_cpus: int) -> None:
     """Jupyter Book source tree: root config, toc (without chapters not built), book/, notebooks."""
     if site_src.exists():
         shutil.rmtree(site_src)
@@ -339,8 +412,11 @@ def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Prove
     if root.exists():
         text = root.read_text().rstrip() + "\n\n"
         text += "## How this site was built\n\n" + banner_markdown(prov, None, "Build") + "\n"
-        text += ("Chapters are executed in the order below with papermill (the parameters of "
-                 f"profile `{prov.profile}`), then rendered; run times are wall-clock.\n\n")
+        text += ("Chapters are executed with papermill (the parameters of profile "
+                 f"`{prov.profile}`), side by side on {n_cpus} core(s) where one does not load "
+                 "another's cached models, then rendered; run times are wall-clock, each "
+                 "chapter's own, and all chapters together took "
+                 f"{wall:.0f} s.\n\n")
         text += times_table(runs) + "\n"
         root.write_text(text)
 
@@ -367,6 +443,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cell-timeout", type=int, default=None,
                    help=f"per-cell timeout in s (default: profile's _cell_timeout, else "
                         f"{DEFAULT_CELL_TIMEOUT})")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="cores the chapters may keep busy side by side (default: all available)")
     p.add_argument("--toc", type=Path, default=REPO / "_toc.yml")
     p.add_argument("--config", type=Path, default=REPO / "_config.yml")
     p.add_argument("--notebooks-dir", type=Path, default=REPO / "notebooks")
@@ -379,7 +457,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-site", action="store_true", help="execute chapters only")
     p.add_argument("--strict", action="store_true",
                    help="fail when a chapter of the toc has no source yet (default: skip it)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        p.error(f"--jobs must be at least 1 (the cores chapters may use side by side), got {args.jobs}")
+    return args
 
 
 def git_commit() -> str:
@@ -424,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in missing:
             cells.setdefault(s, {"profile": args.profile, **(profile.get(s) or {})})
         params = validate_profile(profile, cells, args.profile)
+        depends = load_depends(args.notebooks_dir / "depends.yml", stems)
         selected = [s for s in args.chapters.replace(" ", ",").split(",") if s]
         unknown = [s for s in selected if s not in stems]
         if unknown:
@@ -440,19 +522,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"build_book: profile {args.profile}, commit {prov.commit}, data {prov.data_source}, "
           f"cell timeout {cell_timeout} s, kernel {sys.executable}", flush=True)
 
-    runs = []
+    runs = {stem: ChapterRun(stem) for stem in stems}
+    to_run = []
     for stem in stems:
-        run = ChapterRun(stem)
-        runs.append(run)
         if stem in missing:
-            run.status, run.error = "missing", f"no source {args.notebooks_dir}/{stem}.py yet"
-            print(f"build_book: WARNING chapter {stem}: {run.error}; left out of the site",
+            runs[stem].status, runs[stem].error = "missing", f"no source {args.notebooks_dir}/{stem}.py yet"
+            print(f"build_book: WARNING chapter {stem}: {runs[stem].error}; left out of the site",
                   flush=True)
-            continue
-        if selected and stem not in selected:
-            continue
-        out = executed_dir / f"{stem}.ipynb"
-        print(f"build_book: [{stem}] executing with {params[stem]}", flush=True)
+        elif not selected or stem in selected:
+            to_run.append(stem)
+    n_cpus = args.jobs or available_cpus()
+    cores = {stem: chapter_cores(params[stem], n_cpus) for stem in to_run}
+    lock = threading.Lock()
+
+    def run_one(stem: str) -> None:
+        run, out = runs[stem], executed_dir / f"{stem}.ipynb"
+        with lock:
+            print(f"build_book: [{stem}] executing on {cores[stem]} core(s) with {params[stem]}",
+                  flush=True)
         run.started = datetime.now().isoformat(timespec="seconds")
         start = time.perf_counter()
         try:
@@ -461,18 +548,25 @@ def main(argv: list[str] | None = None) -> int:
             run.status = "ok"
         except Exception as err:  # collect every chapter's failure, report at the end
             run.status, run.error = "failed", describe_error(err)
-            print(f"build_book: [{stem}] FAILED: {run.error}", flush=True)
+            with lock:
+                print(f"build_book: [{stem}] FAILED: {run.error}", flush=True)
         run.seconds = time.perf_counter() - start
         if out.exists():
             run.output = out
             add_banner(out, prov, run)
-        print(f"build_book: [{stem}] {run.status} in {run.seconds:.1f} s", flush=True)
+        with lock:
+            print(f"build_book: [{stem}] {run.status} in {run.seconds:.1f} s", flush=True)
+
+    wall = time.perf_counter()
+    run_scheduled(to_run, depends, cores, n_cpus, run_one)
+    wall = time.perf_counter() - wall
+    runs = list(runs.values())
 
     site_rc, site_seconds = 0, 0.0
     if not args.no_site:
         site_src = build_dir / "site-src" / args.profile
         assemble_site(site_src, toc, [r for r in runs if r.status != "not run"], prov,
-                      args.config, args.book_dir)
+                      args.config, args.book_dir, wall, n_cpus)
         site_rc, site_seconds = build_site(site_src, args.out)
 
     results_profile = results / args.profile
@@ -483,6 +577,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in runs:
             w.writerow([r.chapter, r.status, f"{r.seconds:.2f}", r.started, args.profile,
                         prov.commit, r.error])
+        w.writerow(["chapters (wall clock)", "ok", f"{wall:.2f}", "", args.profile, prov.commit,
+                    f"{len(to_run)} chapter(s) on {n_cpus} core(s)"])
         if not args.no_site:
             w.writerow(["jupyter-book build", "ok" if site_rc == 0 else f"exit {site_rc}",
                         f"{site_seconds:.2f}", "", args.profile, prov.commit, ""])
@@ -490,6 +586,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nbuild_book: summary")
     for r in runs:
         print(f"  {r.chapter:<20} {r.status:<8} {r.seconds:8.1f} s  {r.error}")
+    print(f"  {'chapters, wall clock':<29} {wall:8.1f} s  ({n_cpus} core(s))")
     if not args.no_site:
         print(f"  {'jupyter-book build':<20} {'ok' if site_rc == 0 else 'FAILED':<8} "
               f"{site_seconds:8.1f} s")

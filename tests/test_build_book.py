@@ -180,3 +180,73 @@ def test_bad_profile_stops_before_running(tmp_path, capsys):
     assert rc == 2
     assert "chapter 'fine': unknown parameter 'epochs'" in capsys.readouterr().err
     assert not (nbdir / "ran").exists()
+
+
+def test_chapter_cores_reads_n_jobs_and_torch_threads():
+    assert bb.chapter_cores({"profile": "quick"}, 2) == 1
+    assert bb.chapter_cores({"n_jobs": 2}, 16) == 2
+    assert bb.chapter_cores({"n_jobs": -1}, 16) == 16
+    assert bb.chapter_cores({"n_jobs": -2}, 16) == 15
+    assert bb.chapter_cores({"torch_threads": 0}, 16) == 16   # torch's default: all cores
+    assert bb.chapter_cores({"torch_threads": 1, "n_jobs": 4}, 2) == 2  # capped at the machine
+
+
+def test_load_depends_checks_names_and_order(tmp_path):
+    stems = ["a", "b", "c"]
+    path = tmp_path / "depends.yml"
+    assert bb.load_depends(path, stems) == {}  # no file: nothing waits
+    path.write_text("c: [a]\n")
+    assert bb.load_depends(path, stems) == {"c": ["a"]}
+    path.write_text("a: [c]\n")
+    with pytest.raises(bb.BuildError, match="only wait for earlier ones"):
+        bb.load_depends(path, stems)
+    path.write_text("c: [x]\n")
+    with pytest.raises(bb.BuildError, match="must be a list of chapters"):
+        bb.load_depends(path, stems)
+    path.write_text("x: [a]\n")
+    with pytest.raises(bb.BuildError, match="'x' is not in the toc"):
+        bb.load_depends(path, stems)
+
+
+def test_repo_depends_file_is_valid():
+    import yaml
+
+    stems = bb.notebook_chapters(yaml.safe_load((REPO / "_toc.yml").read_text()), REPO / "notebooks")
+    depends = bb.load_depends(REPO / "notebooks" / "depends.yml", stems)
+    assert depends["collapse"] == ["tabular"]
+
+
+def test_run_scheduled_keeps_dependencies_and_core_budget():
+    """Chapters overlap up to the core budget, a dependent starts only after its dependency
+    has finished (here: failed), and a chapter wanting every core runs alone."""
+    import threading
+    import time as _time
+
+    lock, busy, log = threading.Lock(), [0], []
+    cores = {"elbo": 1, "mnist": 1, "tabular": 1, "collapse": 1, "evaluation": 2}
+    failed = {"tabular"}
+
+    def run_one(stem):  # like build_book's: records a failure instead of raising
+        with lock:
+            busy[0] += cores[stem]
+            log.append(("start", stem, busy[0]))
+        _time.sleep(0.05)
+        with lock:
+            busy[0] -= cores[stem]
+            log.append(("end", stem, busy[0] if stem not in failed else "failed"))
+
+    stems = ["elbo", "mnist", "tabular", "collapse", "evaluation"]
+    bb.run_scheduled(stems, {"collapse": ["tabular"], "evaluation": ["tabular"]}, cores, 2, run_one)
+    order = [(e, s) for e, s, _ in log]
+    assert max(b for e, _, b in log if e == "start") <= 2       # never more than 2 cores busy
+    assert {s for e, s in order[:2]} == {"elbo", "mnist"}        # two start side by side
+    assert order.index(("end", "tabular")) < order.index(("start", "collapse"))
+    assert order.index(("end", "tabular")) < order.index(("start", "evaluation"))
+    assert [b for e, s, b in log if (e, s) == ("start", "evaluation")] == [2]  # alone
+    assert sorted(s for e, s in order if e == "start") == sorted(stems)  # each ran once
+
+    def raises(stem):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):  # an unexpected error is not swallowed
+        bb.run_scheduled(["tabular"], {}, {"tabular": 1}, 2, raises)

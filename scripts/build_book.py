@@ -532,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         elif not selected or stem in selected:
             to_run.append(stem)
     n_cpus = args.jobs or available_cpus()
-    cores = {stem: chapter_cores(params[stem], n_cpus) for stem in to_run}
+    cores = {stem: chapter_cores({**cells[stem], **params[stem]}, n_cpus) for stem in to_run}
     lock = threading.Lock()
 
     def run_one(stem: str) -> None:

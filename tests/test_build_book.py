@@ -123,7 +123,7 @@ def test_errors_are_collected_across_chapters(tmp_path, monkeypatch, capsys):
         import json, os, sys
         json.dump({"python": sys.executable, "n": n, "profile": profile,
                    "mpl": os.environ.get("MPLBACKEND")}, open("fine.json", "w"))
-        """)
+        """, extra="n_jobs = 3  # worker processes")
     (tmp_path / "_toc.yml").write_text(textwrap.dedent("""\
         format: jb-book
         root: book/intro
@@ -138,9 +138,10 @@ def test_errors_are_collected_across_chapters(tmp_path, monkeypatch, capsys):
     rc = bb.main(["--profile", "dev", "--toc", str(tmp_path / "_toc.yml"),
                   "--notebooks-dir", str(nbdir), "--profiles-dir", str(tmp_path / "profiles"),
                   "--out", str(tmp_path), "--results-dir", str(tmp_path / "results"),
-                  "--no-site"])
-    err = capsys.readouterr().err
+                  "--no-site", "--jobs", "4"])
+    out, err = capsys.readouterr()
     assert rc == 1
+    assert "[fine] executing on 3 core(s)" in out  # the chapter's own n_jobs counts
     assert "1 chapter(s) failed" in err
     assert "broken: cell" in err and "ValueError: boom 2" in err
 

@@ -148,7 +148,7 @@ def noise_report(vae: LGMVAE, X, y, predict: Callable[[np.ndarray], np.ndarray],
 
 
 @torch.no_grad()
-def latent_report(vae: LGMVAE, X, y, seed: int = 0) -> pd.DataFrame:
+def latent_report(vae: LGMVAE, X, y, seed: int = 0, reference=None) -> pd.DataFrame:
     """How much does z carry?  One row per label, averaged over its inputs.
 
     ``kl_z`` is Eq. 3's KL(z) term (nats; one sample of z per cluster, seeded).  ``rec`` is the
@@ -159,6 +159,11 @@ def latent_report(vae: LGMVAE, X, y, seed: int = 0) -> pd.DataFrame:
     with, so that ``rec_ratio = rec / rec_without_z`` compares models: near 1 when z carries
     nothing (posterior collapse), so that every input decodes to its label's mean and the
     clusters' centroids decode alike however the clusters are assigned.
+
+    ``reference`` : ``(X_ref, y_ref)``, the rows whose label means define the decoder without z
+    (pass the training rows, as ``LGMVAE.fit`` does); ``None`` takes the evaluated rows
+    themselves, which favours that baseline on few rows (a mean fitted to the very rows it
+    decodes: a collapsed model then reads about ``1 + 1/n`` instead of 1).
     """
     vae._check_fitted()
     X = check_X(X, vae.n_features_in_)
@@ -172,12 +177,18 @@ def latent_report(vae: LGMVAE, X, y, seed: int = 0) -> pd.DataFrame:
     for s in vae._batches(len(X)):                  # the model's own chunks: bounded memory
         kl_z[s] = vae.net_(x_t[s], y_t[s], mask, gen)["kl_z"]
         rec[s] = elbo.reconstruction(x_t[s], vae.net_.p_x(z[s]), mask)
+    if reference is None:
+        x_ref, y_ref = x_t, y_t
+    else:
+        X_ref = check_X(reference[0], vae.n_features_in_, "reference X")
+        y_ref = check_labels(reference[1], len(X_ref), vae.n_labels)
+        x_ref, y_ref = torch.as_tensor(X_ref, device=dev), torch.as_tensor(y_ref, device=dev)
     rows = []
     for label in range(vae.n_labels):
-        m = y_t == label
-        if int(m.sum()) < 2:
+        m, m_ref = y_t == label, y_ref == label
+        if int(m.sum()) < 2 or int(m_ref.sum()) < 1:
             continue
-        mean = x_t[m].mean(0).clamp(1e-6, 1 - 1e-6)
+        mean = x_ref[m_ref].mean(0).clamp(1e-6, 1 - 1e-6)
         const = torch.where(mask, torch.logit(mean), mean).expand_as(x_t[m])  # logits on one-hot
         without = elbo.reconstruction(x_t[m], const, mask).mean()
         rows.append({"label": label, "kl_z": float(kl_z[m].mean()), "rec": float(rec[m].mean()),

@@ -475,24 +475,41 @@ class LGMVAE:
         self.n_epochs_ = len(self.history_)
         self.train_latent_, self.train_clusters_ = self._encode(X, y)
         self.train_labels_ = y
-        self._warn_if_z_unused(X[val_idx], y[val_idx])
+        self._warn_if_z_unused(X[val_idx], y[val_idx], X[tr_idx], y[tr_idx])
         return self
 
     #: above this ratio of reconstruction losses (with z / without z) ``fit`` warns: z is unused
     COLLAPSE_RATIO = 0.95
+    #: above this ratio the decoder is worse than a label's mean: training stopped too early
+    UNDERTRAINED_RATIO = 1.05
 
-    def _warn_if_z_unused(self, X_val: np.ndarray, y_val: np.ndarray) -> None:
-        """Posterior collapse makes every centroid of a label decode alike: say so after fit."""
+    def _warn_if_z_unused(self, X_val: np.ndarray, y_val: np.ndarray, X_train: np.ndarray,
+                          y_train: np.ndarray) -> None:
+        """Posterior collapse makes every centroid of a label decode alike: say so after fit.
+        A decoder worse than the label's mean is not collapse but too little training."""
         from .diagnostics import latent_report  # diagnostics imports this module
-        rep = latent_report(self, X_val, y_val, seed=self.seed)
-        unused = rep[rep["rec_ratio"] > self.COLLAPSE_RATIO]
+        rep = latent_report(self, X_val, y_val, seed=self.seed, reference=(X_train, y_train))
+
+        def named(rows) -> str:
+            return ", ".join(f"{int(r.label)} ({r.rec_ratio:.0%})" for r in rows.itertuples())
+
+        worse = rep[rep["rec_ratio"] > self.UNDERTRAINED_RATIO]
+        if not worse.empty:
+            warn(
+                f"the L-GMVAE reconstructs label(s) {named(worse)} worse than decoding every "
+                "input to its label's mean would (that share of its loss, on the held-out "
+                f"validation rows): it is undertrained after {self.n_epochs_} epoch(s). Its "
+                "centroids and paths are not meaningful yet; raise max_epochs (or patience, "
+                "or lr) and fit again."
+            )
+        unused = rep[(rep["rec_ratio"] > self.COLLAPSE_RATIO)
+                     & (rep["rec_ratio"] <= self.UNDERTRAINED_RATIO)]
         if unused.empty:
             return
-        labels = ", ".join(f"{int(r.label)} ({r.rec_ratio:.0%})" for r in unused.itertuples())
         warn(
-            f"z carries almost nothing for label(s) {labels}: on the held-out validation rows "
-            "the reconstruction loss is that share of the loss of decoding every input to its "
-            "label's mean (posterior collapse). The clusters of such a label decode to "
+            f"z carries almost nothing for label(s) {named(unused)}: on the held-out validation "
+            "rows the reconstruction loss is that share of the loss of decoding every input to "
+            "its label's mean (posterior collapse). The clusters of such a label decode to "
             "near-copies of one prototype, so LAPACE's paths to them end at nearly the same "
             "point. Lower the KL(z) weight (loss_weights[0]) or use likelihood='calibrated'; "
             "lapace.diagnostics.latent_report measures it."

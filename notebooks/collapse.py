@@ -256,8 +256,9 @@ display(Markdown(
 # The marginal KL(c) lets clusters specialise, but a cluster can only decode to a prototype
 # of its own if the decoder listens to $z$. `lapace.diagnostics.latent_report` compares the
 # reconstruction loss of each input's code with that of the best decoder that ignores $z$
-# (the label's column means and category frequencies): a ratio near 1 is posterior collapse,
-# where every input decodes to its label's mean. With §3.1's "MSE loss" the likelihood is a
+# (the label's column means and category frequencies on the training rows): a ratio near 1
+# is posterior collapse, where every input decodes to its label's mean, and a ratio above 1 a
+# decoder that has not yet learnt even that (`fit` warns of both). With §3.1's "MSE loss" the likelihood is a
 # Gaussian of variance 1/2 on columns scaled to [0, 1], whose own variances are a few
 # hundredths, so with Table 4's larger KL(z) weights a code costs more than it saves. The
 # default models of every pair, held-out inputs:
@@ -265,7 +266,8 @@ display(Markdown(
 # %%
 default_pairs = {name: load(name, DEFAULT) for name in ALL_PAIRS}  # the tabular chapter's models
 latent = pd.concat([
-    latent_report(p.vae, p.X_vae_test, p.y_vae_test, seed=seed).assign(
+    latent_report(p.vae, p.X_vae_test, p.y_vae_test, seed=seed,
+                  reference=(p.X_vae_train, p.y_vae_train)).assign(
         pair=name, w_klz=lgmvae_settings(*pair_of(name))["loss_weights"][0])
     for name, p in default_pairs.items()], ignore_index=True)[
     ["pair", "label", "w_klz", "kl_z", "rec", "rec_without_z", "rec_ratio"]]

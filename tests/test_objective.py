@@ -1,6 +1,8 @@
 """The L-GMVAE's objectives and encoders (issue: collapsed clusters) and the §3.1 diagnostics."""
 
 import math
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -208,16 +210,45 @@ def test_latent_report_baseline_is_the_label_mean_decoder():
         assert rep.loc[label, "rec_ratio"] == pytest.approx(
             rep.loc[label, "rec"] / rep.loc[label, "rec_without_z"])
         assert rep.loc[label, "kl_z"] >= 0
+    # with reference rows the z-free decoder is their label means, scored on the evaluated rows
+    ref = latent_report(vae, X[:10], y[:10], reference=(X, y)).set_index("label")
+    for label in ref.index:
+        x, mean = X[:10][y[:10] == label][:, ~cat], X[y == label][:, ~cat].mean(0)
+        x_cat = X[:10][y[:10] == label][:, cat]
+        p = X[y == label][:, cat].mean(0).clip(1e-6, 1 - 1e-6)
+        ce = -(x_cat * np.log(p) + (1 - x_cat) * np.log(1 - p)).sum(1).mean()
+        assert ref.loc[label, "rec_without_z"] == pytest.approx(
+            ((x - mean) ** 2).sum(1).mean() + ce, rel=1e-4)
 
 
 def test_fit_warns_when_z_carries_nothing():
     rng = np.random.default_rng(3)
     X, y = rng.random((200, 4), dtype=np.float32), rng.integers(0, 2, 200)
-    with pytest.warns(UserWarning, match=r"z carries almost nothing for label\(s\) 0 .*calibrated"):
-        _fit(X, y, loss_weights=(100.0, 1.0, 1.0), max_epochs=5)   # a code costs far too much
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")                  # trained to the plateau, but a code
+        vae = _fit(X, y, loss_weights=(100.0, 1.0, 1.0), max_epochs=80, lr=1e-2)  # costs too much
+    messages = [str(w.message) for w in caught]
+    assert any(re.search(r"z carries almost nothing for label\(s\) \d .*calibrated", m)
+               for m in messages), messages
+    assert not any("undertrained" in m for m in messages), messages
     ds, Xt, clf, vae = toy()
     rep = latent_report_of(vae, Xt, clf.predict(Xt))
     assert (rep["rec_ratio"] < LGMVAE.COLLAPSE_RATIO).all()          # the toy model uses z
+
+
+def test_fit_says_undertrained_not_collapsed_when_worse_than_the_mean():
+    """A decoder worse than each label's mean has not learnt yet: the warning says to train
+    longer, and does not call it posterior collapse."""
+    rng = np.random.default_rng(3)
+    X, y = rng.random((200, 4), dtype=np.float32), rng.integers(0, 2, 200)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _fit(X, y, max_epochs=1, lr=1e-7)                           # has not moved from init
+    messages = [str(w.message) for w in caught]
+    assert any("worse than decoding every input to its label's mean" in m
+               and "undertrained after 1 epoch(s)" in m and "raise max_epochs" in m
+               for m in messages), messages
+    assert not any("z carries almost nothing" in m for m in messages)
 
 
 def latent_report_of(vae, X, y):

@@ -77,11 +77,13 @@ def likelihood_constant(n_continuous: int) -> float:
 
 def _tensors(vae, X, y):
     vae._check_fitted()
-    if getattr(vae, "likelihood", "fixed") != "fixed":
+    trained = vae.effective_params()["likelihood"]
+    if trained != "fixed":
         raise ValueError(
             f"lapace.likelihood assumes the fixed-variance likelihood the model trained with "
-            f"likelihood='fixed'; this model has likelihood={vae.likelihood!r}, whose variance "
-            "depends on the batch, so its ELBO and log p(x|y) are not defined per input here."
+            f"likelihood='fixed'; this model trained with likelihood={trained!r}, whose variance "
+            "depends on the batch, so its ELBO and log p(x|y) are not defined per input here. "
+            "Train with likelihood='fixed' (or objective='paper') to use these estimates."
         )
     X = check_X(X, vae.n_features_in_)
     y = check_labels(y, X.shape[0], vae.n_labels)

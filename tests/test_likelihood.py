@@ -22,7 +22,7 @@ def tiny():
     X = np.hstack([cont, onehot])
     vae = LGMVAE(n_labels=2, clusters_per_class=2, latent_dim=1, hidden_dim=16,
                  categorical_groups=[slice(2, 4)], batch_size=64, max_epochs=5, patience=5,
-                 seed=0, verbose=False).fit(X, y)
+                 seed=0, verbose=False, likelihood="fixed").fit(X, y)  # the module's likelihood
     return vae, X[:6], y[:6]
 
 

@@ -12,6 +12,7 @@ from toys import toy
 from lapace import LGMVAE
 from lapace.diagnostics import PROTOTYPE_COLUMNS, cluster_usage, prototype_report, spread_ratio
 from lapace.elbo import kl_c, kl_c_marginal
+from lapace.model import RECIPES
 
 
 def _fit(X, y, **kw):
@@ -43,20 +44,42 @@ def test_paper_objective_trains_with_the_per_sample_kl_c():
     rng = np.random.default_rng(0)
     X, y = rng.random((200, 4), dtype=np.float32), rng.integers(0, 2, 200)
     w = (0.3, 0.7, 1.0)
-    paper, marginal = _fit(X, y, objective="paper", loss_weights=w), _fit(X, y, loss_weights=w)
+    paper = _fit(X, y, objective="paper", loss_weights=w)
+    marginal = _fit(X, y, loss_weights=w, **RECIPES["paper"])   # unweighted: the loss is the sum
     for model, key in ((paper, "kl_c"), (marginal, "kl_c_marginal")):
         h = model.history_[0]
         expected = w[0] * h["val_kl_z"] + w[1] * h[f"val_{key}"] + w[2] * h["val_rec"]
         assert h["val_loss"] == pytest.approx(expected, rel=1e-5)
     # the two objectives differ only through KL(c): without it they train identical weights
     a = _fit(X, y, objective="paper", loss_weights=(0.3, 0.0, 1.0))
-    b = _fit(X, y, objective="marginal", loss_weights=(0.3, 0.0, 1.0))
+    b = _fit(X, y, objective="marginal", loss_weights=(0.3, 0.0, 1.0), **RECIPES["paper"])
     def same(m1, m2):
         pairs = zip(m1.net_.state_dict().values(), m2.net_.state_dict().values(), strict=True)
         return all(torch.equal(p, q) for p, q in pairs)
 
     assert same(a, b)
     assert not same(paper, marginal)
+
+
+def test_objective_paper_is_the_papers_recipe_one_argument_away(tmp_path):
+    """LGMVAE(objective="paper") trains Eq. 3 with Appendix B's encoder, the fixed likelihood
+    and the plain average; the default trains ours; explicit options override the recipe; a
+    saved model keeps the recipe it trained with."""
+    paper, ours = LGMVAE(objective="paper").effective_params(), LGMVAE().effective_params()
+    assert {k: paper[k] for k in RECIPES["paper"]} == {
+        "encoder": "per_cluster", "likelihood": "fixed", "balance_labels": False}
+    assert {k: ours[k] for k in RECIPES["marginal"]} == {
+        "encoder": "shared", "likelihood": "calibrated", "balance_labels": True}
+    assert LGMVAE(objective="paper", encoder="shared").effective_params()["encoder"] == "shared"
+    rng = np.random.default_rng(4)
+    X, y = rng.random((120, 4), dtype=np.float32), rng.integers(0, 2, 120)
+    for objective, recipe in (("paper", RECIPES["paper"]), ("marginal", RECIPES["marginal"])):
+        vae = _fit(X, y, objective=objective, max_epochs=1)
+        assert vae.net_.encoder == recipe["encoder"]
+        assert vae.net_.likelihood == recipe["likelihood"]
+        again = LGMVAE.load(vae.save(tmp_path / f"{objective}.pt"))
+        assert {k: again.get_params()[k] for k in recipe} == recipe
+        assert np.array_equal(again.encode(X, y), vae.encode(X, y))
 
 
 def test_shared_encoder_codes_do_not_depend_on_the_cluster(tmp_path):
@@ -165,12 +188,12 @@ def test_label_weights_give_each_label_the_same_total_weight():
 def test_balance_labels_changes_training_and_survives_save(tmp_path):
     rng = np.random.default_rng(2)
     X, y = rng.random((150, 4), dtype=np.float32), (rng.random(150) < 0.15).astype(int)
-    plain, balanced = _fit(X, y), _fit(X, y, balance_labels=True)
+    plain, balanced = _fit(X, y, balance_labels=False), _fit(X, y, balance_labels=True)
     assert plain.history_[0]["train_loss"] != balanced.history_[0]["train_loss"]
     again = LGMVAE.load(balanced.save(tmp_path / "m.pt"))
     assert again.balance_labels is True
     assert np.array_equal(again.encode(X, y), balanced.encode(X, y))
-    with pytest.raises(ValueError, match="balance_labels must be True or False"):
+    with pytest.raises(ValueError, match="balance_labels must be True, False or None"):
         _fit(X, y, balance_labels="yes")
 
 

@@ -29,5 +29,9 @@ def toy(seed: int = 0):
     vae = LGMVAE(n_labels=2, clusters_per_class=3, latent_dim=3, hidden_dim=64,
                  loss_weights=(0.05, 0.05, 1),
                  categorical_groups=ds.categorical_groups, batch_size=128, max_epochs=40,
-                 patience=10, seed=seed, verbose=False).fit(X, clf.predict(X))
+                 patience=10, seed=seed, verbose=False,
+                 # the tests below rely on this toy's paths (some invalid, some starting
+                 # valid): its recipe is fixed here, not lapace's default recipe
+                 objective="marginal", encoder="per_cluster", likelihood="fixed",
+                 balance_labels=False).fit(X, clf.predict(X))
     return ds, X, clf, vae

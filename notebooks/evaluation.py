@@ -229,4 +229,5 @@ display(Markdown(
 
 # %% tags=["remove-input"]
 display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "
-                 f"(profile `{profile}`; {len(evaluation)} cells on {n_jobs} worker processes)."))
+                 f"(profile `{profile}`; {len(evaluation)} cells on {n_jobs} worker "
+                 f"process{'es' if n_jobs != 1 else ''})."))

@@ -193,16 +193,16 @@ decomposition.round(4)
 # |---|---|---|---|
 # | `paper` | per sample (Eq. 3) | nothing: Appendix B's $q(z\mid x,c,y)$ | `objective="paper"` |
 # | `marginal` | of the batch's mean assignment | nothing | see above |
-# | `marginal-balanced` | 〃 | each label's inputs weigh the same in total | `balance_labels=True` |
-# | `marginal-calibrated` | 〃 | $p(x\mid z)$ with the batch's MSE as variance | `likelihood="calibrated"` |
-# | `marginal-shared` | 〃 | one $q(z\mid x,y)$ for all clusters | `encoder="shared"` |
-# | `shared-calibrated-balanced` | 〃 | all three | the default |
+# | `marginal-balanced` | the same | each label's inputs weigh the same in total | `balance_labels=True` |
+# | `marginal-calibrated` | the same | $p(x\mid z)$ with the batch's MSE as variance | `likelihood="calibrated"` |
+# | `marginal-shared` | the same | one $q(z\mid x,y)$ for all clusters | `encoder="shared"` |
+# | `shared-calibrated-balanced` | the same | all three | the default |
 #
 # For every pair and L-GMVAE seed of this build, the table gives the diagnostics per label
 # (held-out split), the TSTR accuracy of a forest trained on synthetic data (one repetition)
 # and the training time. ✗ marks a miss of the target in the last row.
 
-# %%
+# %% tags=["hide-input"]
 records = []
 for name in ablation_pairs:
     for v in variants:

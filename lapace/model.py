@@ -417,7 +417,8 @@ class LGMVAE:
         """Train on encoded inputs ``X`` (n, d) and the classifier's predictions ``y`` (§3.1).
 
         Warns when, on the validation rows, z carries almost nothing for a label (posterior
-        collapse, :func:`lapace.diagnostics.latent_report`): its centroids then decode alike.
+        collapse, :func:`lapace.diagnostics.latent_report`): its centroids then decode alike;
+        and when the decoder is worse than the label's mean (undertrained: train longer).
         """
         self.__dict__.pop("n_features_in_", None)  # a refit may change the width
         X = self._check_X(X)

@@ -283,17 +283,22 @@ latent.set_index(["pair", "label"]).set_axis(
     axis=1).round(3)
 
 # %% tags=["remove-input"]
-collapsed = latent[latent["rec_ratio"] > LGMVAE.COLLAPSE_RATIO]   # where LGMVAE.fit warns
+ratio = latent["rec_ratio"]
+collapsed = latent[(ratio > LGMVAE.COLLAPSE_RATIO) & (ratio <= LGMVAE.UNDERTRAINED_RATIO)]
+undertrained = latent[ratio > LGMVAE.UNDERTRAINED_RATIO]      # the two warnings of LGMVAE.fit
 display(Markdown(
-    "No label's decoder ignores $z$ in this build." if collapsed.empty else
-    f"Labels whose code saves less than {1 - LGMVAE.COLLAPSE_RATIO:.0%} of the reconstruction "
-    "loss of ignoring $z$ (`LGMVAE.fit` warns about them): "
-    + "; ".join(f"{r.pair} label {r.label} (ratio {r.rec_ratio:.2f}, KL(z) {r.kl_z:.3f} nats, "
-                f"KL(z) weight {r.w_klz})" for r in collapsed.itertuples())
-    + ". There $z$ carries next to nothing, so no KL(c) can make the clusters' prototypes "
-    "differ: the spread ratio stays near 0 because every centroid decodes to the label's mean. "
-    "It is where the loss with Table 4's weights and the paper's likelihood leads. A sharper likelihood "
-    "changes the optimum: `likelihood=\"calibrated\"` (in the ablation of the paper profile)."))
+    ("No label's decoder ignores $z$ in this build." if collapsed.empty else
+     f"Labels whose code saves less than {1 - LGMVAE.COLLAPSE_RATIO:.0%} of the reconstruction "
+     "loss of ignoring $z$ (`LGMVAE.fit` warns about them): "
+     + "; ".join(f"{r.pair} label {r.label} (ratio {r.rec_ratio:.2f}, KL(z) {r.kl_z:.3f} nats, "
+                 f"KL(z) weight {r.w_klz})" for r in collapsed.itertuples())
+     + ". There $z$ carries next to nothing, so no KL(c) can make the clusters' prototypes "
+     "differ: the spread ratio stays near 0 because every centroid decodes to the label's "
+     "mean. A lower KL(z) weight or a sharper likelihood changes the optimum.")
+    + ("" if undertrained.empty else
+       " Decoders worse than the label's mean (undertrained; `fit` warns): "
+       + "; ".join(f"{r.pair} label {r.label} (ratio {r.rec_ratio:.2f})"
+                   for r in undertrained.itertuples()) + ".")))
 
 # %% [markdown]
 # ## When a reconstruction cannot keep its label

@@ -100,6 +100,8 @@ def test_unknown_objective_or_encoder_is_an_error():
         _fit(X, y, objective="elbo")
     with pytest.raises(ValueError, match="encoder must be one of"):
         _fit(X, y, encoder="cluster")
+    with pytest.raises(ValueError, match=r"likelihood must be one of .* or None"):
+        _fit(X, y, likelihood="gaussian")
 
 
 def test_predict_cluster_proba_is_a_distribution_over_the_labels_clusters():

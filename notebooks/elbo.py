@@ -56,6 +56,7 @@ from lapace import LGMVAE, load_dataset
 from lapace import elbo as E
 from lapace import likelihood as L
 from lapace.cache import cached
+from lapace.model import RECIPES
 from lapace.provenance import save_figure, save_table
 
 torch.set_num_threads(torch_threads)
@@ -181,7 +182,7 @@ X_eval, y_eval = X_test[pick], y_test[pick]
 
 
 #: Appendix B's encoder and Eq. 3's likelihood, with lapace's marginal KL(c)
-RECIPE = dict(objective="marginal", encoder="per_cluster", likelihood="fixed", balance_labels=False)
+RECIPE = {"objective": "marginal", **RECIPES["paper"]}
 
 
 def train(weights):

@@ -180,11 +180,11 @@ _ = save_figure(fig, "figure5_centroids", profile=profile)
 # ten digits (`lapace.diagnostics.spread_ratio`). Near 0 the three prototypes are one image;
 # near 1 they differ as much as real handwriting does.
 #
-# This model trains with lapace's default recipe (chapter *Why the clusters collapse*) but
-# for one part: KL(c) in the form `objective="marginal"`, not in the per-sample form of the
-# paper's Eq. 3, with which the clusters of a digit collapse into one prototype (Figure 5b
-# below), and one code per image (`encoder="shared"`), not Appendix B's one per cluster. The
-# part we leave out is the calibrated likelihood, which we chose for tabular columns: on 784
+# This model trains with lapace's default recipe (chapter *Why the clusters collapse*) except
+# for its likelihood. It keeps KL(c) in the form `objective="marginal"`, not in the per-sample
+# form of the paper's Eq. 3, with which the clusters of a digit collapse into one prototype
+# (Figure 5b below), and one code per image (`encoder="shared"`), not Appendix B's one per
+# cluster. It leaves out the calibrated likelihood, which we chose for tabular columns: on 784
 # pixels, many of them almost constant, its per-column variance falls to its floor on the
 # border, and in our trials it did not improve the prototypes, so the reconstruction term here
 # is Appendix B's MSE (`likelihood="fixed"`).

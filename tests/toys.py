@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lapace import LGMVAE, TabularDataset, train_classifier
+from lapace.model import RECIPES
 
 
 def toy_frame(n: int = 800, seed: int = 0) -> pd.DataFrame:
@@ -32,6 +33,5 @@ def toy(seed: int = 0):
                  patience=10, seed=seed, verbose=False,
                  # the tests below rely on this toy's paths (some invalid, some starting
                  # valid): its recipe is fixed here, not lapace's default recipe
-                 objective="marginal", encoder="per_cluster", likelihood="fixed",
-                 balance_labels=False).fit(X, clf.predict(X))
+                 objective="marginal", **RECIPES["paper"]).fit(X, clf.predict(X))
     return ds, X, clf, vae

@@ -19,9 +19,12 @@ Per label, :func:`prototype_report` measures:
 
 :func:`latent_report` asks whether z carries anything at all (posterior collapse: when it
 does not, every input decodes near its label's mean and the clusters have nothing to tell
-apart).  Where reconstructions lose their label, :func:`noise_report` asks whether any decoder of that
-precision could keep it: it perturbs each input by Gaussian noise as large as the decoder's own
-error and counts how often the black box still predicts the label.
+apart).  :func:`kmeans_report` gives the spread ratio that a summary of the data by ``K_y``
+centres reaches (k-means), and :func:`category_report` says whether the decoded centroids only
+ever take a label's most frequent categories.  Where reconstructions lose their label,
+:func:`noise_report` asks whether any decoder of that precision could keep it: it perturbs
+each input by Gaussian noise as large as the decoder's own error and
+counts how often the black box still predicts the label.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ from . import elbo
 from .model import LGMVAE
 from .validation import check_labels, check_X, predict_labels
 
-__all__ = ["PROTOTYPE_COLUMNS", "cluster_usage", "latent_report", "noise_report", "prototype_report",
-           "spread_ratio"]
+__all__ = ["PROTOTYPE_COLUMNS", "category_report", "cluster_usage", "kmeans_report", "latent_report",
+           "noise_report", "prototype_report", "spread_ratio"]
 
 #: columns of :func:`prototype_report` (and of the book's ``prototypes.csv``)
 PROTOTYPE_COLUMNS = ["label", "spread_ratio", "min_usage", "mean_max_q",
@@ -104,6 +107,75 @@ def prototype_report(vae: LGMVAE, X, y, predict: Callable[[np.ndarray], np.ndarr
             "centroid_accuracy_raw": centroid_acc,
         })
     return pd.DataFrame(rows, columns=PROTOTYPE_COLUMNS)
+
+
+def kmeans_report(vae: LGMVAE, X, y, predict: Callable[[np.ndarray], np.ndarray],
+                  reference=None, n_init: int = 10, seed: int = 0) -> pd.DataFrame:
+    """What ``K_y`` prototypes that summarise the data reach: a reference for the spread ratio.
+
+    Per label, the ``K_y`` k-means centres of the label's rows of ``X`` (scikit-learn's
+    ``KMeans``, ``n_init`` starts, seeded), one-hot groups hardened by argmax as the decoded
+    centroids are (:meth:`LGMVAE.harden`).  ``kmeans_spread_ratio`` is their
+    :func:`spread_ratio` against the label's rows of ``reference`` (``(X_ref, y_ref)``, as
+    :func:`prototype_report` is read on held-out rows; ``None``: ``X, y``), and
+    ``kmeans_valid`` the share of the centres the black box ``predict`` gives the label.  When
+    k-means centres are both valid and spread while the decoded centroids are not, diverse
+    valid prototypes exist and the L-GMVAE did not find them.
+    """
+    from sklearn.cluster import KMeans
+
+    vae._check_fitted()
+    X = check_X(X, vae.n_features_in_)
+    y = check_labels(y, len(X), vae.n_labels)
+    if reference is None:
+        X_ref, y_ref = X, y
+    else:
+        X_ref = check_X(reference[0], vae.n_features_in_, "reference X")
+        y_ref = check_labels(reference[1], len(X_ref), vae.n_labels)
+    k = vae.clusters_per_class
+    rows = []
+    for label in range(vae.n_labels):
+        m, m_ref = y == label, y_ref == label
+        if m.sum() < k or m_ref.sum() < 2:
+            continue
+        km = KMeans(k, n_init=n_init, random_state=seed).fit(X[m])
+        centres = vae.harden(km.cluster_centers_.astype(np.float32))
+        rows.append({
+            "label": label,
+            "kmeans_spread_ratio": spread_ratio(centres, X_ref[m_ref], seed=seed),
+            "kmeans_valid": float((predict_labels(predict, centres, vae.n_labels) == label).mean()),
+        })
+    return pd.DataFrame(rows, columns=["label", "kmeans_spread_ratio", "kmeans_valid"])
+
+
+def category_report(vae: LGMVAE, X, y) -> pd.DataFrame:
+    """Do the decoded centroids only take each label's most frequent categories?
+
+    One row per label and one-hot group (``group``: its index in ``vae.categorical_groups``):
+    ``modal_share`` is the share of the label's rows of ``X`` in the group's most frequent
+    category, ``other_share`` ``1 - modal_share``, and ``centroids_modal`` the share of the
+    label's decoded centroids in that category.  ``centroids_modal = 1`` with a large
+    ``other_share``: no prototype stands for the label's other categories.  On the encoded L1
+    scale a category differs by 2 and a continuous column by at most 1, so such centroids have
+    a small spread ratio however their continuous columns differ.
+    """
+    vae._check_fitted()
+    X = check_X(X, vae.n_features_in_)
+    y = check_labels(y, len(X), vae.n_labels)
+    rows = []
+    for label in range(vae.n_labels):
+        m = y == label
+        if not m.any():
+            continue
+        decoded = vae.decoded_centroids(label)
+        for i, g in enumerate(vae.categorical_groups):
+            modal = int(np.bincount(X[m][:, g].argmax(1), minlength=g.stop - g.start).argmax())
+            share = float((X[m][:, g].argmax(1) == modal).mean())
+            rows.append({"label": label, "group": i, "modal_share": share,
+                         "other_share": 1.0 - share,
+                         "centroids_modal": float((decoded[:, g].argmax(1) == modal).mean())})
+    return pd.DataFrame(rows, columns=["label", "group", "modal_share", "other_share",
+                                       "centroids_modal"])
 
 
 def noise_report(vae: LGMVAE, X, y, predict: Callable[[np.ndarray], np.ndarray],

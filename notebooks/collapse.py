@@ -56,7 +56,8 @@ import torch
 from IPython.display import Markdown, display
 
 from lapace import LGMVAE, Lapace
-from lapace.diagnostics import PROTOTYPE_COLUMNS, latent_report, noise_report, prototype_report
+from lapace.diagnostics import (PROTOTYPE_COLUMNS, category_report, kmeans_report, latent_report,
+                               noise_report, prototype_report)
 from lapace.experiments import select_inputs, train_pair, tstr
 from lapace.paper import lgmvae_settings
 from lapace.plots import training_dynamics
@@ -350,6 +351,74 @@ else:
         "label decoded towards the majority's side (what the default's balanced labels target). Where "
         "the noise alone flips many inputs, even an unbiased decoder of this precision loses "
         "the label: only a more precise decoder or a smoother black box can reach the target."))
+
+# %% [markdown]
+# ## When the prototypes share their categories
+#
+# The spread ratio compares prototypes on the encoded columns, where two categories differ
+# by 2 and a continuous column by at most 1. A label whose decoded centroids all take its most
+# frequent category in every categorical feature therefore has a small spread ratio however
+# their continuous columns differ. Two questions tell a model's failure from a property of
+# the data: do diverse prototypes that the black box accepts exist at all, and which
+# categories do the decoded centroids take? `lapace.diagnostics.kmeans_report` answers the
+# first with a yardstick, the $K_y$ k-means centres of the label's training rows (one-hot
+# groups hardened as the decoded centroids are): their spread ratio on the same held-out
+# rows, and the share of them the black box gives the label. `category_report` answers the
+# second. The default models of every pair:
+
+# %%
+kmeans = pd.concat([
+    prototype_report(p.vae, p.X_vae_test, p.y_vae_test, p.predict, seed=seed)[
+        ["label", "spread_ratio"]].merge(
+        kmeans_report(p.vae, p.X_vae_train, p.y_vae_train, p.predict, seed=seed,
+                      reference=(p.X_vae_test, p.y_vae_test)), on="label").assign(pair=name)
+    for name, p in default_pairs.items()], ignore_index=True)[
+    ["pair", "label", "spread_ratio", "kmeans_spread_ratio", "kmeans_valid"]]
+save_table(kmeans, "prototypes_kmeans", profile=profile, index=False)
+kmeans.set_index(["pair", "label"]).set_axis(
+    ["spread (L-GMVAE)", "spread (k-means)", "k-means centres valid"], axis=1).round(2)
+
+# %% tags=["remove-input"]
+goal = TARGETS["spread_ratio"]
+narrow = kmeans[kmeans["spread_ratio"] < goal]
+
+
+def shared_categories(name, label):
+    """Sentence on the categorical features in which every decoded centroid of the label takes
+    the label's most frequent category ('' if none)."""
+    p = default_pairs[name]
+    rep = category_report(p.vae, p.X_vae_train, p.y_vae_train)
+    rep = rep[(rep["label"] == label) & (rep["centroids_modal"] == 1.0)].sort_values(
+        "other_share", ascending=False)
+    if rep.empty:
+        return ""
+    names = ", ".join(p.ds.categorical[g] for g in rep["group"])
+    shares = ", ".join(f"{100 * x:.0f}%" for x in rep["other_share"])
+    return (f" All its decoded centroids take the label's most frequent category of {names}, "
+            f"although {shares} of its training rows (in that order) are in other categories.")
+
+
+rejected = kmeans[kmeans["kmeans_valid"] < TARGETS["centroid_accuracy_raw"]]
+text = (f"Every label's decoded centroids reach a spread ratio of {goal} in this build."
+        if narrow.empty else
+        f"Labels whose decoded centroids stay below a spread ratio of {goal}:\n\n"
+        + "\n".join(f"- {r.pair} label {r.label}: spread {r.spread_ratio:.2f}; k-means centres "
+                    f"{r.kmeans_spread_ratio:.2f}, {100 * r.kmeans_valid:.0f}% of them valid."
+                    + shared_categories(r.pair, r.label) for r in narrow.itertuples())
+        + "\n\nWhere the k-means centres are both spread and valid, diverse prototypes the "
+        "black box accepts exist, so the target is not out of reach for the data: the "
+        "L-GMVAE's clusters do not follow the label's minority categories, and every centroid "
+        "decodes to the majority's. We have not found an option that changes this without "
+        "costing the other targets; `kmeans_report` is the yardstick for one that does.")
+if not rejected.empty:
+    text += ("\n\nThe yardstick also bears on raw centroid accuracy. The black box rejects "
+             "k-means centres of the label's own rows for "
+             + "; ".join(f"{r.pair} label {r.label} ({100 * r.kmeans_valid:.0f}% valid)"
+                         for r in rejected.itertuples())
+             + ": there, a centre of the label's data lies outside the black box's region of "
+             "that label, and a decoded centroid, the centre of a cluster, tends to do the same.")
+display(Markdown(text))
+
 
 # %% [markdown]
 # ## Where the paths start

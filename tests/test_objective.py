@@ -292,3 +292,36 @@ def test_latent_report_in_chunks_matches_one_pass(monkeypatch):
     # the code, the label-mean baseline and the analytic KL(z) do not depend on the chunks
     assert np.allclose(chunked[["rec", "rec_without_z", "kl_z"]], whole[["rec", "rec_without_z", "kl_z"]],
                        rtol=1e-5)
+
+
+def test_kmeans_report_on_three_repeated_points():
+    from lapace.diagnostics import kmeans_report
+    ds, X, clf, vae = toy()                      # K_y = 3; columns income, debt, housing one-hot
+    points = np.array([[0.1, 0.2, 1, 0, 0], [0.9, 0.2, 0, 1, 0], [0.5, 0.8, 0, 0, 1]], np.float32)
+    Xk = np.repeat(np.concatenate([points, points[::-1]]), 10, axis=0)
+    y = np.repeat([0, 1], 30)
+    always_0 = lambda Z: np.zeros(len(Z), dtype=int)  # noqa: E731
+    rep = kmeans_report(vae, Xk, y, always_0).set_index("label")
+    # k-means finds the three points; two random rows of a label are distinct w.p. 20/29,
+    # so the records' mean L1 is 20/29 of the points' mean pairwise L1: the ratio is 29/20
+    assert rep.loc[0, "kmeans_spread_ratio"] == pytest.approx(29 / 20, rel=0.03)
+    assert rep["kmeans_valid"].tolist() == [1.0, 0.0]
+    # a label with fewer rows than clusters is left out rather than clustered into copies
+    few = kmeans_report(vae, Xk[:32], y[:32], always_0)
+    assert few["label"].tolist() == [0]
+
+
+def test_category_report_counts_the_modal_category():
+    from lapace.diagnostics import category_report
+    ds, X, clf, vae = toy()
+    rng = np.random.default_rng(0)
+    Xc = X[:100].copy()
+    g = vae.categorical_groups[0]
+    housing = np.array([1] * 70 + [0] * 20 + [2] * 10)          # 70% in category 1
+    Xc[:, g] = np.eye(3, dtype=np.float32)[rng.permutation(housing)]
+    rep = category_report(vae, Xc, np.zeros(100, dtype=int))
+    assert rep["label"].tolist() == [0] and rep["group"].tolist() == [0]
+    assert rep["modal_share"].iloc[0] == pytest.approx(0.7)
+    assert rep["other_share"].iloc[0] == pytest.approx(0.3)
+    decoded = vae.decoded_centroids(0)[:, g].argmax(1)
+    assert rep["centroids_modal"].iloc[0] == pytest.approx((decoded == 1).mean())

@@ -41,6 +41,7 @@ ablation_seeds = [0]  # L-GMVAE seeds of the ablation
 variants = ["paper", "marginal", "marginal-balanced", "marginal-calibrated",
             "marginal-shared", "shared-calibrated-balanced"]  # compared (table below)
 n_start_inputs = 50  # test inputs per pair for the comparison of path starts
+longer_epochs = 150  # epoch budget of the retraining check for narrow prototypes (None: skip)
 torch_threads = 1  # PyTorch CPU threads, 0 for the default
 
 # %% tags=["remove-cell"]
@@ -378,9 +379,38 @@ save_table(kmeans, "prototypes_kmeans", profile=profile, index=False)
 kmeans.set_index(["pair", "label"]).set_axis(
     ["spread (L-GMVAE)", "spread (k-means)", "k-means centres valid"], axis=1).round(2)
 
-# %% tags=["remove-input"]
+# %% [markdown]
+# A label that misses the target might also be one that training stopped too early for: the
+# quick profile gives every model a budget of a few dozen epochs. Each pair with such a label
+# is trained once more with a larger budget (`longer_epochs`, early stopping unchanged) and
+# read again.
+
+# %%
 goal = TARGETS["spread_ratio"]
 narrow = kmeans[kmeans["spread_ratio"] < goal]
+longer = {}
+if longer_epochs and longer_epochs > max_epochs:
+    for name in narrow["pair"].unique():
+        d, c = pair_of(name)
+        batch = lgmvae_settings(d, c)["batch_size"]
+        params = {} if max_batch_size is None or batch <= max_batch_size else {
+            "batch_size": max_batch_size}
+        p = train_pair(d, c, seed=seed, max_epochs=longer_epochs, patience=patience,
+                       max_rows=max_rows, vae_params=params)
+        rep = prototype_report(p.vae, p.X_vae_test, p.y_vae_test, p.predict, seed=seed)
+        longer[name] = (p.vae.n_epochs_, rep.set_index("label")["spread_ratio"])
+retrained = pd.DataFrame([
+    {"pair": r.pair, "label": r.label, "spread_ratio": r.spread_ratio,
+     "epochs_run": longer[r.pair][0], "spread_ratio_longer": longer[r.pair][1][r.label]}
+    for r in narrow.itertuples() if r.pair in longer],
+    columns=["pair", "label", "spread_ratio", "epochs_run", "spread_ratio_longer"])
+if not retrained.empty:
+    save_table(retrained, "prototypes_longer_training", profile=profile, index=False)
+    display(retrained.set_index(["pair", "label"]).set_axis(
+        [f"spread ({max_epochs} epochs)", f"epochs run (budget {longer_epochs})",
+         "spread (longer)"], axis=1).round(2))
+
+# %% tags=["remove-input"]
 
 
 def shared_categories(name, label):
@@ -406,10 +436,20 @@ text = (f"Every label's decoded centroids reach a spread ratio of {goal} in this
                     f"{r.kmeans_spread_ratio:.2f}, {100 * r.kmeans_valid:.0f}% of them valid."
                     + shared_categories(r.pair, r.label) for r in narrow.itertuples())
         + "\n\nWhere the k-means centres are both spread and valid, diverse prototypes the "
-        "black box accepts exist, so the target is not out of reach for the data: the "
-        "L-GMVAE's clusters do not follow the label's minority categories, and every centroid "
-        "decodes to the majority's. We have not found an option that changes this without "
-        "costing the other targets; `kmeans_report` is the yardstick for one that does.")
+        "black box accepts exist, so the target is not out of reach for the data: at this "
+        "budget the L-GMVAE's clusters do not follow the label's minority categories, and "
+        "every centroid decodes to the majority's.")
+fixed = retrained[retrained["spread_ratio_longer"] >= goal]
+if not retrained.empty:
+    text += (f" Trained with a budget of {longer_epochs} epochs, "
+             + "; ".join(f"{r.pair} label {r.label} reaches {r.spread_ratio_longer:.2f} after "
+                         f"{r.epochs_run} epochs" for r in retrained.itertuples())
+             + (": the prototypes separate late in training, after the quick budget ends, "
+                "so the quick profile's miss is one of training time (the paper profile "
+                "trains every model until early stopping)." if len(fixed) == len(retrained) else
+                ". Where longer training does not lift the spread, we have not found an option "
+                "that does without costing the other targets; `kmeans_report` is the "
+                "yardstick for one that does."))
 if not rejected.empty:
     text += ("\n\nThe yardstick also bears on raw centroid accuracy. The black box rejects "
              "k-means centres of the label's own rows for "

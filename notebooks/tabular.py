@@ -318,8 +318,10 @@ display(Markdown(
     + ". In the quick profile the L-GMVAEs see a 2 500-row subsample for at most 40 epochs; "
     "the paper profile trains on all rows to convergence. The next chapter compares the "
     "recipes part by part and separates the causes of misses: a decoder that ignores $z$ "
-    "(*Does z carry anything?*) and a black-box region thinner than the decoder's error "
-    "(*When a reconstruction cannot keep its label*)."))
+    "(*Does z carry anything?*), a black-box region thinner than the decoder's error "
+    "(*When a reconstruction cannot keep its label*), and prototypes narrower than the data "
+    "allow, measured against k-means centres and a longer training budget (*When the "
+    "prototypes share their categories*)."))
 
 # %% [markdown]
 # ## Which centroids fail, and what repair does

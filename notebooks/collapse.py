@@ -385,7 +385,7 @@ kmeans.set_index(["pair", "label"]).set_axis(
 # is trained once more with a larger budget (`longer_epochs`, early stopping unchanged) and
 # read again.
 
-# %%
+# %% tags=["hide-input"]
 goal = TARGETS["spread_ratio"]
 narrow = kmeans[kmeans["spread_ratio"] < goal]
 longer = {}

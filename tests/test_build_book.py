@@ -51,6 +51,9 @@ def test_repo_toc_and_profiles_are_consistent():
         chapters = {k for k in profile if not k.startswith("_")}
         assert chapters <= set(stems), name
         assert set(k for k in profile if k.startswith("_")) <= bb.SETTINGS
+        # every parameter a profile sets exists in its chapter (a stale name stops the build)
+        cells = {s: bb.parameters_cell(REPO / "notebooks" / f"{s}.py") for s in stems}
+        bb.validate_profile(profile, cells, name)
 
 
 def test_parameters_cell(tmp_path):

@@ -23,8 +23,8 @@ apart).  :func:`kmeans_report` gives the spread ratio that a summary of the data
 centres reaches (k-means), and :func:`category_report` says whether the decoded centroids only
 ever take a label's most frequent categories.  Where reconstructions lose their label,
 :func:`noise_report` asks whether any decoder of that precision could keep it: it perturbs
-each input by Gaussian noise as large as the decoder's own error and
-counts how often the black box still predicts the label.
+each input by Gaussian noise as large as the decoder's own error and counts how often
+the black box still predicts the label.
 """
 
 from __future__ import annotations
@@ -46,6 +46,18 @@ __all__ = ["PROTOTYPE_COLUMNS", "category_report", "cluster_usage", "kmeans_repo
 #: columns of :func:`prototype_report` (and of the book's ``prototypes.csv``)
 PROTOTYPE_COLUMNS = ["label", "spread_ratio", "min_usage", "mean_max_q",
                      "reconstruction_label_kept", "centroid_accuracy_raw"]
+
+
+def _rows(vae: LGMVAE, X, y, reference=None):
+    """``X, y`` checked against ``vae``, and the ``reference`` rows ``(X_ref, y_ref)``
+    (checked the same way; ``None``: ``X, y`` themselves)."""
+    vae._check_fitted()
+    X = check_X(X, vae.n_features_in_)
+    y = check_labels(y, len(X), vae.n_labels)
+    if reference is None:
+        return X, y, X, y
+    X_ref = check_X(reference[0], vae.n_features_in_, "reference X")
+    return X, y, X_ref, check_labels(reference[1], len(X_ref), vae.n_labels)
 
 
 def _mean_pairwise_l1(X: np.ndarray) -> float:
@@ -124,14 +136,7 @@ def kmeans_report(vae: LGMVAE, X, y, predict: Callable[[np.ndarray], np.ndarray]
     """
     from sklearn.cluster import KMeans
 
-    vae._check_fitted()
-    X = check_X(X, vae.n_features_in_)
-    y = check_labels(y, len(X), vae.n_labels)
-    if reference is None:
-        X_ref, y_ref = X, y
-    else:
-        X_ref = check_X(reference[0], vae.n_features_in_, "reference X")
-        y_ref = check_labels(reference[1], len(X_ref), vae.n_labels)
+    X, y, X_ref, y_ref = _rows(vae, X, y, reference)
     k = vae.clusters_per_class
     rows = []
     for label in range(vae.n_labels):
@@ -159,9 +164,7 @@ def category_report(vae: LGMVAE, X, y) -> pd.DataFrame:
     scale a category differs by 2 and a continuous column by at most 1, so such centroids have
     a small spread ratio however their continuous columns differ.
     """
-    vae._check_fitted()
-    X = check_X(X, vae.n_features_in_)
-    y = check_labels(y, len(X), vae.n_labels)
+    X, y, _, _ = _rows(vae, X, y)
     rows = []
     for label in range(vae.n_labels):
         m = y == label
@@ -169,8 +172,9 @@ def category_report(vae: LGMVAE, X, y) -> pd.DataFrame:
             continue
         decoded = vae.decoded_centroids(label)
         for i, g in enumerate(vae.categorical_groups):
-            modal = int(np.bincount(X[m][:, g].argmax(1), minlength=g.stop - g.start).argmax())
-            share = float((X[m][:, g].argmax(1) == modal).mean())
+            counts = np.bincount(X[m][:, g].argmax(1), minlength=g.stop - g.start)
+            modal = int(counts.argmax())
+            share = float(counts[modal] / m.sum())
             rows.append({"label": label, "group": i, "modal_share": share,
                          "other_share": 1.0 - share,
                          "centroids_modal": float((decoded[:, g].argmax(1) == modal).mean())})
@@ -237,9 +241,7 @@ def latent_report(vae: LGMVAE, X, y, seed: int = 0, reference=None) -> pd.DataFr
     themselves, which favours that baseline on few rows (a mean fitted to the very rows it
     decodes: a collapsed model then reads about ``1 + 1/n`` instead of 1).
     """
-    vae._check_fitted()
-    X = check_X(X, vae.n_features_in_)
-    y = check_labels(y, len(X), vae.n_labels)
+    X, y, X_ref, y_ref = _rows(vae, X, y, reference)
     dev = torch.device(vae.device)
     mask = vae._categorical_mask(X.shape[1]).to(dev)
     gen = torch.Generator(device=dev).manual_seed(seed)
@@ -249,12 +251,7 @@ def latent_report(vae: LGMVAE, X, y, seed: int = 0, reference=None) -> pd.DataFr
     for s in vae._batches(len(X)):                  # the model's own chunks: bounded memory
         kl_z[s] = vae.net_(x_t[s], y_t[s], mask, gen)["kl_z"]
         rec[s] = elbo.reconstruction(x_t[s], vae.net_.p_x(z[s]), mask)
-    if reference is None:
-        x_ref, y_ref = x_t, y_t
-    else:
-        X_ref = check_X(reference[0], vae.n_features_in_, "reference X")
-        y_ref = check_labels(reference[1], len(X_ref), vae.n_labels)
-        x_ref, y_ref = torch.as_tensor(X_ref, device=dev), torch.as_tensor(y_ref, device=dev)
+    x_ref, y_ref = torch.as_tensor(X_ref, device=dev), torch.as_tensor(y_ref, device=dev)
     rows = []
     for label in range(vae.n_labels):
         m, m_ref = y_t == label, y_ref == label

@@ -309,6 +309,13 @@ def test_kmeans_report_on_three_repeated_points():
     # a label with fewer rows than clusters is left out rather than clustered into copies
     few = kmeans_report(vae, Xk[:32], y[:32], always_0)
     assert few["label"].tolist() == [0]
+    # against reference rows that are the three points once each, two random records always
+    # differ: the ratio is 1; a label without reference rows is left out
+    ref = kmeans_report(vae, Xk, y, always_0, reference=(points, np.zeros(3, dtype=int)))
+    assert ref["label"].tolist() == [0]
+    assert ref["kmeans_spread_ratio"].iloc[0] == pytest.approx(1.0, rel=0.03)
+    with pytest.raises(ValueError, match="reference X"):
+        kmeans_report(vae, Xk, y, always_0, reference=(points[:, :2], np.zeros(3, dtype=int)))
 
 
 def test_category_report_counts_the_modal_category():

@@ -8,20 +8,26 @@ Quick start::
     clf = train_classifier("rf", X, ds.y_train, seed=0)
     vae = LGMVAE(n_labels=2, latent_dim=18, loss_weights=(0.1, 0.1, 1.0),
                  categorical_groups=ds.categorical_groups, seed=0).fit(X, clf.predict(X))
-    res = Lapace(vae, clf.predict).explain(X_neg, target=1)
+    explainer = Lapace(vae).fit(model=clf, dataset=ds)
+    res = explainer.explain_paths(X_neg, target=1)       # every path: LapaceResult
+    first = explainer.explain(X_neg, target=1)           # LAPACE-First: Counterfactuals
 """
 
 from .classifiers import train_classifier
 from .constraints import Constraint, Immutable, Monotone, Range, Relation
 from .counterfactuals import Counterfactuals
 from .data import TabularDataset, load_dataset, load_mnist
-from .explain import Lapace, LapaceResult, Points
-from .model import LGMVAE, NotFittedError
+from .explain import Lapace
+from .methods import CounterfactualMethod
+from .model import LGMVAE
+from .paths import LapaceResult
+from .validation import NotFittedError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Constraint",
+    "CounterfactualMethod",
     "Counterfactuals",
     "Immutable",
     "LGMVAE",
@@ -29,7 +35,6 @@ __all__ = [
     "LapaceResult",
     "Monotone",
     "NotFittedError",
-    "Points",
     "Range",
     "Relation",
     "TabularDataset",

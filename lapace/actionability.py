@@ -157,11 +157,8 @@ def evaluate(
     X: np.ndarray,
     constraints: Sequence[Sequence[Constraint]],
     *,
-    predict: Callable[[np.ndarray], np.ndarray],
-    dataset,
-    explainer,
-    face_paths: Sequence[np.ndarray | None],
-    X_train: np.ndarray,
+    lapace,
+    face,
     harden: Callable[[np.ndarray], np.ndarray] | None = None,
     target: int = 1,
     steps: int = 20,
@@ -172,19 +169,23 @@ def evaluate(
     Parameters
     ----------
     constraints : per input, its constraints (e.g. drawn with :func:`draw_constraints`).
-    predict : the black box on encoded inputs.
-    dataset : the :class:`~lapace.TabularDataset` encoder.
-    explainer : a :class:`~lapace.Lapace` built with ``dataset``.
-    face_paths : per input, FACE's path (first row the input, last its counterfactual), ``None``
-        where FACE found none (both FACE methods then fail for that input).
-    X_train : training points for FACE-Greedy.
+    lapace : a fitted :class:`~lapace.Lapace` (fitted with the ``dataset``, whose black box
+        and encoder every method uses).
+    face : a fitted :class:`~lapace.baselines.FACE` on the same black box: its paths (the input,
+        the training inputs on the shortest path, the counterfactual) and training inputs
+        (FACE-Greedy's points); where it finds none, both FACE methods fail for that input.
     harden : maps interpolated points to records (one-hot categorical blocks), e.g.
         ``vae.harden``; ``None`` for continuous data.
     immutable : features whose change is counted in ``n_immutable_broken``.
     """
     X = np.asarray(X, dtype=np.float32)
-    if len(constraints) != len(X) or len(face_paths) != len(X):
-        raise ValueError(f"need one constraint list and one FACE path per input ({len(X)}).")
+    if len(constraints) != len(X):
+        raise ValueError(f"need one constraint list per input ({len(X)}), got {len(constraints)}.")
+    if getattr(lapace, "dataset_", None) is None:
+        raise ValueError("lapace must be fitted with the dataset: Lapace(vae).fit(model=clf, "
+                         "dataset=ds).")
+    predict, dataset, X_train = lapace.predict, lapace.dataset_, face.X_train_
+    face_paths = face.explain(X, target=target, return_paths=True).paths
     harden = harden or (lambda A: A)
     rows, counted, caught_all = [], {m: ([], []) for m in METHODS}, []
 
@@ -198,7 +199,7 @@ def evaluate(
     }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        free = explainer.explain(X, target=target)
+        free = lapace.explain_paths(X, target=target)
     caught_all += [str(w.message) for w in caught]
     candidates["LAPACE-Naive"] = free.paths.reshape(len(X), -1, X.shape[1])
 
@@ -236,7 +237,7 @@ def evaluate(
     for i in range(len(X)):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = explainer.explain(X[i:i + 1], target=target, constraints=list(constraints[i]))
+            res = lapace.explain_paths(X[i:i + 1], target=target, constraints=list(constraints[i]))
         caught_all += [str(w.message) for w in caught]
         pts = res.paths.reshape(-1, X.shape[1])
         ok = res.valid.reshape(-1)

@@ -124,11 +124,18 @@ ALL_CODE = ("lapace",)
 
 
 def _module_file(module: str) -> Path:
-    """Source file of a module of this package, e.g. ``"lapace.model"``; an error if missing."""
+    """Source file of a module, e.g. ``"lapace.model"``; an error if missing.  Modules outside
+    lapace (a user's own method) are found by import; their imports are not followed."""
     here = Path(__file__).resolve().parent
     parts = module.split(".")
     if parts[0] != "lapace":
-        raise ValueError(f"code fingerprints cover modules of lapace only, got {module!r}")
+        import importlib.util
+
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            raise FileNotFoundError(f"module {module!r} named in a cache fingerprint has no "
+                                    "Python source file.")
+        return Path(spec.origin)
     base = here.joinpath(*parts[1:])
     for path in (base.with_suffix(".py"), base / "__init__.py"):
         if path.is_file():
@@ -166,8 +173,14 @@ def _imports(module: str, path: Path) -> set[str]:
     return found
 
 
+#: never part of a fingerprint: the cache's own code decides where an artefact is stored, not
+#: what it holds
+NOT_CODE = ("lapace.cache",)
+
+
 def code_modules(code=ALL_CODE) -> list[str]:
-    """The modules ``code`` names and every lapace module they import at module level."""
+    """The modules ``code`` names and every lapace module they import at module level (but
+    :data:`NOT_CODE`)."""
     here = Path(__file__).resolve().parent
     todo = [c.__name__ if hasattr(c, "__name__") else str(c) for c in code]
     if todo == ["lapace"]:
@@ -176,10 +189,11 @@ def code_modules(code=ALL_CODE) -> list[str]:
     seen: set[str] = set()
     while todo:
         mod = todo.pop()
-        if mod in seen:
+        if mod in seen or mod in NOT_CODE:
             continue
         seen.add(mod)
-        todo.extend(_imports(mod, _module_file(mod)) - seen)
+        if mod.split(".")[0] == "lapace":
+            todo.extend(_imports(mod, _module_file(mod)) - seen)
     return sorted(seen)
 
 

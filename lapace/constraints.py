@@ -80,7 +80,7 @@ def _check_feature(dataset, name: str, continuous: bool = False, kind: str = "Ra
     if dataset is None:
         raise ValueError(
             f"The constraint on feature {name!r} is written in original units and needs the "
-            "dataset encoder: create the explainer with Lapace(vae, predict, dataset=ds)."
+            "dataset encoder: fit the explainer with Lapace(vae).fit(model=clf, dataset=ds)."
         )
     if name not in dataset.features:
         raise ValueError(

@@ -50,7 +50,39 @@ class Counterfactuals:
     def __len__(self) -> int:
         return self.points.shape[0]
 
+    @classmethod
+    def concatenate(cls, parts: list[Counterfactuals]) -> Counterfactuals:
+        """One result from the results of consecutive chunks of inputs: points, valid, paths
+        and every per-input array of ``info`` joined along the inputs; other ``info`` values
+        are kept when all chunks agree, else listed per chunk."""
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            raise ValueError("nothing to concatenate: no chunk of inputs was explained.")
+        paths = None
+        if any(p.paths is not None for p in parts):
+            paths = [q for p in parts for q in (p.paths if p.paths is not None else [None] * len(p))]
+        info = {}
+        for key in dict.fromkeys(k for p in parts for k in p.info):
+            values = [p.info.get(key) for p in parts]
+            if all(isinstance(v, np.ndarray) and v.ndim and len(v) == len(p)
+                   for v, p in zip(values, parts, strict=True)):
+                info[key] = np.concatenate(values)
+            elif all(_same(v, values[0]) for v in values):
+                info[key] = values[0]
+            else:
+                info[key] = values
+        return cls(np.concatenate([p.points for p in parts]),
+                   np.concatenate([p.valid for p in parts]), paths=paths, info=info)
+
     @property
     def found(self) -> np.ndarray:
         """(n, m) whether a point was returned at all (not a NaN row)."""
         return ~np.isnan(self.points).any(-1)
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(np.all(a == b))
+    except (TypeError, ValueError):
+        return a is b

@@ -38,10 +38,11 @@ from scipy.spatial.distance import pdist
 
 from . import elbo
 from .model import LGMVAE
-from .validation import check_labels, check_X, predict_labels
+from .validation import chunks, predict_labels, warn
 
-__all__ = ["PROTOTYPE_COLUMNS", "category_report", "cluster_usage", "kmeans_report", "latent_report",
-           "noise_report", "prototype_report", "spread_ratio"]
+__all__ = ["COLLAPSE_RATIO", "PROTOTYPE_COLUMNS", "UNDERTRAINED_RATIO", "category_report",
+           "cluster_usage", "kmeans_report", "latent_report", "noise_report", "prototype_report",
+           "spread_ratio", "training_warnings"]
 
 #: columns of :func:`prototype_report` (and of the book's ``prototypes.csv``)
 PROTOTYPE_COLUMNS = ["label", "spread_ratio", "min_usage", "mean_max_q",
@@ -51,13 +52,10 @@ PROTOTYPE_COLUMNS = ["label", "spread_ratio", "min_usage", "mean_max_q",
 def _rows(vae: LGMVAE, X, y, reference=None):
     """``X, y`` checked against ``vae``, and the ``reference`` rows ``(X_ref, y_ref)``
     (checked the same way; ``None``: ``X, y`` themselves)."""
-    vae._check_fitted()
-    X = check_X(X, vae.n_features_in_)
-    y = check_labels(y, len(X), vae.n_labels)
+    X, y = vae.check_inputs(X, y)
     if reference is None:
         return X, y, X, y
-    X_ref = check_X(reference[0], vae.n_features_in_, "reference X")
-    return X, y, X_ref, check_labels(reference[1], len(X_ref), vae.n_labels)
+    return (X, y, *vae.check_inputs(reference[0], reference[1], "reference X"))
 
 
 def _mean_pairwise_l1(X: np.ndarray) -> float:
@@ -99,9 +97,7 @@ def prototype_report(vae: LGMVAE, X, y, predict: Callable[[np.ndarray], np.ndarr
     predict : the black box, encoded inputs -> labels.
     seed : random state of the random record pairs of :func:`spread_ratio`.
     """
-    vae._check_fitted()
-    X = check_X(X, vae.n_features_in_)
-    y = check_labels(y, len(X), vae.n_labels)
+    X, y = vae.check_inputs(X, y)
     q = vae.predict_cluster_proba(X, y)
     kept = predict_labels(predict, vae.reconstruct(X, y), vae.n_labels) == y
     centroid_acc = vae.centroid_accuracy(predict)
@@ -196,10 +192,8 @@ def noise_report(vae: LGMVAE, X, y, predict: Callable[[np.ndarray], np.ndarray],
     than the decoder's resolution: the reconstruction loses the label because the black box's
     region is fragmented, not because the decoder aims at the wrong side.
     """
-    vae._check_fitted()
-    X = check_X(X, vae.n_features_in_)
-    y = check_labels(y, len(X), vae.n_labels)
-    cont = ~vae._categorical_mask(X.shape[1]).numpy()
+    X, y = vae.check_inputs(X, y)
+    cont = ~vae.categorical_mask(X.shape[1]).numpy()
     residual = vae.reconstruct(X, y) - X
     kept = predict_labels(predict, X + residual, vae.n_labels) == y
     rng = np.random.default_rng(seed)
@@ -237,18 +231,18 @@ def latent_report(vae: LGMVAE, X, y, seed: int = 0, reference=None) -> pd.DataFr
     clusters' centroids decode alike however the clusters are assigned.
 
     ``reference`` : ``(X_ref, y_ref)``, the rows whose label means define the decoder without z
-    (pass the training rows, as ``LGMVAE.fit`` does); ``None`` takes the evaluated rows
+    (pass the training rows, as :func:`training_warnings` does); ``None`` takes the evaluated rows
     themselves, which favours that baseline on few rows (a mean fitted to the very rows it
     decodes: a collapsed model then reads about ``1 + 1/n`` instead of 1).
     """
     X, y, X_ref, y_ref = _rows(vae, X, y, reference)
     dev = torch.device(vae.device)
-    mask = vae._categorical_mask(X.shape[1]).to(dev)
+    mask = vae.categorical_mask(X.shape[1]).to(dev)
     gen = torch.Generator(device=dev).manual_seed(seed)
     x_t, y_t = torch.as_tensor(X, device=dev), torch.as_tensor(y, device=dev)
     z = torch.as_tensor(vae.encode(X, y), device=dev)
     kl_z, rec = torch.empty(len(X), device=dev), torch.empty(len(X), device=dev)
-    for s in vae._batches(len(X)):                  # the model's own chunks: bounded memory
+    for s in chunks(len(X), vae.chunk_size):        # the model's own chunks: bounded memory
         kl_z[s] = vae.net_(x_t[s], y_t[s], mask, gen)["kl_z"]
         rec[s] = elbo.reconstruction(x_t[s], vae.net_.p_x(z[s]), mask)
     x_ref, y_ref = torch.as_tensor(X_ref, device=dev), torch.as_tensor(y_ref, device=dev)
@@ -263,3 +257,55 @@ def latent_report(vae: LGMVAE, X, y, seed: int = 0, reference=None) -> pd.DataFr
         rows.append({"label": label, "kl_z": float(kl_z[m].mean()), "rec": float(rec[m].mean()),
                      "rec_without_z": float(without), "rec_ratio": float(rec[m].mean() / without)})
     return pd.DataFrame(rows, columns=["label", "kl_z", "rec", "rec_without_z", "rec_ratio"])
+
+
+#: above this ratio of reconstruction losses (with z / without z, :func:`latent_report`)
+#: :func:`training_warnings` says z is unused (posterior collapse)
+COLLAPSE_RATIO = 0.95
+#: above this ratio the decoder is worse than a label's mean: training stopped too early
+UNDERTRAINED_RATIO = 1.05
+
+
+def training_warnings(vae: LGMVAE, X, y, reference=None) -> list[str]:
+    """Warn, after training, when z carries almost nothing for a label or the model is
+    undertrained; returns the messages (empty when all is well).
+
+    Posterior collapse makes every centroid of a label decode alike; a decoder worse than the
+    label's mean is not collapse but too little training.  ``X, y``: the rows ``fit`` was given
+    (its held-out validation rows, ``vae.validation_index_``, are read against the others), or
+    held-out rows with ``reference=(X_train, y_train)``.  Whoever trains calls it
+    (:func:`lapace.experiments.train_pair`, the README's quick start); ``fit`` does not.
+    """
+    X, y = vae.check_inputs(X, y)
+    if reference is None:
+        val = getattr(vae, "validation_index_", None)
+        if val is None or len(X) != len(vae.train_labels_):
+            raise ValueError("training_warnings needs the rows fit was given, or held-out rows "
+                             "with reference=(X_train, y_train).")
+        rest = np.setdiff1d(np.arange(len(X)), val)
+        X, y, reference = X[val], y[val], (X[rest], y[rest])
+    rep = latent_report(vae, X, y, seed=vae.seed, reference=reference)
+
+    def named(rows) -> str:
+        return ", ".join(f"{int(r.label)} ({r.rec_ratio:.0%})" for r in rows.itertuples())
+
+    messages = []
+    worse = rep[rep["rec_ratio"] > UNDERTRAINED_RATIO]
+    if not worse.empty:
+        messages.append(
+            f"the L-GMVAE reconstructs label(s) {named(worse)} worse than decoding every input "
+            "to its label's mean would (that share of its loss, on the held-out validation "
+            f"rows): it is undertrained after {vae.n_epochs_} epoch(s). Its centroids and paths "
+            "are not meaningful yet; raise max_epochs (or patience, or lr) and fit again.")
+    unused = rep[(rep["rec_ratio"] > COLLAPSE_RATIO) & (rep["rec_ratio"] <= UNDERTRAINED_RATIO)]
+    if not unused.empty:
+        messages.append(
+            f"z carries almost nothing for label(s) {named(unused)}: on the held-out validation "
+            "rows the reconstruction loss is that share of the loss of decoding every input to "
+            "its label's mean (posterior collapse). The clusters of such a label decode to "
+            "near-copies of one prototype, so LAPACE's paths to them end at nearly the same "
+            "point. Lower the KL(z) weight (loss_weights[0]) or use likelihood='calibrated'; "
+            "lapace.diagnostics.latent_report measures it.")
+    for message in messages:
+        warn(message)
+    return messages

@@ -1,4 +1,4 @@
-"""The paper's tabular experiments (§4.1, Table 1, Appendix C / Table 4): train or load a pair.
+"""The pairs of the paper's tabular experiments (§4.1, Appendix C / Table 4): train or load one.
 
 A *pair* is one data set with one black-box classifier.  For each pair the paper
 
@@ -6,51 +6,46 @@ A *pair* is one data set with one black-box classifier.  For each pair the paper
 2. splits that train set again into an L-GMVAE train and test set, labels both with the
    classifier's predictions, and trains an L-GMVAE with 5 clusters per class and the settings
    of Table 4 on the first;
-3. measures the L-GMVAE's utility with *Train on Synthetic, Test on Real* (:func:`tstr`) and
-   whether the classifier assigns each decoded centroid to its own label.
+3. measures the L-GMVAE's utility (:mod:`lapace.utility`, Table 1).
 
-:func:`train_pair` does steps 1–2 through :func:`lapace.cache.cached`, keyed by every setting,
-so the chapters that evaluate counterfactuals load the very models Table 1 describes instead of
-training them again.  :data:`PAPER_TABLE4` holds Table 4, :data:`PAPER_TABLE1` the numbers the
-paper reports (as fractions).
+:func:`train_pair` does steps 1–2 through :func:`lapace.cache.cached`, keyed by every setting
+and by the code of this module and what it imports (the code that trains), so the chapters that
+evaluate counterfactuals load the very models Table 1 describes instead of training them again.
+:func:`lapace.profiles.load_pair` trains or loads a pair with a profile's settings: the one
+way the chapters and the benchmark get a pair.
 
 Example::
 
-    from lapace.experiments import train_pair, tstr
-    pair = train_pair("compas", "rf", max_epochs=50, patience=10, max_rows=2000)
+    from lapace.profiles import load_pair
+    from lapace.utility import tstr
+    pair = load_pair("compas", "rf", profile="quick")
     utility = tstr(pair.vae, pair.X_vae_train, pair.y_vae_train,
                    pair.X_vae_test, pair.y_vae_test, seeds=range(5))
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.base import ClassifierMixin
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 from .cache import cached
 from .classifiers import CLASSIFIERS, train_classifier
 from .data import TabularDataset, load_dataset
 from .model import LGMVAE
-from .paper import PAPER_RF, PAPER_TABLE1, PAPER_TABLE4, lgmvae_settings
+from .paper import PAPER_RF, lgmvae_settings
 
 __all__ = [
-    "PAPER_TABLE1",
-    "PAPER_TABLE4",
+    "TRAINING_CODE",
     "Pair",
-    "centroid_report",
     "lgmvae_settings",
-    "sample_like",
+    "pair_kwargs",
     "select_inputs",
     "train_pair",
-    "tstr",
 ]
 
 @dataclass
@@ -161,7 +156,10 @@ def train_pair(
 
     def fit() -> LGMVAE:
         vae = LGMVAE(**vae_settings, categorical_groups=ds.categorical_groups, verbose=False)
-        return vae.fit(X_vae_train, y_vae_train)
+        vae.fit(X_vae_train, y_vae_train)
+        from .diagnostics import training_warnings  # not training code: outside the model's key
+        training_warnings(vae, X_vae_train, y_vae_train)
+        return vae
 
     vae = cached("lgmvae", vae_key, compute=fit, save=lambda m, p: m.save(p), load=LGMVAE.load,
                  suffix=".pt", refresh=refresh, code=TRAINING_CODE)
@@ -189,78 +187,14 @@ def select_inputs(pair: Pair, n: int, repetition: int = 0, label: int = 0) -> np
     return np.sort(rng.choice(candidates, size=min(int(n), len(candidates)), replace=False))
 
 
-def _label_counts(y: np.ndarray, n: int, n_labels: int) -> np.ndarray:
-    """Split ``n`` into per-label counts proportional to the labels in ``y`` (largest remainder)."""
-    share = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_labels) / len(y)
-    exact = share * n
-    counts = np.floor(exact).astype(np.int64)
-    order = np.argsort(-(exact - counts), kind="stable")
-    counts[order[: n - counts.sum()]] += 1
-    return counts
+def pair_kwargs(dataset: str, classifier: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of :func:`train_pair` from ``_pairs`` settings
+    (and any other of its arguments): ``max_batch_size`` caps Table 4's batch size, here and
+    only here."""
+    pair = dict(settings)
+    cap = pair.pop("max_batch_size", None)
+    table4 = lgmvae_settings(dataset, classifier)["batch_size"]
+    if cap is not None and cap < table4:
+        pair["vae_params"] = {**pair.get("vae_params", {}), "batch_size": int(cap)}
+    return pair
 
-
-def sample_like(vae: LGMVAE, y: np.ndarray, n: int | None = None,
-                random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Synthetic data set of ``n`` rows (default ``len(y)``) with labels in ``y``'s proportions.
-
-    Each label is drawn with its own random state (``random_state * n_labels + label``), so
-    the labels' latent noise is independent.  Rows are shuffled.
-    """
-    y = np.asarray(y, dtype=np.int64)
-    n = len(y) if n is None else int(n)
-    counts = _label_counts(y, n, vae.n_labels)
-    parts_X, parts_y = [], []
-    for label, count in enumerate(counts):
-        if count:
-            parts_X.append(vae.sample(int(count), label,
-                                      random_state=random_state * vae.n_labels + label))
-            parts_y.append(np.full(count, label, dtype=np.int64))
-    X_syn, y_syn = np.concatenate(parts_X), np.concatenate(parts_y)
-    order = np.random.default_rng(random_state).permutation(n)
-    return X_syn[order], y_syn[order]
-
-
-def tstr(vae: LGMVAE, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
-         y_test: np.ndarray, seeds: Iterable[int] = range(5),
-         rf_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Utility by *Train on Synthetic, Test on Real* (§4.1).
-
-    For every seed, a synthetic set as large as ``X_train`` with labels in ``y_train``'s
-    proportions is sampled from ``vae`` (:func:`sample_like`); one random forest is trained on
-    the real ``(X_train, y_train)`` and one on the synthetic set, both with
-    ``random_state=seed``, and both are scored on ``(X_test, y_test)``.
-
-    Returns
-    -------
-    dict
-        ``real_mean``, ``real_std``, ``synth_mean``, ``synth_std`` (population std over the
-        seeds) and the per-seed accuracies ``real``, ``synth`` and ``seeds``.
-    """
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("tstr needs at least one seed.")
-    settings = {**CLASSIFIERS["rf"], **dict(rf_params or {})}
-    real, synth = [], []
-    for s in seeds:
-        X_syn, y_syn = sample_like(vae, y_train, random_state=s)
-        for X, y, out in ((X_train, y_train, real), (X_syn, y_syn, synth)):
-            rf = RandomForestClassifier(**settings, random_state=s).fit(X, y)
-            out.append(float(np.mean(rf.predict(X_test) == y_test)))
-    return {"real_mean": float(np.mean(real)), "real_std": float(np.std(real)),
-            "synth_mean": float(np.mean(synth)), "synth_std": float(np.std(synth)),
-            "real": real, "synth": synth, "seeds": seeds}
-
-
-def centroid_report(vae: LGMVAE, predict, **lapace_options: Any) -> tuple[pd.DataFrame, list[str]]:
-    """Per-cluster centroid validity before and after repair, and the warnings raised.
-
-    Wraps :class:`lapace.Lapace`'s ``centroid_report_`` (columns ``cluster, label, predicted,
-    valid_raw, repaired, moved_fraction, moved_distance, valid``) and returns the messages of any
-    warnings (e.g. a cluster without members) instead of printing them.
-    """
-    from .explain import Lapace
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        report = Lapace(vae, predict, **lapace_options).centroid_report_.copy()
-    return report, [str(w.message) for w in caught]

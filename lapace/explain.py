@@ -13,12 +13,17 @@ from the centroid towards the medoid of its cluster's correctly predicted member
 whose decoding is predicted correctly (when no member is, the medoid is taken among
 samples of p(z|c), then among all of the label's members, with a warning).  The
 target stays fixed for every input, so robustness to input changes stays exact.
+
+:class:`Lapace` is a method of the package's one protocol (:mod:`lapace.methods`):
+``Lapace(vae, point="first").fit(model=clf, dataset=ds)`` checks the centroids against the
+black box once; ``explain(X, target)`` returns the ``point`` of every path (First, Middle or
+Last, §4.1) as :class:`~lapace.counterfactuals.Counterfactuals`, and ``explain_paths`` the
+whole paths as a :class:`~lapace.paths.LapaceResult`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,170 +33,22 @@ from scipy.spatial.distance import cdist
 from .constraints import Constraint, compile_constraints
 from .counterfactuals import Counterfactuals
 from .elbo import reparameterize
+from .methods import CounterfactualMethod
 from .model import LGMVAE
-from .validation import check_int, check_not_target, check_positive, check_target, predict_labels, warn
+from .paths import LapaceResult, counted
+from .validation import (
+    check_int,
+    check_is_fitted,
+    check_labels,
+    check_not_target,
+    check_positive,
+    warn,
+)
 
-__all__ = ["Counterfactuals", "Lapace", "LapaceResult", "Points"]
+__all__ = ["POINTS", "Lapace", "LapaceResult"]
 
-Predict = Callable[[np.ndarray], np.ndarray]
-
-
-#: former name of :class:`~lapace.counterfactuals.Counterfactuals`, kept for existing code
-Points = Counterfactuals
-
-
-@dataclass
-class LapaceResult:
-    """The paths of one :meth:`Lapace.explain` call.
-
-    Attributes
-    ----------
-    paths : (n, k, T, d) decoded points in encoded space; ``paths[:, j, 0]`` is the
-        reconstruction of each input, ``paths[:, j, -1]`` the (repaired) decoded centroid.
-    labels : (n, k, T) black-box predictions of every path point.
-    taus : (T,) interpolation grid from 0 to 1.
-    latents : (n, k, T, h) latent points (after any constraint correction).
-    target : the target label y'.
-    clusters : (k,) the target label's cluster indices, one per path.
-    input_labels : (n,) black-box labels of the inputs.
-    satisfied : (n, k, T) whether every constraint holds at each point, or ``None``.
-    first_index : (n, k) index into ``taus`` of the first *counted* point (predicted as the
-        target and, with constraints, satisfying them all), -1 where the path has none.
-    middle_satisfied : (n, k) whether the constraints hold at the middle points, or ``None``.
-
-    With constraints, a counterfactual counts only if it is valid **and** satisfies them:
-    ``valid``, ``first()``, ``middle()`` and ``last()`` include satisfaction;
-    ``predicted`` is the black box's word alone.
-    """
-
-    paths: np.ndarray
-    labels: np.ndarray
-    taus: np.ndarray
-    latents: np.ndarray
-    target: int
-    clusters: np.ndarray
-    input_labels: np.ndarray
-    satisfied: np.ndarray | None
-    first_index: np.ndarray
-    middle_points: np.ndarray
-    middle_labels: np.ndarray
-    middle_satisfied: np.ndarray | None = None
-
-    def first(self) -> Counterfactuals:
-        """LAPACE-First: the first point on each path predicted as the target (NaN if none)."""
-        valid = self.first_index >= 0
-        idx = np.where(valid, self.first_index, 0)
-        pts = np.take_along_axis(self.paths, idx[:, :, None, None], axis=2)[:, :, 0]
-        pts = np.where(valid[..., None], pts, np.nan).astype(np.float32)
-        return Counterfactuals(pts, valid)
-
-    def middle(self) -> Counterfactuals:
-        """LAPACE-Middle: decoding of the latent midpoint between First and the centroid."""
-        valid = _counted(self.middle_labels, self.target, self.middle_satisfied)
-        return Counterfactuals(self.middle_points, valid & (self.first_index >= 0))
-
-    def last(self) -> Counterfactuals:
-        """LAPACE-Last: the decoded (repaired) centroids, tau = 1.
-
-        With constraints, a centroid that breaks them (after the §3.3 corrections) is not
-        valid for that input: a warning says how often, and ``info["satisfied"]`` tells where.
-        """
-        valid = self.valid[:, :, -1]
-        cf = Counterfactuals(self.paths[:, :, -1], valid)
-        if self.satisfied is not None:
-            sat = self.satisfied[:, :, -1]
-            cf.info.update(satisfied=sat.copy(), predicted=self.predicted[:, :, -1].copy())
-            broken = self.predicted[:, :, -1] & ~sat
-            if broken.any():
-                warn(
-                    f"LAPACE-Last: the (corrected) decoded centroid breaks the constraints on "
-                    f"{int(broken.sum())} of {broken.size} paths although the black box predicts "
-                    "the target; these are marked invalid (see info['satisfied']).")
-        return cf
-
-    @property
-    def start_valid(self) -> np.ndarray:
-        """(n, k) whether the path's first point (tau = 0) already counts.  With
-        ``start="reconstruction"`` that point is the input's reconstruction, not the input:
-        where it counts, LAPACE-First is the reconstruction itself."""
-        return self.valid[:, :, 0]
-
-    @property
-    def predicted(self) -> np.ndarray:
-        """(n, k, T) whether each path point is predicted as the target (constraints aside)."""
-        return self.labels == self.target
-
-    @property
-    def valid(self) -> np.ndarray:
-        """(n, k, T) whether each path point counts: predicted as the target and, with
-        constraints, satisfying them."""
-        return _counted(self.labels, self.target, self.satisfied)
-
-    def to_frame(self, dataset=None, which: str = "all") -> pd.DataFrame:
-        """The result as a long table, one row per input × path × step (``which="all"``) or
-        per chosen counterfactual (``which="first" | "middle" | "last"``).
-
-        Columns: ``input`` (row of ``X``), ``path`` (0..k-1), ``cluster``, ``step`` and
-        ``tau`` (for ``middle``: the tau of the latent midpoint before any correction),
-        ``label`` (the black box's), ``valid``, ``satisfied`` (NA without constraints or
-        where not computed; ``valid`` includes it), ``found``, then the features: in original
-        units when the
-        :class:`~lapace.TabularDataset` is given (integer features as integers), else the
-        encoded columns ``x0, x1, ...``.  A path with no counterfactual stays in the table
-        as a row with ``found=False`` and missing features.
-        """
-        n, k, T, d = self.paths.shape
-        grid = np.indices((n, k)).reshape(2, -1)
-        if which == "all":
-            grid = np.indices((n, k, T)).reshape(3, -1)
-            points, labels = self.paths.reshape(-1, d), self.labels.reshape(-1)
-            step = grid[2]
-            satisfied = None if self.satisfied is None else self.satisfied.reshape(-1)
-        elif which in ("first", "middle", "last"):
-            cf = getattr(self, which)()
-            points = cf.points.reshape(-1, d)
-            first = self.first_index.reshape(-1)
-            if which == "last":
-                step = np.full(n * k, T - 1)
-                labels = self.labels[:, :, -1].reshape(-1)
-            elif which == "first":
-                step, labels = first, np.take_along_axis(
-                    self.labels, np.maximum(self.first_index, 0)[..., None], 2).reshape(-1)
-            else:
-                step, labels = np.full(n * k, -1), self.middle_labels.reshape(-1)
-            satisfied = None
-            if self.satisfied is not None and which != "middle":
-                satisfied = np.take_along_axis(
-                    self.satisfied, np.maximum(step, 0).reshape(n, k, 1), 2).reshape(-1)
-            elif which == "middle" and self.middle_satisfied is not None:
-                satisfied = self.middle_satisfied.reshape(-1)
-        else:
-            raise ValueError(f'which must be "all", "first", "middle" or "last", got {which!r}.')
-        found = ~np.isnan(points).any(1)
-        tau = np.where(step >= 0, self.taus[np.maximum(step, 0)].astype(np.float64), np.nan)
-        if which == "middle":
-            tau = np.where(found, 0.5 * (self.taus[np.maximum(first, 0)] + 1.0), np.nan)
-        valid = (labels == self.target) & found
-        if satisfied is not None:                       # counted only where the constraints hold
-            valid &= satisfied
-        if which in ("first", "middle", "last"):
-            valid = getattr(self, which)().valid.reshape(-1)
-        frame = pd.DataFrame({
-            "input": grid[0], "path": grid[1], "cluster": self.clusters[grid[1]],
-            "step": pd.array(np.where(step >= 0, step, None), dtype="Int64"), "tau": tau,
-            "label": pd.array(np.where(found, labels, None), dtype="Int64"),
-            "valid": valid,
-            "satisfied": pd.array([None] * len(found) if satisfied is None
-                                  else np.where(found, satisfied, None), dtype="boolean"),
-            "found": found,
-        })
-        return pd.concat([frame, _features(points, found, dataset)], axis=1)
-
-
-def _counted(labels: np.ndarray, target: int, satisfied: np.ndarray | None) -> np.ndarray:
-    """Counterfactuals count only if valid *and* (with constraints) satisfying them all."""
-    hit = labels == target
-    return hit if satisfied is None else hit & satisfied
+#: the points of a path that §4.1 compares (``Lapace(point=...)``)
+POINTS = ("first", "middle", "last")
 
 
 def _warn_unsatisfied(violation, held: np.ndarray, shape: tuple[int, int, int]) -> None:
@@ -205,34 +62,26 @@ def _warn_unsatisfied(violation, held: np.ndarray, shape: tuple[int, int, int]) 
                 "bounds against the data, or raise max_corrections / eta.")
 
 
-def _features(points: np.ndarray, found: np.ndarray, dataset) -> pd.DataFrame:
-    """Rows of ``points`` as features (original units with a dataset); missing where not found."""
-    if dataset is None:
-        return pd.DataFrame(points, columns=[f"x{j}" for j in range(points.shape[1])])
-    decoded = dataset.decode(points[found])
-    decoded.index = np.flatnonzero(found)
-    full = decoded.reindex(range(len(points)))
-    for col in decoded.columns:
-        if pd.api.types.is_integer_dtype(decoded[col]) and not found.all():
-            full[col] = full[col].astype("Int64")  # integers stay integers beside missing rows
-    return full.reset_index(drop=True)
+class Lapace(CounterfactualMethod):
+    """LAPACE counterfactual paths with a fitted :class:`~lapace.LGMVAE` (Algorithm 1).
 
-
-class Lapace:
-    """Generate LAPACE counterfactual paths with a fitted :class:`~lapace.LGMVAE`.
+    ``Lapace(vae).fit(model=clf, dataset=ds)``, then ``explain(X, target)`` for one point per
+    path, or ``explain_paths(X, target)`` for the paths.  The black box is any estimator with
+    ``predict`` or any callable mapping encoded inputs (n, d) to integer labels (n,).
 
     Parameters
     ----------
     vae : a fitted L-GMVAE (trained on the black box's predictions).
-    predict : any callable mapping encoded inputs (n, d) to integer labels (n,).
+    point : which point of every path :meth:`explain` returns (§4.1): ``"first"`` (the first
+        point predicted as the target), ``"middle"`` (the decoded latent midpoint between First
+        and the centroid) or ``"last"`` (the decoded centroid).
     steps : number T of evenly spaced tau values in [0, 1] (paper: 21).
     repair_centroids : replace target centroids the black box misclassifies (our
         extension, see the module docstring); ``False`` is the paper's method exactly.
     repair_steps : resolution of the search along the centroid–medoid segment.
-    dataset : the :class:`~lapace.TabularDataset` encoder; needed only for constraints
-        written with feature names.
     eta, max_corrections : step size and budget of the gradient corrections of §3.3.
-    max_medoid_points : members used to find a cluster's medoid (a seeded subsample).
+    max_medoid_points : members used to find a cluster's medoid (a subsample seeded by the
+        cluster's index).
     start : where each path starts.  ``"reconstruction"`` (the paper's Algorithm 1): at
         Dec(Enc(x, y)), so tau = 0 is the input's reconstruction, which may already cross the
         black box's boundary (``LapaceResult.start_valid``; a warning when it does for most
@@ -242,9 +91,10 @@ class Lapace:
     batch_size : inputs explained at a time; memory beyond the result grows with
         ``batch_size * k * steps``, not with the number of inputs.  Results do not depend on it
         up to float rounding of the networks' batched matrix products.
+    seed : unused (given the L-GMVAE, LAPACE is deterministic); kept for the common interface.
 
-    Attributes
-    ----------
+    Attributes (after ``fit``)
+    --------------------------
     centroid_report_ : DataFrame, one row per cluster: its label, what the black box
         predicts for the decoded centroid, whether it was repaired, how far it moved
         (``moved_fraction`` of the segment to the medoid, ``moved_distance`` in latent
@@ -252,41 +102,73 @@ class Lapace:
         when none is predicted correctly, samples of p(z|c), then the label's members)
         and whether the final target is valid.
     targets_ : (K, h) latent targets actually used (repaired centroids).
+    taus_ : (T,) the interpolation grid.
     """
+
+    needs_X_train = False
 
     def __init__(
         self,
         vae: LGMVAE,
-        predict: Predict,
+        point: str = "first",
         steps: int = 21,
         repair_centroids: bool = True,
         repair_steps: int = 50,
-        dataset=None,
         eta: float = 1.0,
         max_corrections: int = 100,
         max_medoid_points: int = 2000,
         batch_size: int = 256,
         start: str = "reconstruction",
+        seed: int = 0,
     ):
-        vae._check_fitted()
-        if not callable(predict):
-            raise ValueError("predict must be a callable mapping encoded inputs to labels.")
-        self.vae, self.predict, self.steps = vae, predict, check_int(steps, "steps (tau = 0 and 1)", 2)
+        self.vae = vae
+        self.point = point
+        self.steps = steps
         self.repair_centroids = repair_centroids
-        self.repair_steps = check_int(repair_steps, "repair_steps")
-        self.dataset, self.eta = dataset, check_positive(eta, "eta")
-        self.max_corrections = check_int(max_corrections, "max_corrections", 0)
-        self.max_medoid_points = check_int(max_medoid_points, "max_medoid_points")
-        self.batch_size = check_int(batch_size, "batch_size")
-        if start not in ("reconstruction", "input"):
-            raise ValueError(f'start must be "reconstruction" or "input", got {start!r}.')
+        self.repair_steps = repair_steps
+        self.eta = eta
+        self.max_corrections = max_corrections
+        self.max_medoid_points = max_medoid_points
+        self.batch_size = batch_size
         self.start = start
-        self.taus = np.linspace(0.0, 1.0, self.steps, dtype=np.float32)
+        self.seed = seed
+
+    # ------------------------------------------------------------------ fit: the centroids
+    def _fit(self) -> None:
+        vae = self.vae
+        check_is_fitted(vae, "net_", "call vae.fit(X, y) or LGMVAE.load(path) first")
+        check_int(self.steps, "steps (tau = 0 and 1)", 2)
+        for name in ("repair_steps", "max_medoid_points", "batch_size"):
+            check_int(getattr(self, name), name)
+        check_int(self.max_corrections, "max_corrections", 0)
+        check_positive(self.eta, "eta")
+        if self.start not in ("reconstruction", "input"):
+            raise ValueError(f'start must be "reconstruction" or "input", got {self.start!r}.')
+        if self.point not in POINTS:
+            raise ValueError(f"point must be one of {list(POINTS)}, got {self.point!r}.")
+        ds = self.dataset_
+        if ds is not None:
+            if ds.n_features_encoded != vae.n_features_in_:
+                raise ValueError(
+                    f"dataset encodes {ds.n_features_encoded} columns but the L-GMVAE was fitted "
+                    f"on {vae.n_features_in_}: pass the dataset whose encoding it was trained on.")
+            groups = [(g.start, g.stop) for g in ds.categorical_groups]
+            if groups != [(g.start, g.stop) for g in vae.categorical_groups]:
+                raise ValueError(
+                    "the L-GMVAE was trained without the dataset's categorical groups (or with "
+                    "others), so its paths would hold fractional one-hot values: train it with "
+                    "LGMVAE(..., categorical_groups=ds.categorical_groups).")
+        if hasattr(self, "X_train_") and self.X_train_.shape[1] != vae.n_features_in_:
+            raise ValueError(f"X_train has {self.X_train_.shape[1]} columns but the L-GMVAE was "
+                             f"fitted on {vae.n_features_in_}.")
+        self.n_labels_ = int(vae.n_labels)
+        self.n_features_in_ = vae.n_features_in_
+        self.feature_min_, self.feature_max_ = vae.feature_min_, vae.feature_max_
+        self.taus_ = np.linspace(0.0, 1.0, int(self.steps), dtype=np.float32)
         self._build_targets()
 
-    # ------------------------------------------------------------------ centroids
     def _labels(self, X: np.ndarray) -> np.ndarray:
-        return predict_labels(self.predict, X, self.vae.n_labels)
+        return self.predict(X)
 
     def _build_targets(self) -> None:
         vae = self.vae
@@ -364,14 +246,19 @@ class Lapace:
         return seg[i], float(ts[i]), source
 
     # ------------------------------------------------------------------ explain
-    def _check_inputs(self, X, target) -> tuple[np.ndarray, int]:
-        X = self.vae._check_X(X)
-        return X, check_target(target, self.vae.n_labels)
+    def explain(self, X, target: int = 1, constraints=None) -> Counterfactuals:
+        """The ``point`` (First, Middle or Last, §4.1) of every path from every row of ``X``:
+        points (n, K_y, d), one per centroid of ``target``.  ``constraints`` as in
+        :meth:`explain_paths`; a point counts (``valid``) only where they hold."""
+        return super().explain(X, target, constraints=constraints)
 
-    def explain(
+    def _explain_chunk(self, X, target, rows, constraints=None) -> Counterfactuals:
+        return getattr(self.explain_paths(X, target, constraints), self.point)()
+
+    def explain_paths(
         self,
         X,
-        target: int,
+        target: int = 1,
         constraints: Sequence[Constraint | Callable[[torch.Tensor], torch.Tensor]] | None = None,
         y=None,
     ) -> LapaceResult:
@@ -392,15 +279,15 @@ class Lapace:
         ValueError : wrong width, NaNs, a target outside the labels, or inputs already
             predicted as the target.
         """
-        X, target = self._check_inputs(X, target)
-        y = self._labels(X) if y is None else self.vae._check_y(y, X.shape[0])
+        X, target = self._check_inputs(X, target, labels=False)
+        y = self._labels(X) if y is None else check_labels(y, X.shape[0], self.n_labels_)
         check_not_target(y, target)
-        violation = compile_constraints(constraints, self.dataset)
+        violation = compile_constraints(constraints, self.dataset_)
         clusters = self.vae.clusters(target)
         n, k, T, h, d = X.shape[0], len(clusters), self.steps, self.vae.latent_dim, X.shape[1]
         res = LapaceResult(                                              # filled chunk by chunk
             paths=np.empty((n, k, T, d), np.float32), labels=np.empty((n, k, T), np.int64),
-            taus=self.taus.copy(), latents=np.empty((n, k, T, h), np.float32), target=target,
+            taus=self.taus_.copy(), latents=np.empty((n, k, T, h), np.float32), target=target,
             clusters=clusters, input_labels=y,
             satisfied=None if violation is None else np.empty((n, k, T), bool),
             first_index=np.empty((n, k), np.int64), middle_points=np.empty((n, k, d), np.float32),
@@ -409,7 +296,7 @@ class Lapace:
         )
         held = None
         for start in range(0, n, self.batch_size):
-            part = self._explain_chunk(res, slice(start, min(start + self.batch_size, n)), X, violation)
+            part = self._fill_paths(res, slice(start, min(start + self.batch_size, n)), X, violation)
             held = part if held is None else held | part
         if violation is not None:
             _warn_unsatisfied(violation, held, (n, k, T))
@@ -428,18 +315,18 @@ class Lapace:
         """(m, k) index of the first point of each path that counts as a counterfactual
         (predicted as the target and satisfying the constraints), -1 where none does.  The one
         place that decides it."""
-        hit = _counted(labels, target, satisfied)
+        hit = counted(labels, target, satisfied)
         return np.where(hit.any(-1), hit.argmax(-1), -1)
 
-    def _explain_chunk(self, res: LapaceResult, s: slice, X: np.ndarray, violation) -> np.ndarray | None:
+    def _fill_paths(self, res: LapaceResult, s: slice, X: np.ndarray, violation) -> np.ndarray | None:
         """Algorithm 1 for the inputs ``X[s]``, written into ``res[s]`` in place; returns, with
         constraints, whether each constraint held at some point of the chunk's paths."""
         vae, target, clusters = self.vae, res.target, res.clusters
         X, y = X[s], res.input_labels[s]
         n, k, T, h, d = X.shape[0], len(clusters), self.steps, vae.latent_dim, X.shape[1]
-        z_x = vae._encode(X, y)[0]                                      # (n, h)
+        z_x = vae.encode(X, y)                                      # (n, h)
         z_c = self.targets_[clusters]                                   # (k, h)
-        tau = self.taus[None, None, :, None]
+        tau = self.taus_[None, None, :, None]
         Z = (1 - tau) * z_x[:, None, None, :] + tau * z_c[None, :, None, :]   # (n, k, T, h)
         Z = Z.reshape(-1, h)
         residual = self._residual(X, z_x)                               # (n, d) or None
@@ -470,7 +357,7 @@ class Lapace:
         z_mid = (0.5 * (z_first + Z[:, :, -1])).reshape(-1, h)
         mid_offset = None
         if residual is not None:                        # tau of the midpoint: (tau_first + 1) / 2
-            tau_mid = 0.5 * (self.taus[np.maximum(first_index, 0)] + 1.0)          # (n, k)
+            tau_mid = 0.5 * (self.taus_[np.maximum(first_index, 0)] + 1.0)          # (n, k)
             mid_offset = ((1 - tau_mid)[..., None] * residual[:, None, :]).reshape(-1, d)
         if violation is not None:
             z_mid, mid_sat = self._correct(z_mid, np.repeat(X, k, axis=0), violation, mid_offset)

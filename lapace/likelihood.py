@@ -34,7 +34,6 @@ import torch.nn.functional as F
 from torch import distributions as D
 
 from . import elbo as _elbo
-from .validation import check_labels, check_X
 
 __all__ = [
     "log_px_given_z",
@@ -76,7 +75,7 @@ def likelihood_constant(n_continuous: int) -> float:
 
 
 def _tensors(vae, X, y):
-    vae._check_fitted()
+    X, y = vae.check_inputs(X, y)
     trained = vae.effective_params()["likelihood"]
     if trained != "fixed":
         raise ValueError(
@@ -85,10 +84,8 @@ def _tensors(vae, X, y):
             "depends on the batch, so its ELBO and log p(x|y) are not defined per input here. "
             "Train with likelihood='fixed' (or objective='paper') to use these estimates."
         )
-    X = check_X(X, vae.n_features_in_)
-    y = check_labels(y, X.shape[0], vae.n_labels)
     dev = torch.device(vae.device)
-    mask = vae._categorical_mask(X.shape[1]).to(dev)
+    mask = vae.categorical_mask(X.shape[1]).to(dev)
     return torch.as_tensor(X, device=dev), torch.as_tensor(y, device=dev), mask
 
 

@@ -1,9 +1,14 @@
-"""The Label-conditional Gaussian Mixture VAE (L-GMVAE), paper §3.1 and Appendix B.
+"""The Label-conditional Gaussian Mixture VAE (L-GMVAE) estimator, paper §3.1 and Appendix B.
 
 Generative model (Eq. 1):  p(x, c, z | y) = p(c|y) p(z|c) p(x|z), with ``p(c|y)`` uniform
 over the clusters ``C_y`` reserved for label ``y``.  Inference model (Eq. 2):
 q(z, c | x, y) = q(c|x,y) q(z|x,c,y).  The K = L * K_y clusters are split evenly among
 the L labels: label ``y`` owns clusters ``y*K_y, ..., (y+1)*K_y - 1``.
+
+This module holds the estimator: its settings, the training loop and inference.  The networks
+are in :mod:`lapace.networks`, the file format in :mod:`lapace.model_io`, and the checks of a
+trained model (posterior collapse, undertraining) in :func:`lapace.diagnostics.training_warnings`,
+which whoever trains calls after ``fit``.
 
 References: Jiang et al., *Synthesising Counterfactual Explanations via Label-Conditional
 Gaussian Mixture VAEs*; Shu (2016), *Gaussian mixture VAE*; Kingma & Welling (2014).
@@ -12,22 +17,31 @@ Gaussian Mixture VAEs*; Shu (2016), *Gaussian mixture VAE*; Kingma & Welling (20
 from __future__ import annotations
 
 import copy
-import hashlib
+import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 from tqdm import tqdm
 
 from . import elbo
-from .validation import check_int, check_labels, check_positive, check_range, check_X, predict_labels, warn
+from .dataset import TabularDataset
+from .model_io import read_state, write_state
+from .networks import LGMVAENet, RunningAssignment, centroid_distance, label_weights
+from .validation import (
+    check_fitted_X,
+    check_int,
+    check_is_fitted,
+    check_labels,
+    check_positive,
+    check_range,
+    chunks,
+    predict_labels,
+    warn,
+)
 
-__all__ = ["LGMVAE", "LGMVAENet", "NotFittedError", "label_weights"]
-
-FORMAT = "lapace.LGMVAE"
-FORMAT_VERSION = 2
+__all__ = ["ENCODERS", "LGMVAE", "LIKELIHOODS", "OBJECTIVES", "RECIPES"]
 
 #: the KL(c) term each objective trains with (key of :meth:`LGMVAENet.forward`'s terms)
 OBJECTIVES = {"paper": "kl_c", "marginal": "kl_c_marginal"}
@@ -42,155 +56,6 @@ RECIPES = {
     "paper": {"encoder": "per_cluster", "likelihood": "fixed", "balance_labels": False},
     "marginal": {"encoder": "shared", "likelihood": "calibrated", "balance_labels": True},
 }
-
-
-class NotFittedError(RuntimeError):
-    """Raised when a model is used before ``fit`` (or ``load``)."""
-
-
-def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
-    """3-layer MLP with ReLU, as every network of Appendix B."""
-    return nn.Sequential(
-        nn.Linear(n_in, hidden), nn.ReLU(),
-        nn.Linear(hidden, hidden), nn.ReLU(),
-        nn.Linear(hidden, n_out),
-    )
-
-
-class LGMVAENet(nn.Module):
-    """The four networks of Appendix B; names mirror the factorisation of Eq. 1–2."""
-
-    def __init__(
-        self, n_features: int, n_labels: int, clusters_per_class: int, latent_dim: int,
-        hidden_dim: int = 512, encoder: str = "per_cluster", likelihood: str = "fixed",
-    ):
-        super().__init__()
-        self.encoder, self.likelihood = encoder, likelihood
-        self.n_features, self.n_labels = n_features, n_labels
-        self.clusters_per_class, self.latent_dim = clusters_per_class, latent_dim
-        self.n_clusters = n_labels * clusters_per_class
-        d, L, K, h = n_features, n_labels, self.n_clusters, latent_dim
-        self.q_c = _mlp(d + L, hidden_dim, K)                # q(c|x,y): logits over all K
-        n_c = K if encoder == "per_cluster" else 0           # q(z|x,c,y) or q(z|x,y)
-        self.q_z = nn.Sequential(                            # q(z|x,c,y): two layers ...
-            nn.Linear(d + L + n_c, hidden_dim), nn.ReLU(),
-            nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
-        )
-        self.q_z_mu = nn.Linear(hidden_dim, h)               # ... and two output heads
-        self.q_z_logvar = nn.Linear(hidden_dim, h)
-        self.p_z = nn.Linear(K, 2 * h)                       # p(z|c): mean and log-variance
-        self.p_x = _mlp(h, hidden_dim, d)                    # p(x|z): raw outputs / logits
-
-
-    def clusters_of(self, y: torch.Tensor) -> torch.Tensor:
-        """Cluster indices ``C_y`` of every label: (B,) -> (B, K_y)."""
-        k = self.clusters_per_class
-        return y[:, None] * k + torch.arange(k, device=y.device)
-
-    def q_c_probs(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """q(c|x,y) as probabilities over the label's own clusters: (B, K_y)."""
-        y1 = nn.functional.one_hot(y, self.n_labels).float()
-        logits = self.q_c(torch.cat([x, y1], -1))                # (B, K)
-        own = torch.gather(logits, 1, self.clusters_of(y))       # (B, K_y)
-        return torch.softmax(own, -1)
-
-    def q_z_params(self, x: torch.Tensor, y: torch.Tensor, c: torch.Tensor | None):
-        """Mean and log-variance of q(z|x,c,y) for cluster indices ``c``: (B, h) each.
-
-        With ``encoder="shared"`` the code does not depend on ``c`` (q(z|x,y)); ``c`` is ignored.
-        """
-        y1 = nn.functional.one_hot(y, self.n_labels).float()
-        parts = [x, y1]
-        if self.encoder == "per_cluster":
-            parts.append(nn.functional.one_hot(c, self.n_clusters).float())
-        hidden = self.q_z(torch.cat(parts, -1))
-        return self.q_z_mu(hidden), self.q_z_logvar(hidden)
-
-    def prior(self, c: torch.Tensor):
-        """Mean and log-variance of p(z|c): (B, h) each (Eq. 1c)."""
-        out = self.p_z(nn.functional.one_hot(c, self.n_clusters).float())
-        return out.chunk(2, -1)
-
-    def forward(
-        self, x: torch.Tensor, y: torch.Tensor, categorical_mask: torch.Tensor | None,
-        generator: torch.Generator | None = None, q_bar: torch.Tensor | None = None,
-    ) -> dict[str, torch.Tensor]:
-        """Per-sample ELBO terms of Eq. 3, each (B,): ``kl_c``, ``kl_z``, ``rec``, and
-        ``kl_c_marginal``, the KL of the label's mean assignment (:func:`elbo.kl_c_marginal`,
-        with the reference ``q_bar`` or, when ``None``, this batch's mean).
-
-        The expectation over c is exact: every cluster of ``C_y`` is visited and its terms
-        weighted by q(c|x,y).  With ``encoder="per_cluster"`` (Appendix B) z is one
-        reparameterised sample per (x, c) from q(z|x,c,y); with ``encoder="shared"`` one sample
-        per x from q(z|x,y), whose KL is taken against every p(z|c) of the label.
-        """
-        B, k = x.shape[0], self.clusters_per_class
-        q_c = self.q_c_probs(x, y)                               # (B, K_y)
-        c = self.clusters_of(y).reshape(-1)                      # (B*K_y,)
-        mu_p, logvar_p = self.prior(c)                           # (B*K_y, h)
-        if self.encoder == "per_cluster":
-            x_rep = x.repeat_interleave(k, 0)                    # (B*K_y, d)
-            mu, logvar = self.q_z_params(x_rep, y.repeat_interleave(k, 0), c)
-            z = elbo.reparameterize(mu, logvar, generator)
-            kl_z = elbo.kl_z(mu, logvar, mu_p, logvar_p).view(B, k)
-            rec = elbo.reconstruction(x_rep, self.p_x(z), categorical_mask,
-                                      self.likelihood == "calibrated").view(B, k)
-            rec = (q_c * rec).sum(-1)
-        else:
-            mu, logvar = self.q_z_params(x, y, None)             # (B, h)
-            z = elbo.reparameterize(mu, logvar, generator)
-            kl_z = elbo.kl_z(mu.repeat_interleave(k, 0), logvar.repeat_interleave(k, 0),
-                             mu_p, logvar_p).view(B, k)
-            rec = elbo.reconstruction(x, self.p_x(z), categorical_mask,
-                                      self.likelihood == "calibrated")
-        return {
-            "kl_z": (q_c * kl_z).sum(-1),
-            "kl_c": elbo.kl_c(q_c),
-            "kl_c_marginal": elbo.kl_c_marginal(q_c, y, q_bar),
-            "rec": rec,
-        }
-
-
-def label_weights(y: np.ndarray, n_labels: int, balance: bool) -> np.ndarray:
-    """Weight of an input's loss per label, (L,) float32: all 1, or with ``balance`` the
-    inverse label frequency ``n / (L * n_y)`` (each label's inputs weigh as much in total, and
-    the mean weight of an input stays 1; a label without inputs gets weight 1)."""
-    if not balance:
-        return np.ones(n_labels, dtype=np.float32)
-    counts = np.bincount(y, minlength=n_labels).astype(np.float64)
-    w = np.where(counts > 0, len(y) / (n_labels * np.maximum(counts, 1.0)), 1.0)
-    return w.astype(np.float32)
-
-
-class _RunningAssignment:
-    """Running mean of q(c|x,y) per label over the last ``window`` training inputs (roughly):
-    the reference ``q̄(c|y)`` of ``objective="marginal"`` (see :func:`elbo.kl_c_marginal`)."""
-
-    def __init__(self, n_labels: int, k: int, window: int, device):
-        self.mean = torch.full((n_labels, k), 1.0 / k, device=device)
-        self.count = torch.zeros(n_labels, device=device)
-        self.window = float(window)
-
-    def update(self, q_c: torch.Tensor, y: torch.Tensor) -> None:
-        sums = torch.zeros_like(self.mean).index_add_(0, y, q_c)
-        n = torch.bincount(y, minlength=self.mean.shape[0]).to(self.mean.dtype)
-        seen = n > 0
-        kept = torch.minimum(self.count, torch.clamp(self.window - n, min=0.0))  # oldest drop out
-        total = kept + n
-        self.mean[seen] = (kept[seen, None] * self.mean[seen] + sums[seen]) / total[seen, None]
-        self.count = torch.where(seen, total, self.count)
-
-
-@torch.no_grad()
-def _centroid_distance(net: LGMVAENet) -> float:
-    """Mean Euclidean distance between two latent centroids of the same label (all labels)."""
-    mu = net.prior(torch.arange(net.n_clusters, device=net.p_z.weight.device))[0]
-    mu = mu.view(net.n_labels, net.clusters_per_class, -1)
-    if net.clusters_per_class < 2:
-        return 0.0
-    d = torch.cdist(mu, mu)                                   # (L, K_y, K_y)
-    k = net.clusters_per_class
-    return float(d.sum() / (net.n_labels * k * (k - 1)))
 
 
 class LGMVAE:
@@ -271,6 +136,7 @@ class LGMVAE:
         ``kl_c_marginal``, ``rec`` and ``loss``, and ``centroid_distance`` (mean distance
         between two latent centroids of one label after the epoch).
     best_epoch_, n_epochs_ : epoch of the restored weights, epochs run.
+    validation_index_ : sorted rows of the fitted ``X`` held out for early stopping.
     train_latent_, train_clusters_, train_labels_ : latent means, argmax cluster and
         label of the fitted points; kept so that :class:`~lapace.Lapace` can repair
         centroids without the data.  They are latent codes of the training data: drop
@@ -322,27 +188,10 @@ class LGMVAE:
     # ------------------------------------------------------------------ set-up
     def get_params(self) -> dict:
         """Hyper-parameters as given to ``__init__`` (slices as ``[start, stop]`` pairs)."""
-        return {
-            "n_labels": self.n_labels,
-            "clusters_per_class": self.clusters_per_class,
-            "latent_dim": self.latent_dim,
-            "hidden_dim": self.hidden_dim,
-            "loss_weights": [float(w) for w in self.loss_weights],
-            "categorical_groups": [[g.start, g.stop] for g in self.categorical_groups],
-            "lr": self.lr,
-            "batch_size": self.batch_size,
-            "max_epochs": self.max_epochs,
-            "patience": self.patience,
-            "validation_fraction": self.validation_fraction,
-            "seed": self.seed,
-            "device": self.device,
-            "verbose": self.verbose,
-            "objective": self.objective,
-            "encoder": self.encoder,
-            "kl_c_window": self.kl_c_window,
-            "likelihood": self.likelihood,
-            "balance_labels": self.balance_labels,
-        }
+        params = {name: getattr(self, name) for name in inspect.signature(LGMVAE).parameters}
+        params["loss_weights"] = [float(w) for w in self.loss_weights]
+        params["categorical_groups"] = [[g.start, g.stop] for g in self.categorical_groups]
+        return params
 
     def effective_params(self) -> dict:
         """:meth:`get_params` with ``None`` for ``encoder``, ``likelihood`` and
@@ -391,38 +240,34 @@ class LGMVAE:
         if not 0.0 < self.validation_fraction < 1.0:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
 
-    def _categorical_mask(self, n_features: int) -> torch.Tensor:
-        mask = torch.zeros(n_features, dtype=torch.bool)
+    def categorical_mask(self, n_features: int | None = None) -> torch.Tensor:
+        """(d,) bool tensor: True on the one-hot columns of ``categorical_groups``."""
+        n = self.n_features_in_ if n_features is None else n_features
+        mask = torch.zeros(n, dtype=torch.bool)
         for g in self.categorical_groups:
             mask[g] = True
         return mask
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise NotFittedError(
-                "This LGMVAE is not fitted yet: call fit(X, y) or LGMVAE.load(path) first."
-            )
-
-    def _check_X(self, X, name: str = "X") -> np.ndarray:
-        X = check_X(X, getattr(self, "n_features_in_", None), name)
-        if hasattr(self, "n_features_in_") and hasattr(self, "feature_min_"):
-            check_range(X, self.feature_min_, self.feature_max_, name)
-        return X
-
-    def _check_y(self, y, n: int) -> np.ndarray:
-        return check_labels(y, n, int(self.n_labels))
+    def check_inputs(self, X, y=None, name: str = "X"):
+        """The one check of data given to a fitted model: ``X`` (n, d) against its width and
+        fitted range (:func:`~lapace.validation.check_fitted_X`) and, when given, ``y`` as n
+        labels ``0..L-1``.  Returns ``X`` or ``(X, y)``."""
+        check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
+        X = check_fitted_X(self, X, name)
+        return X if y is None else (X, check_labels(y, X.shape[0], int(self.n_labels)))
 
     # ------------------------------------------------------------------ training
     def fit(self, X, y) -> LGMVAE:
         """Train on encoded inputs ``X`` (n, d) and the classifier's predictions ``y`` (§3.1).
 
-        Warns when, on the validation rows, z carries almost nothing for a label (posterior
-        collapse, :func:`lapace.diagnostics.latent_report`): its centroids then decode alike;
-        and when the decoder is worse than the label's mean (undertrained: train longer).
+        A share ``validation_fraction`` of the rows (``validation_index_``) is held out for early
+        stopping.  Check the result with :func:`lapace.diagnostics.training_warnings` (posterior
+        collapse, undertraining) and :func:`lapace.diagnostics.prototype_report` (§3.1).
         """
-        self.__dict__.pop("n_features_in_", None)  # a refit may change the width
-        X = self._check_X(X)
-        y = self._check_y(y, X.shape[0])
+        for name in ("n_features_in_", "feature_min_", "feature_max_"):  # a refit may change them
+            self.__dict__.pop(name, None)
+        X = check_fitted_X(self, X)
+        y = check_labels(y, X.shape[0], int(self.n_labels))
         self._check_params(X.shape[1])
         if X.shape[0] < 2:
             raise ValueError(f"fit needs at least 2 rows (one is held out for early stopping), "
@@ -437,7 +282,7 @@ class LGMVAE:
         device = torch.device(self.device)
         self.n_features_in_ = X.shape[1]
         self.feature_min_, self.feature_max_ = X.min(0), X.max(0)
-        mask = self._categorical_mask(X.shape[1]).to(device)
+        mask = self.categorical_mask(X.shape[1]).to(device)
         w_klz, w_klc, w_rec = (float(w) for w in self.loss_weights)
 
         rng = np.random.default_rng(self.seed)
@@ -457,7 +302,7 @@ class LGMVAE:
                 options["encoder"], options["likelihood"],
             ).to(device)
         kl_c_term = OBJECTIVES[self.objective]
-        q_bar = None if self.kl_c_window is None else _RunningAssignment(  # None: the batch's mean
+        q_bar = None if self.kl_c_window is None else RunningAssignment(  # None: the batch's mean
             self.n_labels, self.clusters_per_class, self.kl_c_window, device)
         gen = torch.Generator(device=device).manual_seed(self.seed)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
@@ -494,7 +339,7 @@ class LGMVAE:
             self.history_.append(
                 {"epoch": epoch + 1, **{f"train_{k}": v for k, v in tr.items()},
                  **{f"val_{k}": v for k, v in va.items()},
-                 "centroid_distance": _centroid_distance(net)}
+                 "centroid_distance": centroid_distance(net)}
             )
             bar.set_postfix(train=f"{tr['loss']:.3f}", val=f"{va['loss']:.3f}")
             if va["loss"] < best - 1e-6:
@@ -509,59 +354,23 @@ class LGMVAE:
         net.eval()
         self.net_ = net
         self.n_epochs_ = len(self.history_)
-        self.train_latent_, self.train_clusters_ = self._encode(X, y)
+        self.train_latent_, self.train_clusters_ = self.encode_with_clusters(X, y)
         self.train_labels_ = y
-        self._warn_if_z_unused(X[val_idx], y[val_idx], X[tr_idx], y[tr_idx])
+        self.validation_index_ = np.sort(val_idx)
         return self
 
-    #: above this ratio of reconstruction losses (with z / without z) ``fit`` warns: z is unused
-    COLLAPSE_RATIO = 0.95
-    #: above this ratio the decoder is worse than a label's mean: training stopped too early
-    UNDERTRAINED_RATIO = 1.05
-
-    def _warn_if_z_unused(self, X_val: np.ndarray, y_val: np.ndarray, X_train: np.ndarray,
-                          y_train: np.ndarray) -> None:
-        """Posterior collapse makes every centroid of a label decode alike: say so after fit.
-        A decoder worse than the label's mean is not collapse but too little training."""
-        from .diagnostics import latent_report  # diagnostics imports this module
-        rep = latent_report(self, X_val, y_val, seed=self.seed, reference=(X_train, y_train))
-
-        def named(rows) -> str:
-            return ", ".join(f"{int(r.label)} ({r.rec_ratio:.0%})" for r in rows.itertuples())
-
-        worse = rep[rep["rec_ratio"] > self.UNDERTRAINED_RATIO]
-        if not worse.empty:
-            warn(
-                f"the L-GMVAE reconstructs label(s) {named(worse)} worse than decoding every "
-                "input to its label's mean would (that share of its loss, on the held-out "
-                f"validation rows): it is undertrained after {self.n_epochs_} epoch(s). Its "
-                "centroids and paths are not meaningful yet; raise max_epochs (or patience, "
-                "or lr) and fit again."
-            )
-        unused = rep[(rep["rec_ratio"] > self.COLLAPSE_RATIO)
-                     & (rep["rec_ratio"] <= self.UNDERTRAINED_RATIO)]
-        if unused.empty:
-            return
-        warn(
-            f"z carries almost nothing for label(s) {named(unused)}: on the held-out validation "
-            "rows the reconstruction loss is that share of the loss of decoding every input to "
-            "its label's mean (posterior collapse). The clusters of such a label decode to "
-            "near-copies of one prototype, so LAPACE's paths to them end at nearly the same "
-            "point. Lower the KL(z) weight (loss_weights[0]) or use likelihood='calibrated'; "
-            "lapace.diagnostics.latent_report measures it."
-        )
-
     # ------------------------------------------------------------------ inference
-    def _batches(self, n: int, size: int = 65536):
-        for start in range(0, n, size):
-            yield slice(start, min(start + size, n))
+    #: rows per forward pass at inference (bounds memory whatever n is)
+    chunk_size = 65536
 
     @torch.no_grad()
-    def _encode(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def encode_with_clusters(self, X, y) -> tuple[np.ndarray, np.ndarray]:
+        """``(encode(X, y), predict_cluster(X, y))`` in one pass."""
+        X, y = self.check_inputs(X, y)
         dev = torch.device(self.device)
         Z = np.empty((X.shape[0], self.latent_dim), dtype=np.float32)
         C = np.empty(X.shape[0], dtype=np.int64)
-        for s in self._batches(X.shape[0]):
+        for s in chunks(X.shape[0], self.chunk_size):
             x = torch.as_tensor(X[s], device=dev)
             yy = torch.as_tensor(y[s], device=dev)
             q_c = self.net_.q_c_probs(x, yy)
@@ -572,24 +381,18 @@ class LGMVAE:
 
     def encode(self, X, y) -> np.ndarray:
         """Latent code of each input: mean of q(z|x,c*,y), c* = argmax q(c|x,y) (Alg. 1 line 1)."""
-        self._check_fitted()
-        X = self._check_X(X)
-        return self._encode(X, self._check_y(y, X.shape[0]))[0]
+        return self.encode_with_clusters(X, y)[0]
 
     def predict_cluster(self, X, y) -> np.ndarray:
         """Most likely cluster ``argmax_c q(c|x,y)`` of each input (an index into all K)."""
-        self._check_fitted()
-        X = self._check_X(X)
-        return self._encode(X, self._check_y(y, X.shape[0]))[1]
+        return self.encode_with_clusters(X, y)[1]
 
     @torch.no_grad()
     def predict_cluster_proba(self, X, y) -> np.ndarray:
         """q(c|x,y) over the clusters ``C_y`` of each input's label, (n, K_y) (Eq. 2)."""
-        self._check_fitted()
-        X = self._check_X(X)
-        y = self._check_y(y, X.shape[0])
+        X, y = self.check_inputs(X, y)
         out = np.empty((X.shape[0], self.clusters_per_class), dtype=np.float32)
-        for s in self._batches(X.shape[0]):
+        for s in chunks(X.shape[0], self.chunk_size):
             q = self.net_.q_c_probs(torch.as_tensor(X[s], device=self.device),
                                     torch.as_tensor(y[s], device=self.device))
             out[s] = q.cpu().numpy()
@@ -598,10 +401,10 @@ class LGMVAE:
     def decode_raw(self, Z: torch.Tensor) -> torch.Tensor:
         """Differentiable decoding: continuous columns as output, one-hot columns as sigmoid
         probabilities.  Used by the actionability corrections of §3.3."""
-        self._check_fitted()
+        check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
         out = self.net_.p_x(Z)
         if self.categorical_groups:
-            mask = self._categorical_mask(out.shape[-1]).to(out.device)
+            mask = self.categorical_mask(out.shape[-1]).to(out.device)
             out = torch.where(mask, torch.sigmoid(out), out)
         return out
 
@@ -625,12 +428,12 @@ class LGMVAE:
 
         ``offset`` (n, d), if given, is added to the raw decoding before it is made a valid
         record (used by :class:`~lapace.Lapace`'s ``start="input"``)."""
-        self._check_fitted()
+        check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
         Z = np.asarray(Z, dtype=np.float32)
         if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
             raise ValueError(f"Z must have shape (n, {self.latent_dim}), got {Z.shape}.")
         out = np.empty((Z.shape[0], self.n_features_in_), dtype=np.float32)
-        for s in self._batches(Z.shape[0]):
+        for s in chunks(Z.shape[0], self.chunk_size):
             out[s] = self.decode_raw(torch.as_tensor(Z[s], device=self.device)).cpu().numpy()
         if offset is not None:
             out += offset
@@ -648,7 +451,7 @@ class LGMVAE:
     @torch.no_grad()
     def centroids(self, label: int | None = None) -> np.ndarray:
         """Latent centroids: means of p(z|c) for the clusters of ``label`` (K_y, h), or all (K, h)."""
-        self._check_fitted()
+        check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
         clusters = self.clusters(label)
         c = torch.as_tensor(clusters, device=self.device)
         return self.net_.prior(c)[0].cpu().numpy()
@@ -677,7 +480,7 @@ class LGMVAE:
     @torch.no_grad()
     def sample(self, n: int, label: int, random_state: int | None = None) -> np.ndarray:
         """Draw ``n`` synthetic inputs of ``label``: c uniform in C_label, z ~ p(z|c), decode."""
-        self._check_fitted()
+        check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
         clusters = self.clusters(label)
         gen = torch.Generator().manual_seed(self.seed if random_state is None else random_state)
         c = torch.as_tensor(clusters)[torch.randint(len(clusters), (int(n),), generator=gen)]
@@ -687,43 +490,35 @@ class LGMVAE:
     @torch.no_grad()
     def elbo_terms(self, X, y, seed: int = 0) -> dict[str, np.ndarray]:
         """Per-sample ``kl_z``, ``kl_c``, ``rec`` of Eq. 3 on data (one z sample each)."""
-        self._check_fitted()
-        X = self._check_X(X)
-        y = self._check_y(y, X.shape[0])
+        X, y = self.check_inputs(X, y)
         gen = torch.Generator(device=self.device).manual_seed(seed)
-        mask = self._categorical_mask(X.shape[1]).to(self.device)
+        mask = self.categorical_mask(X.shape[1]).to(self.device)
         terms = self.net_(torch.as_tensor(X, device=self.device),
                           torch.as_tensor(y, device=self.device), mask, gen)
         return {k: v.cpu().numpy() for k, v in terms.items()}
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, dataset=None) -> Path:
-        """Store configuration, weights, fitted state and a format version in one file.
+        """Store configuration, weights and fitted state in one file (:mod:`lapace.model_io`).
 
         A SHA-256 checksum of the weights and fitted arrays is stored too and verified by
         :meth:`load`.  Pass the :class:`~lapace.TabularDataset` as ``dataset`` to ship its
         encoder (categories, bounds, dtypes; no data rows) in the same file; read both back
         with :meth:`load_with_dataset`.
         """
-        self._check_fitted()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        weights = {k: v.cpu() for k, v in self.net_.state_dict().items()}
+        check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
         fitted = {
             k: torch.as_tensor(getattr(self, k))
             for k in ("train_latent_", "train_clusters_", "train_labels_",
-                      "feature_min_", "feature_max_") if hasattr(self, k)
+                      "feature_min_", "feature_max_", "validation_index_") if hasattr(self, k)
         }
         state = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
             "params": self.effective_params(),  # a later recipe must not change a saved model
             "n_features_in": self.n_features_in_,
-            "weights": weights,
+            "weights": {k: v.cpu() for k, v in self.net_.state_dict().items()},
             "history": self.history_,
             "best_epoch": self.best_epoch_,
             "fitted": fitted,
-            "sha256": _checksum(weights, fitted),
         }
         if dataset is not None:
             if getattr(dataset, "n_features_encoded", None) != self.n_features_in_:
@@ -732,13 +527,12 @@ class LGMVAE:
                     f"({self.n_features_in_} encoded columns), got {dataset!r}."
                 )
             state["dataset"] = dataset.encoder_state()
-        torch.save(state, path)
-        return path
+        return write_state(path, state)
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> LGMVAE:
         """Load a model written by :meth:`save`, verifying its checksum."""
-        return cls._from_state(_read_state(path), path, device)
+        return cls.from_state(read_state(path), device, source=path)
 
     @classmethod
     def load_with_dataset(cls, path: str | Path, device: str | None = None):
@@ -747,15 +541,15 @@ class LGMVAE:
         The dataset is the encoder alone (:meth:`~lapace.TabularDataset.from_encoder_state`):
         it encodes, decodes and compiles constraints exactly like the original, holding no rows.
         """
-        from .data import TabularDataset
-
-        state = _read_state(path)
+        state = read_state(path)
         if "dataset" not in state:
             raise ValueError(f"{path} holds no dataset encoder: save it with vae.save(path, dataset=ds).")
-        return cls._from_state(state, path, device), TabularDataset.from_encoder_state(state["dataset"])
+        return (cls.from_state(state, device, source=path),
+                TabularDataset.from_encoder_state(state["dataset"]))
 
     @classmethod
-    def _from_state(cls, state: dict, path, device: str | None) -> LGMVAE:
+    def from_state(cls, state: dict, device: str | None = None, source="the state") -> LGMVAE:
+        """The fitted model a state read by :func:`lapace.model_io.read_state` describes."""
         params = dict(state["params"])
         params["categorical_groups"] = [slice(a, b) for a, b in params["categorical_groups"]]
         params["loss_weights"] = tuple(params["loss_weights"])
@@ -772,7 +566,7 @@ class LGMVAE:
         try:
             net.load_state_dict(state["weights"])
         except RuntimeError as err:
-            raise ValueError(f"{path}: the weights do not fit the stored parameters ({err}).") from None
+            raise ValueError(f"{source}: the weights do not fit the stored parameters ({err}).") from None
         model.net_ = net.to(model.device).eval()
         model.history_ = list(state["history"])
         model.best_epoch_ = int(state["best_epoch"])
@@ -780,51 +574,3 @@ class LGMVAE:
         for k, v in state["fitted"].items():
             setattr(model, k, v.numpy())
         return model
-
-
-_REQUIRED_KEYS = ("params", "n_features_in", "weights", "history", "best_epoch", "fitted")
-
-
-def _checksum(weights: dict, fitted: dict) -> str:
-    """SHA-256 over every saved tensor (its name, dtype, shape and bytes) in name order."""
-    digest = hashlib.sha256()
-    for group, tensors in (("weights", weights), ("fitted", fitted)):
-        for name in sorted(tensors):
-            t = tensors[name].detach().cpu().contiguous()
-            digest.update(f"{group}/{name}:{t.dtype}:{tuple(t.shape)};".encode())
-            digest.update(t.numpy().tobytes())
-    return digest.hexdigest()
-
-
-def _read_state(path: str | Path) -> dict:
-    """The checked contents of a file written by :meth:`LGMVAE.save`.
-
-    Files written before checksums were stored (format version 2 without ``sha256``) are
-    read without verification.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No saved LGMVAE at {path}.")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # not a torch file at all, or a damaged archive
-        raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save ({err}).") from err
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"{path} is not an LGMVAE file written by LGMVAE.save.")
-    if state.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
-            f"{path} has LGMVAE format version {state.get('format_version')}, this lapace "
-            f"reads version {FORMAT_VERSION}: retrain the model or use the matching lapace."
-        )
-    missing = [k for k in _REQUIRED_KEYS if k not in state]
-    if missing:
-        raise ValueError(
-            f"{path} is an incomplete LGMVAE file: it lacks {missing}. Save the model again "
-            "with LGMVAE.save."
-        )
-    if "sha256" in state and _checksum(state["weights"], state["fitted"]) != state["sha256"]:
-        raise ValueError(
-            f"{path}: the stored weights do not match their SHA-256 checksum, so the file was "
-            "damaged or modified after LGMVAE.save. Restore it from a good copy or retrain."
-        )
-    return state

@@ -15,11 +15,29 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "check_X", "check_int", "check_labels", "check_not_target", "check_positive", "check_range",
-    "check_target", "predict_labels", "warn",
+    "NotFittedError", "check_X", "check_fitted_X", "check_int", "check_is_fitted", "check_labels",
+    "check_not_target", "check_positive", "check_range", "check_target", "chunks", "predict_labels",
+    "warn",
 ]
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+class NotFittedError(RuntimeError):
+    """Raised when an estimator or explainer is used before ``fit`` (or ``load``)."""
+
+
+def check_is_fitted(estimator, attribute: str, how: str = "call fit first") -> None:
+    """Raise :class:`NotFittedError` unless ``estimator`` has the fitted ``attribute``."""
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(f"This {type(estimator).__name__} is not fitted yet: {how}.")
+
+
+def chunks(n: int, size: int):
+    """Slices ``0..n`` in consecutive chunks of at most ``size`` rows (the package's one batching)."""
+    size = max(1, int(size))
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
@@ -102,6 +120,16 @@ def check_X(X, n_features: int | None = None, name: str = "X", allow_empty: bool
     if not np.isfinite(X).all():
         rows = np.unique(np.nonzero(~np.isfinite(X))[0])
         raise ValueError(f"{name} contains NaN or infinite values in rows {rows[:10].tolist()}.")
+    return X
+
+
+def check_fitted_X(estimator, X, name: str = "X") -> np.ndarray:
+    """``X`` checked against a fitted estimator: its width ``n_features_in_`` and, where the
+    estimator knows them, the fitted bounds ``feature_min_``/``feature_max_``
+    (:func:`check_range`: unencoded data raise, far extrapolation warns)."""
+    X = check_X(X, getattr(estimator, "n_features_in_", None), name)
+    if hasattr(estimator, "feature_min_"):
+        check_range(X, estimator.feature_min_, estimator.feature_max_, name)
     return X
 
 

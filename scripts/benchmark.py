@@ -60,7 +60,7 @@ def training(args) -> None:
     print(f"L-GMVAE (Table 4 heloc-RF): {vae.n_epochs_} epochs, {total / vae.n_epochs_:.2f} s/epoch, "
           f"{total:.1f} s to early stop (best epoch {vae.best_epoch_})")
     print(f"centroid accuracy: raw {vae.centroid_accuracy(clf.predict):.2f}", end=", ")
-    explainer = Lapace(vae, clf.predict)
+    explainer = Lapace(vae).fit(model=clf.predict)
     print(f"after repair {explainer.centroid_report_['valid'].mean():.2f}")
 
     X_test = ds.encode(ds.X_test)
@@ -68,9 +68,9 @@ def training(args) -> None:
     rng = np.random.default_rng(0)
     for n in (1, 100, 10000):
         batch = neg[rng.choice(len(neg), n, replace=n > len(neg))]
-        explainer.explain(batch[:1], target=1)                     # warm-up
+        explainer.explain_paths(batch[:1], target=1)                     # warm-up
         start = time.perf_counter()
-        res = explainer.explain(batch, target=1)
+        res = explainer.explain_paths(batch, target=1)
         took = time.perf_counter() - start
         print(f"LAPACE batch {n:>5}: {took:7.3f} s, {n / took:9.1f} inputs/s "
               f"({res.paths.shape[1]} paths x {res.paths.shape[2]} steps)")
@@ -89,10 +89,10 @@ def baselines(args) -> None:
                           vae_params={"batch_size": 128})
         X = pair.X_test[select_inputs(pair, args.inputs)]
         start = time.perf_counter()
-        lapace = Lapace(pair.vae, pair.predict, dataset=pair.ds)
+        lapace = Lapace(pair.vae).fit(model=pair.predict, dataset=pair.ds)
         fit = time.perf_counter() - start
         start = time.perf_counter()
-        res = lapace.explain(X, target=1)
+        res = lapace.explain_paths(X, target=1)
         first = res.first()
         took = time.perf_counter() - start
         rows.append((dataset, "LAPACE-First (full paths)", len(X), fit, took / len(X),

@@ -46,7 +46,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 KERNEL_NAME = "lapace"
 DEFAULT_CELL_TIMEOUT = 1800  # seconds; a profile may set `_cell_timeout`
-SETTINGS = {"_cell_timeout"}  # profile keys that are build settings, not chapters
+#: profile keys that are settings, not chapters: the build's, and the ones the chapters share
+#: through lapace.profiles (each pair's training, the benchmark grid)
+SETTINGS = {"_cell_timeout", "_pairs", "_grid"}
 
 
 class BuildError(Exception):

@@ -40,13 +40,13 @@ def main() -> None:
     vae = LGMVAE(n_labels=10, clusters_per_class=3, latent_dim=8, hidden_dim=64, batch_size=256,
                  max_epochs=2, seed=0, verbose=False).fit(X[fit], y[fit])
     kw = {} if args.batch_size is None else {"batch_size": args.batch_size}
-    explainer = Lapace(vae, clf.predict, **kw)
+    explainer = Lapace(vae, **kw).fit(model=clf.predict)
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     pool = X[clf.predict(X) != args.target]
     inputs = pool[np.arange(args.n) % len(pool)]
     start = time.perf_counter()
-    res = explainer.explain(inputs, target=args.target)
+    res = explainer.explain_paths(inputs, target=args.target)
     took = time.perf_counter() - start
     print(f"explained {args.n} inputs: paths {res.paths.shape}, {res.paths.nbytes / 2**20:.0f} MiB; "
           f"{took:.1f} s; First validity {res.first().valid.mean():.2f}")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from toys import toy
 
-from lapace import Immutable, Lapace, Range, Relation, load_dataset
+from lapace import Counterfactuals, Immutable, Lapace, Range, Relation, load_dataset
 from lapace.actionability import (
     METHODS,
     check_counted,
@@ -85,9 +85,17 @@ def test_evaluate_counts_only_valid_points_that_satisfy_every_constraint():
     pool = [Range("income", high=lo + 0.7 * (hi - lo)), Range("debt", low=2),
             Relation("income", ">=", "debt"), Immutable("housing")]
     cons = [pool] * len(Xn)
-    explainer = Lapace(vae, clf.predict, dataset=ds, max_corrections=30)
-    res = evaluate(Xn, cons, predict=clf.predict, dataset=ds, explainer=explainer, face_paths=face,
-                   X_train=X, harden=vae.harden, steps=8, immutable=["housing"])
+    explainer = Lapace(vae, max_corrections=30).fit(model=clf.predict, dataset=ds)
+
+    class StubFACE:                                   # FACE's side of the protocol
+        X_train_ = X
+
+        def explain(self, Xq, target, return_paths):
+            return Counterfactuals(np.full((len(Xq), 1, Xq.shape[1]), np.nan),
+                                   np.zeros((len(Xq), 1), bool), paths=face)
+
+    res = evaluate(Xn, cons, lapace=explainer, face=StubFACE(), harden=vae.harden, steps=8,
+                   immutable=["housing"])
     per = res.per_input
     assert len(per) == len(METHODS) * len(Xn) and list(res.shares().index) == list(METHODS)
     assert (per["success"] == (per["n_counted"] > 0)).all()
@@ -103,9 +111,10 @@ def test_evaluate_counts_only_valid_points_that_satisfy_every_constraint():
 def test_constraint_paths_figure_has_one_panel_per_feature():
     ds, X, clf, vae = toy()
     Xn = X[clf.predict(X) == 0][:1]
-    explainer = Lapace(vae, clf.predict, dataset=ds, max_corrections=10)
+    explainer = Lapace(vae, max_corrections=10).fit(model=clf.predict, dataset=ds)
     cons = [Range("debt", high=20.0)]
-    free, con = explainer.explain(Xn, target=1), explainer.explain(Xn, target=1, constraints=cons)
+    free = explainer.explain_paths(Xn, target=1)
+    con = explainer.explain_paths(Xn, target=1, constraints=cons)
     fig = constraint_paths(ds, Xn[0], free.paths[0], con.paths[0], free.taus, ["income", "debt"],
                            free.valid[0], con.valid[0], cons, ncols=2, suptitle="t")
     visible = [a for a in fig.axes if a.get_visible()]

@@ -1,10 +1,19 @@
-"""The benchmark grid on a tiny compas pair: LAPACE-Last's guarantees, the Dask backend, the CLI."""
+"""The benchmark grid on a tiny compas pair: LAPACE-Last's guarantees, the Dask backend, the CLI,
+a new method in one module and one registry line, and cache keys per unit of work."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from lapace import benchmark
+from lapace import benchmark, evaluation
+from lapace.methods import REGISTRY, MethodSpec
 from lapace.retrain import selections
 
 # a tiny pair (300 rows, a small L-GMVAE trained for a few epochs): fast, not faithful
@@ -37,15 +46,15 @@ def test_lapace_last_is_valid_and_exactly_input_robust(cache):
     assert 0 <= row["model_robustness"] <= 1 and row["proximity"] > 0
     long = out["per_input"]
     assert list(long.columns) == benchmark.PER_INPUT_COLUMNS
-    assert set(long["metric"]) == set(benchmark.PER_INPUT_METRICS)
+    assert set(long["metric"]) == set(evaluation.PER_INPUT_METRICS)
     assert long["input_id"].nunique() == 3
 
 
 def test_perturb_touches_continuous_features_only_and_keeps_the_label(cache):
     settings = benchmark.check_settings(TINY)
-    pair = benchmark.load_pair("compas", "rf", settings)
+    pair = evaluation.grid_pair("compas", "rf", settings)
     X = pair.X_test[:4]
-    Xp, kept = benchmark.perturb(pair, X, 3, 0.05, seed=0)
+    Xp, kept = evaluation.perturb(pair, X, 3, 0.05, seed=0)
     assert Xp.shape == (4, 3, X.shape[1]) and kept.any()
     cont = pair.ds.continuous_index
     other = np.setdiff1d(np.arange(X.shape[1]), cont)
@@ -54,7 +63,7 @@ def test_perturb_touches_continuous_features_only_and_keeps_the_label(cache):
     labels = pair.predict(Xp[kept])
     np.testing.assert_array_equal(labels, np.repeat(pair.predict(X)[:, None], 3, 1)[kept])
     with pytest.raises(ValueError, match="sigma"):
-        benchmark.perturb(pair, X, 3, 0.0, seed=0)
+        evaluation.perturb(pair, X, 3, 0.0, seed=0)
     assert benchmark.lgmvae_training_seconds(pair) > 0       # read from the cache record
 
 
@@ -77,7 +86,7 @@ def test_dask_backend_gives_the_same_numbers(cache):
 
 
 def test_cli_writes_both_tables(cache, tmp_path, monkeypatch):
-    monkeypatch.setattr(benchmark, "profile_settings", lambda profile: dict(TINY))
+    monkeypatch.setattr(benchmark, "grid_settings", lambda profile: dict(TINY))
     assert benchmark.main(["--pairs", "compas-rf", "--methods", "LAPACE-Middle", "--n-jobs", "1",
                            "--out", str(tmp_path)]) == 0
     ev = pd.read_csv(tmp_path / "evaluation.csv")
@@ -97,6 +106,76 @@ def test_bad_arguments_are_clear_errors():
         benchmark.parse_pairs("compas-svm")
     with pytest.raises(ValueError, match="backend"):
         benchmark.run_grid(PAIRS, ["LAPACE-Last"], TINY, backend="spark")
+    with pytest.raises(ValueError, match="more than once"):
+        benchmark.grid(PAIRS, ["NNCE", "NNCE"], 1)
+    with pytest.raises(ValueError, match="more than once"):
+        benchmark.parse_pairs("compas-rf,compas-rf")
+
+
+def test_cli_checks_its_arguments_before_any_work(tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    with pytest.raises(SystemExit):
+        benchmark.main(["--pairs", "compas-rf", "--out", str(tmp_path / "taken")])
+    assert "is a file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        benchmark.main(["--methods", "NNCE,NNCE", "--out", str(tmp_path / "out")])
+    assert "more than once" in capsys.readouterr().err
+
+
+def test_a_sixth_method_is_one_module_and_one_registry_line(cache, monkeypatch):
+    monkeypatch.setitem(REGISTRY, "Farthest", MethodSpec("toy_method:FarthestTarget"))
+    ev, per_input, _ = benchmark.run_grid(PAIRS, ["NNCE", "Farthest"], TINY, n_jobs=1,
+                                          progress=False)
+    assert list(ev["method"]) == ["NNCE", "Farthest"]
+    nnce, far = ev.set_index("method").loc[["NNCE", "Farthest"], "proximity"]
+    assert ev["validity"].eq(1.0).all() and far > nnce      # nearest vs farthest, both valid
+    assert benchmark.cell_path(benchmark.Cell("compas", "rf", "Farthest", 0),
+                               benchmark.check_settings(TINY)).exists()   # cached like the others
+
+
+_KEYS = """
+import json
+from lapace import benchmark
+from lapace.cache import code_fingerprint
+from lapace.experiments import TRAINING_CODE
+settings = benchmark.check_settings({})
+cells = {m: benchmark.cell_path(benchmark.Cell("compas", "rf", m, 0), settings).name
+         for m in benchmark.ALL_METHODS}
+print(json.dumps({"model": code_fingerprint(TRAINING_CODE), **cells}))
+"""
+
+
+def _keys(root: Path) -> dict:
+    repo = Path(benchmark.__file__).parent.parent           # its profiles/
+    env = {**os.environ, "PYTHONPATH": str(root), "LAPACE_REPO_ROOT": str(repo),
+           "LAPACE_CACHE_DIR": str(root / "cache")}
+    out = subprocess.run([sys.executable, "-c", _KEYS], env=env, capture_output=True, text=True,
+                         check=True, cwd=root)               # so the copy is the one imported
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_cache_keys_follow_the_unit_of_work(tmp_path):
+    """Editing one baseline recomputes only its cells; editing a metric retrains no model."""
+    package = Path(benchmark.__file__).parent
+    shutil.copytree(package, tmp_path / "lapace", ignore=shutil.ignore_patterns("__pycache__"))
+    before = _keys(tmp_path)
+
+    def edit(module):
+        path = tmp_path / "lapace" / module
+        path.write_text(path.read_text() + "\n# an edit\n")
+        return _keys(tmp_path)
+
+    after_dice = edit("baselines/dice.py")
+    assert [m for m in before if before[m] != after_dice[m]] == ["DiCE"]
+    after_metrics = edit("metrics.py")
+    assert after_metrics["model"] == before["model"]                    # no model retrains
+    assert all(after_metrics[m] != after_dice[m] for m in benchmark.ALL_METHODS)
+    after_lapace = edit("explain.py")
+    assert [m for m in before if after_lapace[m] != after_metrics[m]] == [
+        "LAPACE-First", "LAPACE-Middle", "LAPACE-Last"]
+    after_model = edit("model.py")
+    assert after_model["model"] != before["model"]
+    assert all(after_model[m] != after_lapace[m] for m in benchmark.ALL_METHODS)
 
 
 def test_retraining_selections():

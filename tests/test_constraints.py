@@ -20,8 +20,8 @@ def _explain(constraints, n=12, **kw):
     ds, X, clf, vae = toy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # centroid repair and constraint warnings
-        explainer = Lapace(vae, clf.predict, dataset=ds, **kw)
-        return explainer.explain(_negatives(n), target=1, constraints=constraints)
+        explainer = Lapace(vae, **kw).fit(model=clf.predict, dataset=ds)
+        return explainer.explain_paths(_negatives(n), target=1, constraints=constraints)
 
 
 def _first_counted(ok):
@@ -95,11 +95,11 @@ def test_monotone_and_callables_relative_to_the_input():
 
 def test_unsatisfiable_and_infeasible_constraints_warn_naming_them():
     ds, X, clf, vae = toy()
-    explainer = Lapace(vae, clf.predict, dataset=ds, max_corrections=3)
+    explainer = Lapace(vae, max_corrections=3).fit(model=clf.predict, dataset=ds)
     Xn = _negatives(5)
     hi = ds.bounds_["income"][1]
     with pytest.warns(UserWarning) as caught:
-        res = explainer.explain(Xn, target=1, constraints=[Range("income", low=hi + 100)])
+        res = explainer.explain_paths(Xn, target=1, constraints=[Range("income", low=hi + 100)])
     messages = [str(w.message) for w in caught]
     assert any("cannot hold on the training data's range" in m and "'income'" in m for m in messages)
     assert any("holds at no point of any path" in m and "'income'" in m for m in messages)
@@ -109,7 +109,7 @@ def test_unsatisfiable_and_infeasible_constraints_warn_naming_them():
         return torch.ones(x.shape[0])
 
     with pytest.warns(UserWarning, match=r"callable constraint #1 \(never\) holds at no point"):
-        explainer.explain(Xn, target=1, constraints=[Immutable("housing"), never])
+        explainer.explain_paths(Xn, target=1, constraints=[Immutable("housing"), never])
     with pytest.warns(UserWarning, match="cannot hold on the training data's range"):
         compile_constraints(Relation("debt", ">", "income"), _shifted_ds(ds))
 
@@ -155,11 +155,11 @@ def test_a_single_constraint_need_not_be_in_a_list():
 ])
 def test_a_callable_returning_the_wrong_shape_is_a_clear_error(g, match):
     ds, X, clf, vae = toy()
-    explainer = Lapace(vae, clf.predict, dataset=ds, max_corrections=2)
+    explainer = Lapace(vae, max_corrections=2).fit(model=clf.predict, dataset=ds)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match=match):
-            explainer.explain(_negatives(4), target=1, constraints=g)
+            explainer.explain_paths(_negatives(4), target=1, constraints=g)
 
 
 def test_enforce_sets_values_so_that_constraints_hold():

@@ -19,7 +19,7 @@ def _quiet_explainer(**kw):
     ds, X, clf, vae = toy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Lapace(vae, clf.predict, dataset=ds, **kw)
+        return Lapace(vae, **kw).fit(model=clf.predict, dataset=ds)
 
 
 def _negatives(n=12):
@@ -34,7 +34,7 @@ def test_probabilities_are_not_labels():
     with pytest.raises(ValueError, match="not probabilities"):
         vae.centroid_accuracy(proba)
     with pytest.raises(ValueError, match="not probabilities"):
-        Lapace(vae, proba)
+        Lapace(vae).fit(model=proba)
     with pytest.raises(ValueError, match="not probabilities"):
         LGMVAE(**TINY).fit(X, proba(X))
 
@@ -53,7 +53,7 @@ def test_unencoded_inputs_are_refused_in_fit_encode_and_explain():
     with pytest.raises(ValueError, match="looks unencoded.*ds.encode"):
         vae.encode(raw[:5], np.zeros(5, int))
     with pytest.raises(ValueError, match="looks unencoded.*ds.encode"):
-        _quiet_explainer().explain(raw[:5], target=1, y=np.zeros(5, int))
+        _quiet_explainer().explain_paths(raw[:5], target=1, y=np.zeros(5, int))
 
 
 def test_inputs_far_outside_the_fitted_range_warn():
@@ -128,7 +128,7 @@ def test_fit_on_one_row():
 def test_bad_explainer_settings(kw, match):
     ds, X, clf, vae = toy()
     with pytest.raises(ValueError, match=match):
-        Lapace(vae, clf.predict, **kw)
+        Lapace(vae, **kw).fit(model=clf.predict)
 
 
 # ------------------------------------------------------------------ data set mistakes
@@ -170,7 +170,7 @@ def test_warnings_point_at_the_users_line():
     ds, X, clf, vae = toy()
     with warnings.catch_warnings(record=True) as w:    # a black box that never says 1:
         warnings.simplefilter("always")                 # label 1's centroids cannot be repaired
-        Lapace(vae, lambda Z: np.zeros(len(Z), dtype=int), repair_steps=5)
+        Lapace(vae, repair_steps=5).fit(model=lambda Z: np.zeros(len(Z), dtype=int))
     _assert_points_here(w)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
@@ -194,12 +194,12 @@ def test_explain_works_in_chunks_of_batch_size_with_the_same_result():
         calls.append(len(Z))
         return clf.predict(Z)
 
-    whole = _quiet_explainer(batch_size=100).explain(Xn, target=1)
+    whole = _quiet_explainer(batch_size=100).explain_paths(Xn, target=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        chunked = Lapace(vae, spy, dataset=ds, batch_size=5)
+        chunked = Lapace(vae, batch_size=5).fit(model=spy, dataset=ds)
     calls.clear()
-    res = chunked.explain(Xn, target=1, y=np.zeros(len(Xn), int))
+    res = chunked.explain_paths(Xn, target=1, y=np.zeros(len(Xn), int))
     k, T = len(res.clusters), res.taus.size
     assert max(calls) <= 5 * k * T and len(calls) == 2 * 3  # paths + middles, 3 chunks
     np.testing.assert_allclose(res.paths, whole.paths, atol=1e-5)
@@ -212,7 +212,7 @@ def test_explain_works_in_chunks_of_batch_size_with_the_same_result():
 def test_to_frame_all_steps_in_original_units():
     ds, X, clf, vae = toy()
     Xn = _negatives(4)
-    res = _quiet_explainer().explain(Xn, target=1)
+    res = _quiet_explainer().explain_paths(Xn, target=1)
     n, k, T, d = res.paths.shape
     df = res.to_frame(ds)
     assert len(df) == n * k * T
@@ -228,7 +228,7 @@ def test_to_frame_all_steps_in_original_units():
 def test_to_frame_first_keeps_paths_without_a_counterfactual():
     ds, X, clf, vae = toy()
     Xn = _negatives(12)
-    res = _quiet_explainer(repair_centroids=False).explain(Xn, target=1)
+    res = _quiet_explainer(repair_centroids=False).explain_paths(Xn, target=1)
     first = res.first()
     assert (~first.valid).any(), "the toy should have a path without a counterfactual"
     df = res.to_frame(ds, which="first")

@@ -6,16 +6,9 @@ import torch
 from toys import toy
 
 from lapace import experiments
-from lapace.experiments import (
-    PAPER_TABLE1,
-    PAPER_TABLE4,
-    _label_counts,
-    centroid_report,
-    lgmvae_settings,
-    sample_like,
-    train_pair,
-    tstr,
-)
+from lapace.experiments import lgmvae_settings, train_pair
+from lapace.paper import PAPER_TABLE1, PAPER_TABLE4
+from lapace.utility import _label_counts, centroid_report, sample_like, tstr
 
 TINY = {"max_epochs": 2, "patience": 2, "max_rows": 300, "hidden_dim": 16, "clusters_per_class": 2,
         "clf_params": {"n_estimators": 10}}

@@ -28,7 +28,7 @@ def test_paths_start_at_reconstruction_and_end_exactly_at_centroids(cont, cat, n
     explainer = _explainer()
     Xin = np.hstack([cont[:, :1], np.eye(3, dtype=np.float32)[cat], cont[:, 1:]])
     y = np.zeros(6, dtype=int)
-    res = explainer.explain(Xin, target=1, y=y)
+    res = explainer.explain_paths(Xin, target=1, y=y)
     n, k, T, d = res.paths.shape
     assert (n, k, T, d) == (6, 3, 21, X.shape[1])
     assert np.allclose(res.paths[:, :, 0], vae.reconstruct(Xin, y)[:, None], atol=1e-5)
@@ -37,7 +37,7 @@ def test_paths_start_at_reconstruction_and_end_exactly_at_centroids(cont, cat, n
     # robustness to input changes is exact: perturbed inputs get bit-identical last points
     Xp = Xin.copy()
     Xp[:, [0, -1]] = np.clip(Xp[:, [0, -1]] + noise, 0, 1)
-    again = explainer.explain(Xp, target=1, y=y)
+    again = explainer.explain_paths(Xp, target=1, y=y)
     assert np.array_equal(res.last().points, again.last().points)
     assert np.array_equal(res.last().points[0], res.last().points[-1])
 
@@ -49,14 +49,14 @@ def _explainer(**kw):
     key = tuple(sorted(kw.items()))
     if key not in _EXPLAINERS:
         ds, X, clf, vae = toy()
-        _EXPLAINERS[key] = Lapace(vae, clf.predict, dataset=ds, **kw)
+        _EXPLAINERS[key] = Lapace(vae, **kw).fit(model=clf.predict, dataset=ds)
     return _EXPLAINERS[key]
 
 
 def test_result_shapes_and_first_middle_last():
     ds, X, clf, vae = toy()
     Xn = _negatives(X, clf)
-    res = _explainer().explain(Xn, target=1)
+    res = _explainer().explain_paths(Xn, target=1)
     n = len(Xn)
     assert res.labels.shape == (n, 3, 21) and res.taus[0] == 0 and res.taus[-1] == 1
     first, middle, last = res.first(), res.middle(), res.last()
@@ -78,7 +78,7 @@ def test_end_to_end_last_validity_is_one_with_repair():
     ds, X, clf, vae = toy()
     explainer = _explainer()
     assert explainer.centroid_report_["valid"].all()
-    res = explainer.explain(ds.encode(ds.X_test)[clf.predict(ds.encode(ds.X_test)) == 0], target=1)
+    res = explainer.explain_paths(ds.encode(ds.X_test)[clf.predict(ds.encode(ds.X_test)) == 0], target=1)
     assert res.last().valid.mean() == 1.0
     frame = ds.decode(res.last().points[0])
     assert list(frame.columns) == ds.features
@@ -95,7 +95,7 @@ def test_works_for_more_than_two_labels():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = Lapace(vae, predict).explain(X[y3 != 2][:10], target=2)
+        res = Lapace(vae).fit(model=predict).explain_paths(X[y3 != 2][:10], target=2)
     assert res.paths.shape[:3] == (10, 2, 21)
     assert np.array_equal(res.clusters, [4, 5])
 
@@ -111,12 +111,12 @@ def test_centroid_repair_on_a_case_built_to_need_it():
         return (A[:, 0] > threshold).astype(int)
 
     assert (members[:, 0] > threshold).any()
-    raw = Lapace(vae, predict, repair_centroids=False)
+    raw = Lapace(vae, repair_centroids=False).fit(model=predict)
     row = raw.centroid_report_.loc[3 + worst]
     assert not row["valid_raw"] and not row["valid"] and not row["repaired"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fixed = Lapace(vae, predict)
+        fixed = Lapace(vae).fit(model=predict)
     row = fixed.centroid_report_.loc[3 + worst]
     assert not row["valid_raw"] and row["repaired"] and row["valid"]
     assert 0 < row["moved_fraction"] <= 1 and row["moved_distance"] > 0
@@ -125,8 +125,8 @@ def test_centroid_repair_on_a_case_built_to_need_it():
     assert np.array_equal(fixed.targets_[others], vae.centroids()[others])
     assert predict(vae.decode(fixed.targets_[[3 + worst]]))[0] == 1
     Xn = X[predict(X) == 0][:20]
-    assert fixed.explain(Xn, target=1).last().valid[:, worst].all()
-    assert not raw.explain(Xn, target=1).last().valid[:, worst].any()
+    assert fixed.explain_paths(Xn, target=1).last().valid[:, worst].all()
+    assert not raw.explain_paths(Xn, target=1).last().valid[:, worst].any()
 
 
 def test_repair_falls_back_to_prior_samples_without_training_latents(tmp_path):
@@ -139,7 +139,7 @@ def test_repair_falls_back_to_prior_samples_without_training_latents(tmp_path):
         return (A[:, 0] > threshold).astype(int)
 
     with pytest.warns(UserWarning, match="repaired towards prior samples"):
-        fixed = Lapace(bare, predict)
+        fixed = Lapace(bare).fit(model=predict)
     rows = fixed.centroid_report_.query("label == 1")
     assert rows["repaired"].all() and rows["valid"].all()
     assert set(rows["repair_source"]) == {"prior samples"}
@@ -150,11 +150,11 @@ def test_constraint_correction_reaches_a_feasible_range():
     Xn = _negatives(X, clf, 15)
     lo, hi = ds.bounds_["debt"]
     cap = lo + 0.3 * (hi - lo)
-    plain = _explainer().explain(Xn, target=1)
+    plain = _explainer().explain_paths(Xn, target=1)
     over = ds.decode(plain.paths.reshape(-1, X.shape[1]))["debt"].to_numpy() > cap
     assert over.any()                                 # the constraint has work to do
-    explainer = Lapace(vae, clf.predict, dataset=ds, eta=2.0, max_corrections=200)
-    res = explainer.explain(Xn, target=1, constraints=[Range("debt", high=cap)])
+    explainer = Lapace(vae, eta=2.0, max_corrections=200).fit(model=clf.predict, dataset=ds)
+    res = explainer.explain_paths(Xn, target=1, constraints=[Range("debt", high=cap)])
     debt = ds.decode(res.paths.reshape(-1, X.shape[1]))["debt"].to_numpy()
     assert res.satisfied.all()
     assert (debt <= cap + 1e-3).all()
@@ -165,9 +165,9 @@ def test_constraint_correction_reduces_an_infeasible_violation():
     Xn = _negatives(X, clf, 10)
     lo, hi = ds.bounds_["income"]
     impossible = [Range("income", low=hi + 50)]       # beyond anything the decoder makes
-    explainer = Lapace(vae, clf.predict, dataset=ds, eta=0.2, max_corrections=20)
-    res = explainer.explain(Xn, target=1, constraints=impossible)
-    before = _explainer().explain(Xn, target=1)
+    explainer = Lapace(vae, eta=0.2, max_corrections=20).fit(model=clf.predict, dataset=ds)
+    res = explainer.explain_paths(Xn, target=1, constraints=impossible)
+    before = _explainer().explain_paths(Xn, target=1)
     col = ds.feature_slice("income").start
     assert not res.satisfied.any()
     assert res.paths[..., col].mean() > before.paths[..., col].mean()
@@ -176,18 +176,18 @@ def test_constraint_correction_reduces_an_infeasible_violation():
 def test_relation_immutable_and_callable_constraints():
     ds, X, clf, vae = toy()
     Xn = _negatives(X, clf, 10)
-    explainer = Lapace(vae, clf.predict, dataset=ds, eta=0.5, max_corrections=100)
-    res = explainer.explain(Xn, target=1, constraints=[Immutable("housing")])
+    explainer = Lapace(vae, eta=0.5, max_corrections=100).fit(model=clf.predict, dataset=ds)
+    res = explainer.explain_paths(Xn, target=1, constraints=[Immutable("housing")])
     g = ds.feature_slice("housing")
     kept = (res.paths[..., g].argmax(-1) == Xn[:, None, None, g].argmax(-1))
     assert np.array_equal(kept, res.satisfied)
     assert kept.mean() > 0.9
-    rel = explainer.explain(Xn, target=1, constraints=[Relation("income", ">=", "debt")])
+    rel = explainer.explain_paths(Xn, target=1, constraints=[Relation("income", ">=", "debt")])
     frame = ds.decode(rel.paths.reshape(-1, X.shape[1]))
     ok = (frame.income >= frame.debt).to_numpy().reshape(rel.satisfied.shape)
     assert np.array_equal(ok, rel.satisfied)
     col = ds.feature_slice("income").start
-    cal = explainer.explain(Xn, target=1, constraints=[lambda x: x[:, col] - 0.5])
+    cal = explainer.explain_paths(Xn, target=1, constraints=[lambda x: x[:, col] - 0.5])
     assert np.array_equal(cal.satisfied, cal.paths[..., col] <= 0.5)
 
 
@@ -201,24 +201,24 @@ def test_explain_rejects_bad_input(make, match):
     ds, X, clf, vae = toy()
     Xb, target = make(_negatives(X, clf, 5))
     with pytest.raises(ValueError, match=match):
-        _explainer().explain(Xb, target=target)
+        _explainer().explain_paths(Xb, target=target)
 
 
 def test_explain_rejects_inputs_already_predicted_as_target():
     ds, X, clf, vae = toy()
     with pytest.raises(ValueError, match="already predicted as target 1"):
-        _explainer().explain(X[clf.predict(X) == 1][:3], target=1)
+        _explainer().explain_paths(X[clf.predict(X) == 1][:3], target=1)
 
 
 def test_constraints_naming_unknown_features_or_lacking_dataset():
     ds, X, clf, vae = toy()
     Xn = _negatives(X, clf, 3)
     with pytest.raises(ValueError, match="'salary', which the dataset does not have"):
-        _explainer().explain(Xn, target=1, constraints=[Range("salary", low=1)])
+        _explainer().explain_paths(Xn, target=1, constraints=[Range("salary", low=1)])
     with pytest.raises(ValueError, match="dataset=ds"):
-        Lapace(vae, clf.predict).explain(Xn, target=1, constraints=[Immutable("debt")])
+        Lapace(vae).fit(model=clf.predict).explain_paths(Xn, target=1, constraints=[Immutable("debt")])
     with pytest.raises(ValueError, match="categorical"):
-        _explainer().explain(Xn, target=1, constraints=[Range("housing", low=1)])
+        _explainer().explain_paths(Xn, target=1, constraints=[Range("housing", low=1)])
     with pytest.raises(ValueError, match="operator"):
         Relation("income", "=>", "debt")
     with pytest.raises(ValueError, match="low or a high"):
@@ -228,7 +228,7 @@ def test_constraints_naming_unknown_features_or_lacking_dataset():
 def test_predict_must_return_one_label_per_row():
     ds, X, clf, vae = toy()
     with pytest.raises(ValueError, match="one integer label per row"):
-        Lapace(vae, lambda A: clf.predict_proba(A))
+        Lapace(vae).fit(model=lambda A: clf.predict_proba(A))
 
 
 def test_correction_gradient_matches_autograd_direction():
@@ -258,8 +258,8 @@ def test_corrections_in_chunks_match_one_pass():
 def test_start_input_anchors_paths_at_the_input_and_keeps_last():
     ds, X, clf, vae = toy()
     X_neg = X[clf.predict(X) == 0][:30]
-    paper = Lapace(vae, clf.predict).explain(X_neg, target=1)
-    anchored = Lapace(vae, clf.predict, start="input").explain(X_neg, target=1)
+    paper = Lapace(vae).fit(model=clf.predict).explain_paths(X_neg, target=1)
+    anchored = Lapace(vae, start="input").fit(model=clf.predict).explain_paths(X_neg, target=1)
     assert np.array_equal(anchored.paths[:, :, 0], np.repeat(X_neg[:, None], 3, 1))
     assert np.array_equal(anchored.paths[:, :, -1], paper.paths[:, :, -1])
     assert np.array_equal(anchored.last().points, paper.last().points)
@@ -275,16 +275,17 @@ def test_warns_when_most_first_points_are_reconstructions():
     always_one = lambda Z: np.ones(len(Z), dtype=int)       # noqa: E731 - every decoding is "1"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")                     # label 0's centroids cannot be repaired
-        explainer, anchored = Lapace(vae, always_one), Lapace(vae, always_one, start="input")
+        explainer = Lapace(vae).fit(model=always_one)
+        anchored = Lapace(vae, start="input").fit(model=always_one)
     with pytest.warns(UserWarning, match="at tau = 0, the inputs' reconstructions"):
-        res = explainer.explain(X_neg, target=1, y=np.zeros(len(X_neg), dtype=int))
+        res = explainer.explain_paths(X_neg, target=1, y=np.zeros(len(X_neg), dtype=int))
     assert res.start_valid.all() and (res.first_index == 0).all()
     with warnings.catch_warnings():
         warnings.simplefilter("error")                     # anchored at the input: no warning
-        anchored.explain(X_neg, target=1, y=np.zeros(len(X_neg), int))
+        anchored.explain_paths(X_neg, target=1, y=np.zeros(len(X_neg), int))
 
 
 def test_start_must_be_known():
     ds, X, clf, vae = toy()
     with pytest.raises(ValueError, match='start must be "reconstruction" or "input"'):
-        Lapace(vae, clf.predict, start="x")
+        Lapace(vae, start="x").fit(model=clf.predict)

@@ -44,7 +44,7 @@ def test_importance_estimate_matches_numerical_integral(tiny):
     net = vae.net_
     grid = torch.linspace(-12, 12, 4001)[:, None]                 # 1-D latent
     dz = float(grid[1, 0] - grid[0, 0])
-    mask = vae._categorical_mask(X.shape[1])
+    mask = vae.categorical_mask(X.shape[1])
     exact = []
     with torch.no_grad():
         for xi, yi in zip(X, y, strict=True):

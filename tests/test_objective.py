@@ -153,9 +153,9 @@ def test_marginal_kl_c_against_a_reference_mean():
 
 
 def test_running_assignment_is_a_windowed_mean():
-    from lapace.model import _RunningAssignment
+    from lapace.networks import RunningAssignment
 
-    run = _RunningAssignment(n_labels=2, k=2, window=4, device="cpu")
+    run = RunningAssignment(n_labels=2, k=2, window=4, device="cpu")
     run.update(torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([0, 0]))
     assert torch.allclose(run.mean[0], torch.tensor([1.0, 0.0]))
     assert torch.allclose(run.mean[1], torch.tensor([0.5, 0.5]))        # label 1 unseen: prior
@@ -208,7 +208,7 @@ def test_noise_report_on_a_constant_and_a_threshold_black_box():
     assert list(rep["label"]) == [0, 1]
     assert rep["noise_label_kept"].tolist() == [1.0, 0.0]
     assert rep["reconstruction_label_kept"].tolist() == [1.0, 0.0]
-    cont = ~vae._categorical_mask(X.shape[1]).numpy()
+    cont = ~vae.categorical_mask(X.shape[1]).numpy()
     r = (vae.reconstruct(X, y) - X)[y == 1][:, cont]
     assert rep["reconstruction_rmse"].iloc[1] == pytest.approx(np.sqrt((r ** 2).mean()), rel=1e-5)
     # a black box whose label-1 region is 20 isolated points: noise of the decoder's size
@@ -225,7 +225,7 @@ def test_latent_report_baseline_is_the_label_mean_decoder():
     ds, X, clf, vae = toy()
     y = clf.predict(X)
     rep = latent_report(vae, X, y).set_index("label")
-    cat = vae._categorical_mask(X.shape[1]).numpy()
+    cat = vae.categorical_mask(X.shape[1]).numpy()
     for label in (0, 1):
         x = X[y == label].astype(float)
         var = x[:, ~cat].var(0).sum()                      # squared error of the column means
@@ -246,19 +246,25 @@ def test_latent_report_baseline_is_the_label_mean_decoder():
             ((x - mean) ** 2).sum(1).mean() + ce, rel=1e-4)
 
 
-def test_fit_warns_when_z_carries_nothing():
+def test_training_warnings_say_when_z_carries_nothing():
+    from lapace.diagnostics import COLLAPSE_RATIO, training_warnings
     rng = np.random.default_rng(3)
     X, y = rng.random((200, 4), dtype=np.float32), rng.integers(0, 2, 200)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")                  # trained to the plateau, but a code
         vae = _fit(X, y, loss_weights=(100.0, 1.0, 1.0), max_epochs=80, lr=1e-2)  # costs too much
+    assert not caught                                    # fit trains; whoever trains checks
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        returned = training_warnings(vae, X, y)
     messages = [str(w.message) for w in caught]
+    assert messages == returned
     assert any(re.search(r"z carries almost nothing for label\(s\) \d .*calibrated", m)
                for m in messages), messages
     assert not any("undertrained" in m for m in messages), messages
     ds, Xt, clf, vae = toy()
     rep = latent_report_of(vae, Xt, clf.predict(Xt))
-    assert (rep["rec_ratio"] < LGMVAE.COLLAPSE_RATIO).all()          # the toy model uses z
+    assert (rep["rec_ratio"] < COLLAPSE_RATIO).all()          # the toy model uses z
 
 
 def test_fit_says_undertrained_not_collapsed_when_worse_than_the_mean():
@@ -266,9 +272,11 @@ def test_fit_says_undertrained_not_collapsed_when_worse_than_the_mean():
     longer, and does not call it posterior collapse."""
     rng = np.random.default_rng(3)
     X, y = rng.random((200, 4), dtype=np.float32), rng.integers(0, 2, 200)
+    from lapace.diagnostics import training_warnings
+    vae = _fit(X, y, max_epochs=1, lr=1e-7)                         # has not moved from init
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _fit(X, y, max_epochs=1, lr=1e-7)                           # has not moved from init
+        training_warnings(vae, X, y)
     messages = [str(w.message) for w in caught]
     assert any("worse than decoding every input to its label's mean" in m
                and "undertrained after 1 epoch(s)" in m and "raise max_epochs" in m
@@ -286,8 +294,7 @@ def test_latent_report_in_chunks_matches_one_pass(monkeypatch):
     ds, X, clf, vae = toy()
     y = clf.predict(X)
     whole = latent_report(vae, X, y)
-    chunks = vae._batches
-    monkeypatch.setattr(vae, "_batches", lambda n, size=7: chunks(n, size))
+    monkeypatch.setattr(vae, "chunk_size", 7)
     chunked = latent_report(vae, X, y)
     # the code, the label-mean baseline and the analytic KL(z) do not depend on the chunks
     assert np.allclose(chunked[["rec", "rec_without_z", "kl_z"]], whole[["rec", "rec_without_z", "kl_z"]],

@@ -1,4 +1,4 @@
-"""The paper's five baselines (§4.1, Table 2) behind one interface.
+"""The paper's five baselines (§4.1, Table 2) behind one interface (:mod:`lapace.methods`).
 
 ::
 
@@ -11,11 +11,11 @@ docstring gives the definition, its citation and where we differ from CARLA/Robu
 """
 
 from ..counterfactuals import Counterfactuals
-from ._base import BaseCounterfactualMethod
+from ..methods import CounterfactualMethod
 from .dice import DiCE
 from .drce import DRCE
 from .face import FACE
 from .nnce import NNCE
 from .robx import RobX
 
-__all__ = ["BaseCounterfactualMethod", "Counterfactuals", "DRCE", "DiCE", "FACE", "NNCE", "RobX"]
+__all__ = ["Counterfactuals", "CounterfactualMethod", "DRCE", "DiCE", "FACE", "NNCE", "RobX"]

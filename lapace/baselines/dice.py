@@ -51,7 +51,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._base import BaseCounterfactualMethod
+from ..methods import CounterfactualMethod
 
 __all__ = ["DiCE"]
 
@@ -150,7 +150,7 @@ def _time_limit(seconds: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
-class DiCE(BaseCounterfactualMethod):
+class DiCE(CounterfactualMethod):
     """DiCE counterfactuals (``total_cfs`` per input) through ``dice-ml``.
 
     Parameters
@@ -239,9 +239,8 @@ class DiCE(BaseCounterfactualMethod):
         df = ex.final_cfs_df_sparse if ex.final_cfs_df_sparse is not None else ex.final_cfs_df
         return None if df is None or len(df) == 0 else df
 
-    def explain(self, X, target: int = 1):
+    def _explain_chunk(self, X, target, rows):
         """DiCE counterfactuals, points (n, total_cfs, d); NaN rows where fewer were found."""
-        X, target = self._check_inputs(X, target)
         ds, m = self.dataset_, self.n_cfs
         points = np.full((len(X), m, X.shape[1]), np.nan, dtype=np.float32)
         timeouts = np.zeros(len(X), dtype=bool)
@@ -252,7 +251,7 @@ class DiCE(BaseCounterfactualMethod):
             start = time.perf_counter()
             try:
                 with _time_limit(self.time_limit):
-                    df = self._query(row, target, int(self.seed) + i)
+                    df = self._query(row, target, int(self.seed) + rows.start + i)
             except _Timeout:
                 df = None
                 timeouts[i] = True

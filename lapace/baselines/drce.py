@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.neighbors import KDTree
 
-from ._base import BaseCounterfactualMethod, chunks
+from ..methods import CounterfactualMethod
 
 __all__ = ["DRCE", "diverse_directions"]
 
@@ -52,7 +52,7 @@ def diverse_directions(x: np.ndarray, candidates: np.ndarray, beta: float, k: in
     return np.asarray(kept, dtype=np.int64)
 
 
-class DRCE(BaseCounterfactualMethod):
+class DRCE(CounterfactualMethod):
     """Diverse, robust counterfactuals (``total_cfs`` per input).
 
     Parameters
@@ -94,32 +94,27 @@ class DRCE(BaseCounterfactualMethod):
             idx = np.flatnonzero(self.labels_ == label)
             self.trees_[int(label)] = (KDTree(self.X_train_[idx]), idx)
 
-    def explain(self, X, target: int = 1):
+    def _explain_chunk(self, X, target, rows):
         """DRCE counterfactuals, points (n, total_cfs, d); NaN rows where fewer were diverse."""
-        X, target = self._check_inputs(X, target)
         self._candidates(target)
         tree, idx = self.trees_[target]
         k = min(int(self.alpha), len(idx))
         m = self.n_cfs
         points = np.full((len(X), m, X.shape[1]), np.nan, dtype=np.float32)
-        for part in chunks(len(X), self.batch_size):
-            dist, local = tree.query(X[part], k=k)
-            Xp = X[part]
-            # (input, slot) pairs and their candidates
-            owner, slot, cand = [], [], []
-            for i in range(len(Xp)):
-                z = self.X_train_[idx[local[i]]]
-                keep = diverse_directions(Xp[i], z, self.beta, m)
-                owner += [i] * len(keep)
-                slot += list(range(len(keep)))
-                cand.append(z[keep])
-            if not owner:
-                continue
+        dist, local = tree.query(X, k=k)
+        owner, slot, cand = [], [], []                  # (input, slot) pairs and their candidates
+        for i in range(len(X)):
+            z = self.X_train_[idx[local[i]]]
+            keep = diverse_directions(X[i], z, self.beta, m)
+            owner += [i] * len(keep)
+            slot += list(range(len(keep)))
+            cand.append(z[keep])
+        if owner:
             owner, slot = np.asarray(owner), np.asarray(slot)
             Z = np.concatenate(cand).astype(np.float32)
             if self.line_search:
-                Z = self._bisect(Xp[owner], Z, dist[owner, -1], target)
-            points[np.arange(len(X))[part][owner], slot] = Z
+                Z = self._bisect(X[owner], Z, dist[owner, -1], target)
+            points[owner, slot] = Z
         return self._result(points, target)
 
     def _bisect(self, x: np.ndarray, z: np.ndarray, d_alpha: np.ndarray, target: int) -> np.ndarray:

@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from sklearn.neighbors import KernelDensity, NearestNeighbors
 
-from ._base import BaseCounterfactualMethod, chunks
+from ..methods import CounterfactualMethod
 
 __all__ = ["FACE"]
 
@@ -46,7 +46,7 @@ _MODES = ("knn", "epsilon")
 _WEIGHTS = ("density", "distance", "hops")
 
 
-class FACE(BaseCounterfactualMethod):
+class FACE(CounterfactualMethod):
     """FACE counterfactuals and their paths (one per input).
 
     Parameters
@@ -177,35 +177,34 @@ class FACE(BaseCounterfactualMethod):
         (the input, the training inputs along the shortest path, the counterfactual), or ``None``.
         ``cf.info["cost"]`` holds each path's cost (inf where none).
         """
-        X, target = self._check_inputs(X, target)
+        return super().explain(X, target, return_paths=return_paths)
+
+    def _explain_chunk(self, X, target, rows, return_paths: bool = False):
+        """Shortest paths from the ``batch_size`` inputs of a chunk, in one Dijkstra call."""
         goals = self._targets(target)
-        n_train = len(self.X_train_)
-        points = np.full((len(X), 1, X.shape[1]), np.nan, dtype=np.float32)
-        cost = np.full(len(X), np.inf)
-        paths: list = [None] * len(X)
-        for part in chunks(len(X), self.batch_size):
-            Xp = X[part]
-            b = len(Xp)
-            rows, cols, length = self._edges(Xp, exclude_self=False)
-            w = self._cost(Xp[rows], self.X_train_[cols], length)
-            # inputs are nodes n_train.. with edges only into the training graph
-            out = sp.coo_matrix((w, (rows, cols)), shape=(b, n_train)).tocsr()
-            graph = sp.bmat([[self.graph_, None], [out, sp.csr_matrix((b, b))]], format="csr")
-            sources = n_train + np.arange(b)
-            dist, pred = dijkstra(graph, directed=True, indices=sources, return_predecessors=True)
-            best = np.argmin(dist[:, goals], axis=1)
-            for i in range(b):
-                end = goals[best[i]]
-                if not np.isfinite(dist[i, end]):
-                    continue
-                j = np.arange(len(X))[part][i]
-                points[j, 0] = self.X_train_[end]
-                cost[j] = dist[i, end]
-                if return_paths:
-                    nodes = [end]
-                    while pred[i, nodes[-1]] >= 0 and pred[i, nodes[-1]] != sources[i]:
-                        nodes.append(pred[i, nodes[-1]])
-                    steps = self.X_train_[nodes[::-1]]
-                    paths[j] = np.vstack([Xp[i][None], steps]).astype(np.float32)
+        n_train, b = len(self.X_train_), len(X)
+        points = np.full((b, 1, X.shape[1]), np.nan, dtype=np.float32)
+        cost = np.full(b, np.inf)
+        paths: list = [None] * b
+        edges, cols, length = self._edges(X, exclude_self=False)
+        w = self._cost(X[edges], self.X_train_[cols], length)
+        # inputs are nodes n_train.. with edges only into the training graph
+        out = sp.coo_matrix((w, (edges, cols)), shape=(b, n_train)).tocsr()
+        graph = sp.bmat([[self.graph_, None], [out, sp.csr_matrix((b, b))]], format="csr")
+        sources = n_train + np.arange(b)
+        dist, pred = dijkstra(graph, directed=True, indices=sources, return_predecessors=True)
+        best = np.argmin(dist[:, goals], axis=1)
+        for i in range(b):
+            end = goals[best[i]]
+            if not np.isfinite(dist[i, end]):
+                continue
+            points[i, 0] = self.X_train_[end]
+            cost[i] = dist[i, end]
+            if return_paths:
+                nodes = [end]
+                while pred[i, nodes[-1]] >= 0 and pred[i, nodes[-1]] != sources[i]:
+                    nodes.append(pred[i, nodes[-1]])
+                steps = self.X_train_[nodes[::-1]]
+                paths[i] = np.vstack([X[i][None], steps]).astype(np.float32)
         return self._result(points, target, paths=paths if return_paths else None,
                             info={"cost": cost})

@@ -20,12 +20,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from ._base import BaseCounterfactualMethod, chunks
+from ..methods import CounterfactualMethod
+from ..validation import chunks
 
 __all__ = ["NNCE"]
 
 
-class NNCE(BaseCounterfactualMethod):
+class NNCE(CounterfactualMethod):
     """Nearest-neighbour counterfactual explanation (one per input).
 
     Parameters
@@ -67,13 +68,7 @@ class NNCE(BaseCounterfactualMethod):
             ind[part] = idx[local]
         return dist, ind
 
-    def explain(self, X, target: int = 1):
-        """The nearest training input predicted as ``target``, for each row of ``X``.
-
-        Returns
-        -------
-        Counterfactuals with points (n, 1, d).
-        """
-        X, target = self._check_inputs(X, target)
+    def _explain_chunk(self, X, target, rows):
+        """The nearest training input predicted as ``target``, points (n, 1, d)."""
         _, ind = self.nearest(X, target)
         return self._result(self.X_train_[ind[:, 0]][:, None, :], target)

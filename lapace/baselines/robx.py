@@ -25,13 +25,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from ._base import BaseCounterfactualMethod, chunks
+from ..methods import CounterfactualMethod
+from ..validation import chunks
 from .nnce import NNCE
 
 __all__ = ["RobX"]
 
 
-class RobX(BaseCounterfactualMethod):
+class RobX(CounterfactualMethod):
     """Counterfactuals robust to model changes by counterfactual stability (one per input).
 
     Parameters
@@ -114,9 +115,8 @@ class RobX(BaseCounterfactualMethod):
             self.stable_index_[target] = (nn, idx)
         return self.stable_index_[target]
 
-    def explain(self, X, target: int = 1):
+    def _explain_chunk(self, X, target, rows):
         """RobX counterfactuals (Alg. 1 of Dutta et al.), points (n, 1, d)."""
-        X, target = self._check_inputs(X, target)
         _, start = self.nnce_.nearest(X, target)
         x_c = self.X_train_[start[:, 0]]
         nn, idx = self._stable(target)

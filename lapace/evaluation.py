@@ -1,0 +1,199 @@
+"""One cell of the §4.1 evaluation: a method on one pair's test inputs, scored by
+:mod:`lapace.metrics`.
+
+A *cell* is (dataset, classifier, method, repetition).  :func:`compute_cell`
+
+1. loads the pair (:func:`lapace.experiments.train_pair`, cached) and draws the repetition's
+   test inputs the black box predicts as 0 (:func:`lapace.experiments.select_inputs`);
+2. builds the method from :data:`lapace.methods.REGISTRY` and times ``explain(X, target=1)``;
+3. scores the counterfactuals: validity, proximity, plausibility (LOF against the training
+   inputs predicted 1), diversity, robustness to model changes (against
+   :func:`lapace.retrain.retrained_classifiers`) and robustness to input changes (Gaussian
+   noise of standard deviation ``sigma`` on the continuous features, clipped to [0, 1];
+   perturbations the black box labels differently are skipped; the counterfactuals of the
+   perturbed inputs are compared with the originals).
+
+A cell's result depends on the code of this module (and what it imports: the metrics, the
+pair's training, the retrained black boxes) and on its own method's module, never on another
+method's (:func:`cell_code`); :mod:`lapace.benchmark` caches cells with that key.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .experiments import Pair, pair_kwargs, select_inputs, train_pair
+from .methods import REGISTRY
+from .retrain import retrained_classifiers
+
+__all__ = ["COLUMNS", "PER_INPUT_COLUMNS", "PER_INPUT_METRICS", "Cell", "cell_code", "cell_key",
+           "compute_cell", "grid_pair", "perturb", "retrained"]
+
+#: columns of evaluation.csv, one row per cell
+COLUMNS = ["dataset", "classifier", "method", "repetition", "n_inputs", "validity", "proximity",
+           "plausibility", "diversity", "model_robustness", "input_robustness", "runtime_s"]
+#: columns of evaluation_per_input.csv (long format)
+PER_INPUT_COLUMNS = ["dataset", "classifier", "method", "repetition", "input_id", "metric", "value"]
+#: per-input metrics written to the long table (``valid_share`` besides the cell columns)
+PER_INPUT_METRICS = ["validity", "valid_share", "proximity", "plausibility", "diversity",
+                     "model_robustness", "input_robustness", "runtime_s"]
+
+#: held while loading from the artefact cache, and around whole cells run outside a process's
+#: main thread (threaded Dask workers): the cache's code fingerprint parses source with `ast`,
+#: and imports compile source, neither thread-safe on Python 3.11
+CACHE_LOCK = threading.RLock()
+
+
+@dataclass(frozen=True)
+class Cell:
+    dataset: str
+    classifier: str
+    method: str
+    repetition: int
+
+
+def cell_code(method: str) -> tuple[str, ...]:
+    """The modules a cell of ``method`` depends on: this module (with the metrics, the pair's
+    training and the retrained black boxes it imports) and the method's own module."""
+    return ("lapace.evaluation", REGISTRY[method].module)
+
+
+def cell_key(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything that decides a cell's result (other methods' parameters do not)."""
+    return {**asdict(cell), "n_inputs": settings["n_inputs"], "n_retrained": settings["n_retrained"],
+            "n_perturbations": settings["n_perturbations"], "sigma": settings["sigma"],
+            "seed": settings["seed"], "pair": pair_kwargs(cell.dataset, cell.classifier, settings["pair"]),
+            "method_params": settings["method_params"].get(cell.method, {}),
+            "robustness_inputs": settings["robustness_inputs"].get(cell.method)}
+
+
+@functools.lru_cache(maxsize=4)
+def _load_pair(dataset: str, classifier: str, kwargs_json: str) -> Pair:
+    return train_pair(dataset, classifier, **json.loads(kwargs_json))
+
+
+def grid_pair(dataset: str, classifier: str, settings: Mapping[str, Any]) -> Pair:
+    """The pair as the grid uses it: its ``pair`` settings and ``seed`` (cached on disk, and in
+    memory per worker process)."""
+    kw = {"seed": settings["seed"], **pair_kwargs(dataset, classifier, settings["pair"])}
+    with CACHE_LOCK:
+        return _load_pair(dataset, classifier, json.dumps(kw, sort_keys=True))
+
+
+def retrained(pair: Pair, n: int, seed: int) -> list:
+    """The ``n`` retrained black boxes of robustness to model changes (cached)."""
+    with CACHE_LOCK:
+        return retrained_classifiers(pair, n_resample=(n + 1) // 2, n_leave_out=n // 2, seed=seed)
+
+
+def perturb(pair: Pair, X: np.ndarray, n: int, sigma: float, seed) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` perturbed copies of every row of ``X``: Gaussian noise of std ``sigma`` on the
+    continuous columns, clipped to [0, 1]; copies the black box labels differently from their
+    input are skipped (up to ``20 n`` draws per input).
+
+    Returns ``(Xp, kept)``: ``Xp`` (len(X), n, d) and ``kept`` (len(X), n) bool, False where
+    fewer than ``n`` label-preserving copies were found (those rows of ``Xp`` are the input).
+    """
+    if sigma <= 0:
+        raise ValueError(f"sigma must be positive, got {sigma}.")
+    rng = np.random.default_rng(seed)
+    cont = np.asarray(pair.ds.continuous_index, dtype=np.int64)
+    y = pair.predict(X)
+    Xp = np.repeat(X[:, None, :], n, axis=1).astype(np.float32)
+    kept = np.zeros((len(X), n), dtype=bool)
+    if len(cont) == 0 or n == 0:
+        return Xp, kept
+    draws = 20 * n
+    for i in range(len(X)):
+        cand = np.repeat(X[i][None], draws, axis=0).astype(np.float32)
+        cand[:, cont] = np.clip(cand[:, cont] + rng.normal(0, sigma, (draws, len(cont))), 0, 1)
+        same = cand[pair.predict(cand) == y[i]][:n]
+        Xp[i, : len(same)] = same
+        kept[i, : len(same)] = True
+    return Xp, kept
+
+
+def _mean(values: np.ndarray) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
+def _perturbation_seed(settings: Mapping[str, Any], cell: Cell) -> list[int]:
+    """Same for every method of a pair and repetition: all see the same perturbed inputs."""
+    name = f"{cell.dataset}-{cell.classifier}"
+    return [int(settings["seed"]), int(cell.repetition), zlib.crc32(name.encode())]
+
+
+def _input_robustness(pair, method, X, points, valid, settings, cell, target) -> np.ndarray:
+    """Robustness to input changes of the first ``k`` inputs (all unless the grid limits it)."""
+    out = np.full(len(X), np.nan)
+    k = settings["robustness_inputs"].get(cell.method)
+    k = len(X) if k is None else min(int(k), len(X))
+    n_pert = int(settings["n_perturbations"])
+    if k > 0 and n_pert > 0:
+        Xp, kept = perturb(pair, X[:k], n_pert, float(settings["sigma"]),
+                           _perturbation_seed(settings, cell))
+        m, d = points.shape[1:]
+        pp = np.full((k, n_pert, m, d), np.nan, dtype=np.float32)
+        vp = np.zeros((k, n_pert, m), dtype=bool)
+        if kept.any():
+            cfp = method.explain(Xp[kept], target=target)
+            pp[kept], vp[kept] = cfp.points, cfp.valid
+        out[:k] = metrics.input_robustness(points[:k], valid[:k], pp, vp)
+    return out
+
+
+def compute_cell(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The metrics of one cell: ``{"row": dict of COLUMNS, "per_input": DataFrame, "info"}``."""
+    pair = grid_pair(cell.dataset, cell.classifier, settings)
+    idx = select_inputs(pair, settings["n_inputs"], cell.repetition)
+    X = pair.X_test[idx]
+    target = 1
+    params = dict(settings["method_params"].get(cell.method, {}))
+    method = REGISTRY[cell.method].build(pair, int(settings["seed"]) + cell.repetition, **params)
+
+    cell_start = start = time.perf_counter()
+    cf = method.explain(X, target=target)
+    runtime = (time.perf_counter() - start) / len(X)
+    points, valid = cf
+
+    X_target = pair.X_train[pair.predict(pair.X_train) == target]
+    lof = metrics.lof_model(X_target, n_neighbors=10)
+    models = retrained(pair, settings["n_retrained"], settings["seed"])
+    per_input = {
+        "validity": metrics.validity(valid),
+        "valid_share": metrics.valid_share(valid),
+        "proximity": metrics.proximity(X, points, valid),
+        "plausibility": metrics.plausibility(points, valid, lof),
+        "diversity": metrics.diversity(points, valid),
+        "model_robustness": metrics.model_robustness(
+            points, valid, [lambda Z, m=m: m.predict(np.asarray(Z, np.float64)) for m in models],
+            target),
+        "input_robustness": _input_robustness(pair, method, X, points, valid, settings, cell,
+                                              target),
+        "runtime_s": np.full(len(X), runtime),
+    }
+    row = {**asdict(cell), "n_inputs": len(X)}
+    for name in COLUMNS[5:]:
+        row[name] = _mean(per_input[name])
+    long = pd.DataFrame([
+        {**asdict(cell), "input_id": int(i), "metric": name, "value": float(v)}
+        for name in PER_INPUT_METRICS for i, v in zip(idx, per_input[name], strict=True)
+    ], columns=PER_INPUT_COLUMNS)
+    info = {k: v for k, v in cf.info.items() if isinstance(v, int | float | str | bool)}
+    if "timeouts" in cf.info:
+        info["timeouts"] = int(np.sum(cf.info["timeouts"]))
+    info["cell_seconds"] = time.perf_counter() - cell_start
+    return {"row": row, "per_input": long, "info": info}
+

@@ -24,6 +24,22 @@ metric                 per input                                                
 runtime                wall seconds of ``explain`` per input (measured by           lower
                        :mod:`lapace.benchmark`)
 =====================  ==========================================================  ========
+
+**Plausibility uses a de-duplicated reference set (our choice).**  §4.1 says only
+"Plausibility: the average local outlier factor (lof) (Breunig et al., 2000) of each CE".  The
+local reachability density of a reference row with ``n_neighbors`` copies is infinite (about
+1e10 in scikit-learn), a case Breunig et al. rule out by assuming no duplicates.  Tabular data
+have many (compas repeats whole records), and the LOF of a point next to a repeated record then
+explodes: a reference of 50 records repeated 20 times scores points 0.01 away at about 2e8,
+against about 1.0 once de-duplicated; paper-scale compas-RF cells averaged 33,891
+(LAPACE-First) and 54,002 (DRCE).  :func:`lof_model`
+therefore fits on the distinct rows (``np.unique(X, axis=0)``): a record's density no longer
+depends on how often it was recorded, and LOF stays about 1 for inliers.
+
+**Arguments are checked, never cast** (:mod:`lapace.validation`): ``valid`` must be boolean
+(or 0/1 integers), not probabilities; ``points`` numeric with ``valid`` of matching shape; ``X``
+of matching rows and width; each retrained ``predict`` must return one integer label per row;
+``target`` an integer label.  Every mistake raises :class:`ValueError` naming the argument.
 """
 
 from __future__ import annotations
@@ -33,7 +49,15 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from sklearn.neighbors import LocalOutlierFactor
 
-from .validation import check_X
+from .validation import (
+    check_int,
+    check_label,
+    check_mask,
+    check_points,
+    check_predicts,
+    check_X,
+    predict_labels_as,
+)
 
 __all__ = [
     "HIGHER_IS_BETTER",
@@ -56,15 +80,14 @@ HIGHER_IS_BETTER = {
 
 
 def _check(points, valid) -> tuple[np.ndarray, np.ndarray]:
-    """``points`` (n, m, d) float and ``valid`` (n, m) bool; valid points must not be NaN."""
-    points = np.asarray(points, dtype=np.float64)
-    valid = np.asarray(valid, dtype=bool)
-    if points.ndim != 3 or valid.shape != points.shape[:2]:
-        raise ValueError(f"points must be (n, m, d) and valid (n, m); got {points.shape} and "
-                         f"{valid.shape}.")
-    if np.isnan(points[valid]).any():
-        raise ValueError("a counterfactual marked valid holds NaN; mark rows where nothing was "
-                         "found as invalid.")
+    """``points`` (n, m, d) as float64 and ``valid`` (n, m) as bool; valid points must be finite."""
+    points = check_points(points, "points", ndim=3, layout="(n, m, d)")
+    valid = check_mask(valid, "valid", shape=points.shape[:2])
+    bad = valid & ~np.isfinite(points).all(-1)
+    if bad.any():
+        raise ValueError(f"points holds NaN or infinite values in counterfactuals marked valid "
+                         f"(input, counterfactual) {np.argwhere(bad)[:5].tolist()}; mark rows where "
+                         f"nothing was found as invalid in valid.")
     return points, valid
 
 
@@ -78,47 +101,94 @@ def _per_input_mean(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def validity(valid) -> np.ndarray:
     """1.0 for inputs with at least one valid counterfactual, else 0.0 (§4.1: "the portion of
-    test points receiving valid CEs" is the mean)."""
-    valid = np.asarray(valid, dtype=bool)
-    if valid.ndim != 2:
-        raise ValueError(f"valid must be (n, m), got shape {valid.shape}.")
-    return valid.any(1).astype(np.float64)
+    test points receiving valid CEs" is the mean).
+
+    Parameters
+    ----------
+    valid : array of bool (n, m)
+        Booleans or 0/1 integers; probabilities are refused.
+    """
+    return check_mask(valid, "valid", ndim=2).any(1).astype(np.float64)
 
 
 def valid_share(valid) -> np.ndarray:
-    """Share of each input's ``m`` counterfactuals that are valid (NaN rows count as invalid)."""
-    valid = np.asarray(valid, dtype=bool)
-    if valid.ndim != 2:
-        raise ValueError(f"valid must be (n, m), got shape {valid.shape}.")
-    return valid.mean(1).astype(np.float64)
+    """Share of each input's ``m`` counterfactuals that are valid (NaN rows count as invalid).
+
+    Parameters
+    ----------
+    valid : array of bool (n, m)
+        Booleans or 0/1 integers; probabilities are refused.
+    """
+    return check_mask(valid, "valid", ndim=2).mean(1).astype(np.float64)
 
 
 def proximity(X, points, valid) -> np.ndarray:
-    """Mean L1 distance between each input ``X`` (n, d) and its valid counterfactuals (§4.1,
-    Wachter et al. 2017); lower is better."""
+    """Mean L1 distance between each input and its valid counterfactuals (§4.1, Wachter et al.
+    2017); lower is better.
+
+    Parameters
+    ----------
+    X : array (n, d)
+        The encoded inputs, one per row of ``points``.
+    points, valid : arrays (n, m, d) and (n, m)
+        Their counterfactuals and the black box's verdicts.
+    """
     points, valid = _check(points, valid)
-    X = check_X(X, n_features=points.shape[2]).astype(np.float64)
-    if X.shape[0] != points.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but points hold {points.shape[0]} inputs.")
+    X = check_X(X, name="X", allow_empty=True).astype(np.float64)
+    if X.shape != (points.shape[0], points.shape[2]):
+        raise ValueError(f"X has shape {X.shape} but points {points.shape} need "
+                         f"({points.shape[0]}, {points.shape[2]}): one encoded input per row of "
+                         f"points, with as many columns as each counterfactual.")
     dist = np.abs(points - X[:, None, :]).sum(-1)                       # (n, m)
     return _per_input_mean(np.nan_to_num(dist), valid)
 
 
 def lof_model(X_reference, n_neighbors: int = 10) -> LocalOutlierFactor:
-    """Local outlier factor (Breunig et al. 2000) fitted for novelty detection on
-    ``X_reference``: in the benchmark, the training inputs the black box predicts as the
-    target."""
+    """Local outlier factor (Breunig et al. 2000) for novelty detection, fitted on the
+    **distinct** rows of ``X_reference`` (see the module docstring).
+
+    Parameters
+    ----------
+    X_reference : array (N, d)
+        In the benchmark, the training inputs the black box predicts as the target.
+    n_neighbors : int
+        LOF's ``k``; ``X_reference`` needs more than ``k`` distinct rows.
+
+    Raises
+    ------
+    ValueError
+        If fewer than ``n_neighbors + 1`` distinct rows remain (k would be silently reduced
+        by scikit-learn otherwise): pass more rows or a smaller ``n_neighbors``.
+    """
+    n_neighbors = check_int(n_neighbors, "n_neighbors", minimum=1)
     X_reference = check_X(X_reference, name="X_reference")
-    if X_reference.shape[0] <= n_neighbors:
-        raise ValueError(f"the LOF reference set needs more than n_neighbors={n_neighbors} rows, "
-                         f"got {X_reference.shape[0]}.")
-    return LocalOutlierFactor(n_neighbors=n_neighbors, novelty=True).fit(X_reference)
+    distinct = np.unique(X_reference, axis=0)
+    if distinct.shape[0] <= n_neighbors:
+        raise ValueError(
+            f"X_reference holds {distinct.shape[0]} distinct rows ({X_reference.shape[0]} with "
+            f"duplicates); LOF with n_neighbors={n_neighbors} needs more than n_neighbors distinct "
+            f"rows: pass more reference rows or a smaller n_neighbors."
+        )
+    return LocalOutlierFactor(n_neighbors=n_neighbors, novelty=True).fit(distinct)
 
 
 def plausibility(points, valid, lof: LocalOutlierFactor) -> np.ndarray:
-    """Mean local outlier factor of each input's valid counterfactuals (§4.1), from a fitted
-    :func:`lof_model`: ``-lof.score_samples``, about 1 for inliers; lower is better."""
+    """Mean local outlier factor of each input's valid counterfactuals (§4.1); lower is better.
+
+    Parameters
+    ----------
+    points, valid : arrays (n, m, d) and (n, m)
+    lof : LocalOutlierFactor
+        From :func:`lof_model`; the score is ``-lof.score_samples``, about 1 for inliers.
+    """
     points, valid = _check(points, valid)
+    if not (isinstance(lof, LocalOutlierFactor) and getattr(lof, "novelty", False)
+            and hasattr(lof, "n_features_in_")):
+        raise ValueError(f"lof must be a fitted LocalOutlierFactor with novelty=True, got "
+                         f"{lof!r}; build it with lof_model(X_reference).")
+    if lof.n_features_in_ != points.shape[2]:
+        raise ValueError(f"points have {points.shape[2]} columns but lof was fitted on "
+                         f"{lof.n_features_in_}; fit lof_model on inputs encoded like the points.")
     scores = np.zeros(valid.shape)
     if valid.any():
         scores[valid] = -lof.score_samples(points[valid])
@@ -146,27 +216,49 @@ def diversity(points, valid) -> np.ndarray:
 def model_robustness(points, valid, predicts: Sequence[Callable[[np.ndarray], np.ndarray]],
                      target: int) -> np.ndarray:
     """Share of each input's valid counterfactuals that retrained black boxes still assign to
-    ``target``, averaged over the models in ``predicts`` (§4.1: 20 retrained classifiers);
-    higher is better."""
+    ``target``, averaged over the models (§4.1: 20 retrained classifiers); higher is better.
+
+    Parameters
+    ----------
+    points, valid : arrays (n, m, d) and (n, m)
+    predicts : list of callables
+        Each maps encoded points (N, d) to integer labels (N,): ``model.predict``, not
+        ``predict_proba``, not class names; each one's output is checked.
+    target : int
+        The desired label, as an integer (not ``"1"``).
+    """
     points, valid = _check(points, valid)
-    if len(predicts) == 0:
-        raise ValueError("model_robustness needs at least one retrained model.")
+    predicts = check_predicts(predicts, "predicts")
+    target = check_label(target, "target")
     kept = np.zeros(valid.shape)
     if valid.any():
         P = points[valid]
-        kept[valid] = np.mean([np.asarray(f(P)) == target for f in predicts], axis=0)
+        kept[valid] = np.mean([predict_labels_as(f, P, name=f"predicts[{i}]") == target
+                               for i, f in enumerate(predicts)], axis=0)
     return _per_input_mean(kept, valid)
+
+
+def _point_set(A, name: str) -> np.ndarray:
+    """A set of points for :func:`max_set_distance`: rows of a 2-D array, or one 1-D point."""
+    arr = np.asarray(A)
+    arr = check_points(arr[None] if arr.ndim == 1 else arr, name, ndim=2, layout="(k, d)")
+    if arr.shape[0] == 0 or not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be a non-empty set of points (k, d) without NaN or "
+                         f"infinite values, got shape {arr.shape}; pass only valid counterfactuals.")
+    return arr
 
 
 def max_set_distance(A, B) -> float:
     """Max-set-distance of Leofante & Potyka (2024) between two sets of points (rows), L1:
 
     ``0.5 * (max_a min_b |a - b|_1 + max_b min_a |a - b|_1)``, the mean of the two directed
-    Hausdorff distances.  For single points it is their L1 distance.
+    Hausdorff distances.  For single points (1-D) it is their L1 distance.  ``A`` (k, d) and
+    ``B`` (l, d) must have the same width ``d``.
     """
-    A, B = np.atleast_2d(np.asarray(A, np.float64)), np.atleast_2d(np.asarray(B, np.float64))
-    if len(A) == 0 or len(B) == 0 or np.isnan(A).any() or np.isnan(B).any():
-        raise ValueError("max_set_distance needs two non-empty sets of points without NaN.")
+    A, B = _point_set(A, "A"), _point_set(B, "B")
+    if A.shape[1] != B.shape[1]:
+        raise ValueError(f"A and B must hold points of the same width, got A {A.shape} and "
+                         f"B {B.shape}.")
     D = np.abs(A[:, None, :] - B[None, :, :]).sum(-1)
     return float(0.5 * (D.min(1).max() + D.min(0).max()))
 
@@ -182,12 +274,17 @@ def input_robustness(points, valid, points_perturbed, valid_perturbed) -> np.nda
     where none is left (or ``p == 0``).
     """
     points, valid = _check(points, valid)
-    pp = np.asarray(points_perturbed, dtype=np.float64)
-    vp = np.asarray(valid_perturbed, dtype=bool)
     n, m, d = points.shape
-    if pp.ndim != 4 or pp.shape[0] != n or pp.shape[2:] != (m, d) or vp.shape != pp.shape[:3]:
-        raise ValueError(f"points_perturbed must be ({n}, p, {m}, {d}) and valid_perturbed "
-                         f"({n}, p, {m}); got {pp.shape} and {vp.shape}.")
+    pp = check_points(points_perturbed, "points_perturbed", ndim=4, layout=f"({n}, p, {m}, {d})")
+    if pp.shape[0] != n or pp.shape[2:] != (m, d):
+        raise ValueError(f"points_perturbed must be ({n}, p, {m}, {d}) to match points {points.shape}, "
+                         f"got {pp.shape}.")
+    vp = check_mask(valid_perturbed, "valid_perturbed", shape=pp.shape[:3])
+    bad = vp & ~np.isfinite(pp).all(-1)
+    if bad.any():
+        raise ValueError(f"points_perturbed holds NaN or infinite values in counterfactuals marked "
+                         f"valid (input, perturbation, counterfactual) {np.argwhere(bad)[:5].tolist()}; "
+                         f"mark them invalid in valid_perturbed.")
     out = np.full(n, np.nan)
     for i in range(n):
         if not valid[i].any():

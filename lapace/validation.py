@@ -184,3 +184,94 @@ def check_not_target(y: np.ndarray, target: int) -> None:
             f"{len(already)} input(s) are already predicted as target {target} (rows "
             f"{already[:10].tolist()}); explain only inputs with another label."
         )
+
+
+# --- checks for the metrics of lapace.metrics (arrays of counterfactuals, retrained models) ---
+
+__all__ += ["check_label", "check_mask", "check_points", "check_predicts", "predict_labels_as"]
+
+
+def _describe(a: np.ndarray) -> str:
+    """``dtype float64, first values [0.9, 0.2]`` for error messages."""
+    return f"dtype {a.dtype}, first values {a.ravel()[:3].tolist()}"
+
+
+def check_mask(valid, name: str = "valid", shape: tuple[int, ...] | None = None,
+               ndim: int | None = None) -> np.ndarray:
+    """``valid`` as a bool array: booleans, or integers that are all 0 or 1.
+
+    Floats are refused, whatever their values: a probability is not a verdict, and casting
+    0.9 and 0.2 to bool would make both True.
+    """
+    arr = np.asarray(valid)
+    if arr.dtype == np.bool_ or arr.size == 0:
+        arr = arr.astype(bool)
+    elif np.issubdtype(arr.dtype, np.integer) and np.isin(arr, (0, 1)).all():
+        arr = arr.astype(bool)
+    else:
+        raise ValueError(
+            f"{name} must be a boolean array (or integers 0/1) saying whether each "
+            f"counterfactual is valid, got {_describe(arr)}; pass the black box's verdicts, "
+            f"e.g. predict(points) == target, not probabilities or labels."
+        )
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}.")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)} to match the points, got {arr.shape}.")
+    return arr
+
+
+def check_points(points, name: str = "points", ndim: int = 3,
+                 layout: str = "(n, m, d)") -> np.ndarray:
+    """``points`` as a float64 array of ``ndim`` axes (NaN allowed: rows not found)."""
+    arr = np.asarray(points)
+    if arr.dtype == object:
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(
+            f"{name} must be a numeric array {layout} of encoded counterfactuals, got "
+            f"{_describe(arr)}; encode records with ds.encode(df) first."
+        )
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array {layout}, got shape {arr.shape}.")
+    return arr.astype(np.float64)
+
+
+def check_label(target, name: str = "target") -> int:
+    """``target`` as a non-negative int label; strings, bools and floats are refused."""
+    if isinstance(target, bool | np.bool_) or not isinstance(target, int | np.integer) or target < 0:
+        raise ValueError(
+            f"{name} must be an integer class label >= 0 (e.g. 1), got {target!r} "
+            f"({type(target).__name__}); pass the label the black box predicts, not a class name."
+        )
+    return int(target)
+
+
+def check_predicts(predicts, name: str = "predicts") -> list[Callable]:
+    """``predicts`` as a non-empty list of callables (e.g. ``[m.predict for m in models]``)."""
+    if callable(predicts) or isinstance(predicts, str | bytes) or not hasattr(predicts, "__iter__"):
+        raise ValueError(f"{name} must be a list of predict functions, got {type(predicts).__name__}; "
+                         f"wrap a single one in a list: [model.predict].")
+    predicts = list(predicts)
+    if not predicts:
+        raise ValueError(f"{name} is empty: pass at least one retrained model's predict.")
+    for i, f in enumerate(predicts):
+        if not callable(f):
+            raise ValueError(f"{name}[{i}] is not callable (got {type(f).__name__}); pass "
+                             f"model.predict, not the model.")
+    return predicts
+
+
+def predict_labels_as(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, name: str,
+                      n_labels: int | None = None) -> np.ndarray:
+    """:func:`predict_labels` with the error naming the callable as ``name``."""
+    labels = np.asarray(predict(X))
+    if labels.shape != (X.shape[0],):
+        raise ValueError(
+            f"{name} returned shape {labels.shape} for {X.shape[0]} inputs; it must return one "
+            "integer label per row (pass model.predict, not model.predict_proba)."
+        )
+    return check_labels(labels, X.shape[0], n_labels, name=f"{name}'s output")

@@ -8,8 +8,7 @@ settings, then LAPACE's throughput (inputs per second, 5 paths x 21 steps, rando
 box included) for batches of 1, 100 and 10000 inputs.
 
 ``baselines``: seconds per input of NNCE, FACE, RobX, DiCE, DRCE and LAPACE on heloc-RF and
-adult-RF (the quick profile's models, ``lapace.experiments.train_pair(..., max_rows=2500,
-max_epochs=40)``), 100 test inputs predicted 0 (``select_inputs``), one run each, with each
+adult-RF (the quick profile's models, ``lapace.profiles.load_pair(..., profile="quick")``), 100 test inputs predicted 0 (``select_inputs``), one run each, with each
 method's ratio to LAPACE-First.  DiCE runs on the first ``--dice-inputs`` of them only, with a
 per-query ``--dice-time-limit`` (time-outs count in its seconds).  ``fit s`` is the one-time
 cost (for LAPACE: building the explainer, centroid repair included, not training the L-GMVAE).
@@ -81,12 +80,12 @@ def baselines(args) -> None:
     import pandas as pd
 
     from lapace.baselines import DRCE, FACE, NNCE, DiCE, RobX
-    from lapace.experiments import select_inputs, train_pair
+    from lapace.experiments import select_inputs
+    from lapace.profiles import load_pair
 
     rows = []
     for dataset in ("heloc", "adult"):
-        pair = train_pair(dataset, "rf", max_rows=2500, max_epochs=40, patience=10,
-                          vae_params={"batch_size": 128})
+        pair = load_pair(dataset, "rf", profile="quick")    # the quick book's cached models
         X = pair.X_test[select_inputs(pair, args.inputs)]
         start = time.perf_counter()
         lapace = Lapace(pair.vae).fit(model=pair.predict, dataset=pair.ds)

@@ -83,28 +83,15 @@ from lapace.baselines import FACE
 from lapace.constraints import compile_constraints, records_satisfy
 from lapace.experiments import lgmvae_settings, select_inputs, train_pair
 from lapace.paper import PAPER_TABLE3
-from lapace.plots import constraint_paths
+from lapace.plots import constraint_paths, features_to_show
 from lapace.provenance import save_figure, save_table
+from lapace.text import beside_paper, describe_constraint
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
 chapter_start = time.perf_counter()
 NAMES = {"rf": "RF", "nn": "NN"}
 TARGET = 1
-
-
-def describe(c):
-    """A constraint in words."""
-    kind = type(c).__name__
-    if kind == "Range":
-        lo = "" if c.low is None else f"{c.low:g} ≤ "
-        hi = "" if c.high is None else f" ≤ {c.high:g}"
-        return f"{lo}{c.feature}{hi}"
-    if kind == "Relation":
-        return f"{c.a} {c.op.replace('>=', '≥').replace('<=', '≤')} {c.b}"
-    if kind == "Immutable":
-        return f"{c.feature} stays the input's"
-    return f"{c.feature} may only {c.direction}"
 
 
 # %% [markdown]
@@ -123,7 +110,7 @@ for d in datasets:
     ds_full = load_dataset(d, seed=seed)  # all rows, original units
     cs = sets[d]
     held = records_satisfy(list(cs["constraint"]), ds_full.X_train, ds_full.X_train, ds_full).mean(0)
-    shown = pd.DataFrame({"constraint": cs["constraint"].map(describe), "kind": cs["kind"],
+    shown = pd.DataFrame({"constraint": cs["constraint"].map(describe_constraint), "kind": cs["kind"],
                           "reason": cs["reason"], "real records satisfying": [f"{h:.1%}" for h in held]})
     shown.index = range(1, len(shown) + 1)
     save_table(shown, f"constraints_{d}", profile=profile)
@@ -173,6 +160,7 @@ def run(d, c, drawn):
             "face_found": float(np.mean([q is not None for q in face_cf.paths]))}
 
 
+# %% tags=["hide-input"]
 runs, seconds = {}, {}
 for d in datasets + extra_datasets:
     for c in classifiers:
@@ -197,12 +185,8 @@ table3 = pd.DataFrame(rows)
 save_table(table3, "table3", profile=profile, index=False)
 
 
-def cell(ours, paper):
-    return f"{ours:.2f}" if paper is None else f"{ours:.2f} / {paper:.2f} ({ours - paper:+.2f})"
-
-
 shown3 = pd.DataFrame({
-    m: [cell(r.share, PAPER_TABLE3.get((r.dataset, r.classifier), {}).get(m))
+    m: [beside_paper(r.share, PAPER_TABLE3.get((r.dataset, r.classifier), {}).get(m))
         for r in table3[table3.method == m].itertuples()] for m in METHODS},
     index=[f"{d}-{NAMES[c]}" for d in datasets for c in classifiers])
 shown3.index.name = "ours / paper (Δ)"
@@ -283,7 +267,7 @@ checks.unstack("method")["breaking a constraint"]
 if extra_datasets:
     for d in extra_datasets:
         cs = sets[d]
-        table = pd.DataFrame({"constraint": cs["constraint"].map(describe), "kind": cs["kind"],
+        table = pd.DataFrame({"constraint": cs["constraint"].map(describe_constraint), "kind": cs["kind"],
                               "reason": cs["reason"]}, index=range(1, len(cs) + 1))
         display(Markdown(f"**{d}**"))
         display(table)
@@ -368,14 +352,10 @@ if key:
     free = free_all.paths[i]
     free_ok = free_all.predicted[i] & compile_constraints(cons, p.ds).satisfied(
         free.reshape(-1, dim), np.repeat(X[i][None], k * T, 0)).reshape(k, T)
-    named = []
-    for c_ in cons:
-        for f in (getattr(c_, "feature", None), getattr(c_, "a", None), getattr(c_, "b", None)):
-            if f and f not in named:
-                named.append(f)
-    moved = np.abs(free[:, -1] - X[i][None]).max(0)
-    order = [p.ds.features[j] for j in np.argsort(-moved) if p.ds.features[j] not in named]
-    features = (named + order)[:12]
+
+# %%
+if key:
+    features = features_to_show(cons, p.ds.features, np.abs(free[:, -1] - X[i][None]).max(0))
     fig = constraint_paths(
         p.ds, X[i], free, con.paths[0], free_all.taus, features, free_counted=free_ok,
         constrained_counted=con.valid[0], constraints=cons, ncols=4,
@@ -386,7 +366,7 @@ if key:
     display(Markdown(
         f"*Figure: the five LAPACE paths of one {key[0]} input ({breaks[i]} of {k * T} "
         f"unconstrained path points break its constraints: "
-        + "; ".join(describe(c_) for c_ in cons) + f"). With the corrections, "
+        + "; ".join(describe_constraint(c_) for c_ in cons) + f"). With the corrections, "
         f"{int(con.satisfied[0].sum())} of {k * T} points satisfy them and "
         f"{int(con.valid[0].sum())} count as counterfactuals (without: "
         f"{int(free_ok.sum())}).*"))

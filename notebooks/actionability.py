@@ -110,8 +110,9 @@ for d in datasets:
     ds_full = load_dataset(d, seed=seed)  # all rows, original units
     cs = sets[d]
     held = records_satisfy(list(cs["constraint"]), ds_full.X_train, ds_full.X_train, ds_full).mean(0)
-    shown = pd.DataFrame({"constraint": cs["constraint"].map(describe_constraint), "kind": cs["kind"],
-                          "reason": cs["reason"], "real records satisfying": [f"{h:.1%}" for h in held]})
+    shown = pd.DataFrame({"constraint": cs["constraint"].map(describe_constraint),
+                          "kind": cs["kind"], "reason": cs["reason"],
+                          "real records satisfying": [f"{h:.1%}" for h in held]})
     shown.index = range(1, len(shown) + 1)
     save_table(shown, f"constraints_{d}", profile=profile)
     display(Markdown(f"**{d}** ({len(cs)} constraints)"))
@@ -267,8 +268,9 @@ checks.unstack("method")["breaking a constraint"]
 if extra_datasets:
     for d in extra_datasets:
         cs = sets[d]
-        table = pd.DataFrame({"constraint": cs["constraint"].map(describe_constraint), "kind": cs["kind"],
-                              "reason": cs["reason"]}, index=range(1, len(cs) + 1))
+        table = pd.DataFrame({"constraint": cs["constraint"].map(describe_constraint),
+                              "kind": cs["kind"], "reason": cs["reason"]},
+                             index=range(1, len(cs) + 1))
         display(Markdown(f"**{d}**"))
         display(table)
 

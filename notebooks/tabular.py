@@ -208,11 +208,10 @@ shown = pd.DataFrame({
     "classifier acc.": compare["clf_accuracy"].map(percent),
     "paper": compare["clf_accuracy_paper"].map(percent),
     "Δ": compare["clf_accuracy_diff"].map(signed_points),
-    "TSTR real": [mean_std(m, s) for m, s in zip(compare.tstr_real_mean, compare.tstr_real_std)],
-    "paper ": [mean_std(m, s) for m, s in zip(compare.tstr_real_mean_paper, compare.tstr_real_std_paper)],
-    "TSTR synthetic": [mean_std(m, s) for m, s in zip(compare.tstr_synth_mean, compare.tstr_synth_std)],
-    "paper  ": [mean_std(m, s) for m, s in
-                zip(compare.tstr_synth_mean_paper, compare.tstr_synth_std_paper)],
+    "TSTR real": list(map(mean_std, compare.tstr_real_mean, compare.tstr_real_std)),
+    "paper ": list(map(mean_std, compare.tstr_real_mean_paper, compare.tstr_real_std_paper)),
+    "TSTR synthetic": list(map(mean_std, compare.tstr_synth_mean, compare.tstr_synth_std)),
+    "paper  ": list(map(mean_std, compare.tstr_synth_mean_paper, compare.tstr_synth_std_paper)),
     "gap real − synth.": compare["tstr_gap"].map(signed_points),
     "paper gap": compare["tstr_gap_paper"].map(signed_points),
     "centroid acc.": compare["centroid_accuracy"].map(lambda x: percent(x, 0)),
@@ -240,9 +239,10 @@ lines.append(
     + ", ".join(f"{r.dataset}-{NAMES[r.classifier]}" for r in after.itertuples()) + ". ")
 gap, gap_paper = compare["tstr_gap"], compare["tstr_gap_paper"]
 lines.append(
-    f"The TSTR gap (real minus synthetic) ranges from {signed_points(gap.min())} to {signed_points(gap.max())} "
-    f"(paper: {signed_points(gap_paper.min())} to {signed_points(gap_paper.max())}). Classifier accuracies differ "
-    f"from the paper's by {signed_points(compare.clf_accuracy_diff.min())} to "
+    f"The TSTR gap (real minus synthetic) ranges from {signed_points(gap.min())} to "
+    f"{signed_points(gap.max())} (paper: {signed_points(gap_paper.min())} to "
+    f"{signed_points(gap_paper.max())}). Classifier accuracies differ from the paper's by "
+    f"{signed_points(compare.clf_accuracy_diff.min())} to "
     f"{signed_points(compare.clf_accuracy_diff.max())}.")
 display(Markdown("".join(lines)))
 

@@ -73,7 +73,8 @@ if torch_threads:
     torch.set_num_threads(torch_threads)
 chapter_start = time.perf_counter()
 NAMES = {"rf": "RF", "nn": "NN"}
-DEFAULT = default_variant()  # the variant lapace.LGMVAE trains (its models are the tabular chapter's)
+#: the variant lapace.LGMVAE trains by default (its models are the tabular chapter's)
+DEFAULT = default_variant()
 TARGETS = PROTOTYPE_TARGETS  # §3.1's properties, the least each label should reach
 #: every pair of the paper, "dataset-classifier"
 ALL_PAIRS = [f"{d}-{c}" for d in ("heloc", "wine", "adult", "compas") for c in ("rf", "nn")]

@@ -60,7 +60,7 @@ from lapace.plots import elbo_bound, kl_convergence, loss_weight_bars
 from lapace.provenance import save_figure, save_table
 
 torch.set_num_threads(torch_threads)
-torch.manual_seed(seed)
+_ = torch.manual_seed(seed)
 
 # %% [markdown]
 # ## From the GMVAE to Eq. 3

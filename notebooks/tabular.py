@@ -190,7 +190,7 @@ for col in ("clf_accuracy", "tstr_real_mean", "tstr_synth_mean", "centroid_accur
     compare[f"{col}_diff"] = compare[col] - compare[f"{col}_paper"]
 compare["tstr_gap"] = compare["tstr_real_mean"] - compare["tstr_synth_mean"]
 compare["tstr_gap_paper"] = compare["tstr_real_mean_paper"] - compare["tstr_synth_mean_paper"]
-save_table(compare, "table1_vs_paper", profile=profile, index=False)
+_ = save_table(compare, "table1_vs_paper", profile=profile, index=False)
 
 # %%
 shown = pd.DataFrame({

@@ -22,10 +22,8 @@
 
 # %% tags=["parameters"]
 profile = "quick"            # name of the parameter set (profiles/<profile>.yml)
-split = "test"               # MNIST split: "test", the 10000 official test images (offline),
-                             # or "train", the 60000 training images (downloaded)
-n_classifier_test = 2500     # images held out (stratified) to test the digit classifier;
-                             # LAPACE's inputs are drawn from them too
+split = "test"               # "test": the 10000 official test images; "train": the 60000
+n_classifier_test = 2500     # images held out (stratified) to test the classifier; LAPACE's inputs
 latent_dim = 16              # h: not given by the paper, our choice
 hidden_dim = 512             # width of every MLP (Appendix B)
 clusters_per_class = 3       # Appendix B
@@ -46,8 +44,7 @@ input_index = 0              # which held-out image of source_digit Figures 2 an
 steps = 21                   # number of tau values from 0 to 1 (Figure 2: 0, 0.05, ..., 1)
 repair_centroids = True      # our extension (see lapace.explain); False: the paper's method
 n_path_inputs = 200          # inputs of source_digit for the quantitative check of Figure 2
-dash_rows = [12, 18]         # 0-based [start, stop) rows: the paper's 1-based rows 13-18
-dash_cols = [7, 14]          # 0-based [start, stop) columns: the paper's 1-based columns 8-14
+dash_region = [12, 18, 7, 14]  # 0-based [start, stop) rows, then columns: the paper's rows 13-18, cols 8-14
 dash_threshold = 0.01        # pixels above this in the region are penalised (§3.3, Figure 3)
 dash_tolerance = 0.5         # g(x) is the ink above threshold minus this; satisfied where g is not positive
 eta = 0.05                   # step size of the latent corrections (§3.3)
@@ -327,7 +324,7 @@ _ = save_table(pd.DataFrame(per_path.T, index=pd.Index(taus.round(2), name="tau"
 # One style of 7 has a horizontal dash through its stem. The paper removes it with a
 # constraint on the decoded image (§3.3): pixels above 0.01 in "the 13th to 18th rows and the
 # 8th to 14th columns" are penalised. Counting from 1 as the paper does, these are the 0-based
-# rows 12–17 and columns 7–13, i.e. the slices `[12:18, 7:14]` (`dash_rows`, `dash_cols`). On
+# rows 12–17 and columns 7–13, i.e. the slices `[12:18, 7:14]` (`dash_region`). On
 # the flattened (N, 784) image tensor the constraint is
 #
 # $$
@@ -342,6 +339,7 @@ _ = save_table(pd.DataFrame(per_path.T, index=pd.Index(taus.round(2), name="tau"
 # ink in the region.
 
 # %%
+dash_rows, dash_cols = dash_region[:2], dash_region[2:]
 mask = region_mask(slice(*dash_rows), slice(*dash_cols))
 g = region_penalty(mask, threshold=dash_threshold, tolerance=dash_tolerance)
 centroid_ink = region_ink(vae.decoded_centroids(target_digit), mask, dash_threshold)

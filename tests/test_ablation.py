@@ -18,39 +18,42 @@ def test_default_variant_is_lgmvaes_default_recipe():
 
 
 def _captured(monkeypatch):
+    from lapace import profiles
+
     calls = []
-    monkeypatch.setattr(ablation, "train_pair", lambda *a, **kw: calls.append((a, kw)) or "pair")
+    monkeypatch.setattr(profiles, "train_pair", lambda *a, **kw: calls.append((a, kw)) or "pair")
     return calls
 
 
-def test_train_variant_passes_the_chapters_arguments(monkeypatch):
+def test_train_variant_trains_with_the_profiles_pair_settings(monkeypatch):
+    from lapace.profiles import pair_settings
+
     calls = _captured(monkeypatch)
-    common = dict(seed=0, vae_seed=3, max_epochs=40, patience=10, max_rows=2500)
-    assert ablation.train_variant("wine-rf", "marginal", max_batch_size=None, **common) == "pair"
+    assert ablation.train_variant("wine-rf", "marginal", "quick", seed=0, vae_seed=3) == "pair"
     args, kw = calls[-1]
+    quick = pair_settings("quick")
     assert args == ("wine", "rf")
-    assert kw == {**common, "vae_params": ablation.VARIANTS["marginal"]}
+    assert kw == {"seed": 0, "vae_seed": 3, "max_epochs": quick["max_epochs"],
+                  "patience": quick["patience"], "max_rows": quick["max_rows"],
+                  "vae_params": ablation.VARIANTS["marginal"]}   # wine-RF's 64 is under the cap
     assert kw["vae_params"] is not ablation.VARIANTS["marginal"]      # a copy: VARIANTS stay
+    ablation.train_variant("wine-rf", "marginal", "quick", max_epochs=150)
+    assert calls[-1][1]["max_epochs"] == 150                          # a longer budget
 
 
-def test_train_variant_default_has_no_overrides_and_caps_the_batch(monkeypatch):
-    from lapace.paper import lgmvae_settings
-
+def test_train_variant_default_has_no_overrides_and_the_cap_applies(monkeypatch):
     calls = _captured(monkeypatch)
-    common = dict(seed=0, vae_seed=0, max_epochs=40, patience=10, max_rows=None)
-    batch = lgmvae_settings("wine", "rf")["batch_size"]
-    ablation.train_variant("wine-rf", ablation.default_variant(), max_batch_size=None, **common)
-    assert calls[-1][1]["vae_params"] == {}
-    ablation.train_variant("wine-rf", "paper", max_batch_size=batch - 1, **common)
-    assert calls[-1][1]["vae_params"] == {**ablation.VARIANTS["paper"], "batch_size": batch - 1}
-    ablation.train_variant("wine-rf", "paper", max_batch_size=batch, **common)
+    ablation.train_variant("wine-rf", ablation.default_variant(), "quick")
+    assert "vae_params" not in calls[-1][1]                  # the tabular chapter's very model
+    ablation.train_variant("heloc-rf", "paper", "quick")     # Table 4: 1024, quick caps at 128
+    assert calls[-1][1]["vae_params"] == {**ablation.VARIANTS["paper"], "batch_size": 128}
+    ablation.train_variant("heloc-rf", "paper", "paper")     # the paper profile: no cap
     assert "batch_size" not in calls[-1][1]["vae_params"]
 
 
 def test_unknown_variant_is_an_error():
     with pytest.raises(ValueError, match="unknown variant"):
-        ablation.train_variant("wine-rf", "nope", seed=0, vae_seed=0, max_epochs=1, patience=1,
-                               max_rows=None, max_batch_size=None)
+        ablation.train_variant("wine-rf", "nope")
 
 
 def test_pair_of():

@@ -25,6 +25,10 @@ ever take a label's most frequent categories.  Where reconstructions lose their 
 :func:`noise_report` asks whether any decoder of that precision could keep it: it perturbs
 each input by Gaussian noise as large as the decoder's own error and counts how often
 the black box still predicts the label.
+
+:data:`PROTOTYPE_TARGETS` are the thresholds the book holds every label to;
+:func:`target_verdicts` and :func:`meets_all_targets` read a report against them, and
+:func:`decoded_centroid_table` shows a model's prototypes in original units.
 """
 
 from __future__ import annotations
@@ -40,13 +44,22 @@ from . import elbo
 from .model import LGMVAE
 from .validation import chunks, predict_labels, warn
 
-__all__ = ["COLLAPSE_RATIO", "PROTOTYPE_COLUMNS", "UNDERTRAINED_RATIO", "category_report",
-           "cluster_usage", "kmeans_report", "latent_report", "noise_report", "prototype_report",
-           "spread_ratio", "training_warnings"]
+__all__ = ["COLLAPSE_RATIO", "PROTOTYPE_COLUMNS", "PROTOTYPE_TARGETS", "UNDERTRAINED_RATIO",
+           "category_report", "cluster_usage", "decoded_centroid_table", "digit_styles",
+           "kmeans_report", "latent_report", "meets_all_targets", "noise_reading", "noise_report",
+           "prototype_report", "shared_categories_text", "spread_ratio", "target_verdicts",
+           "training_warnings"]
 
 #: columns of :func:`prototype_report` (and of the book's ``prototypes.csv``)
 PROTOTYPE_COLUMNS = ["label", "spread_ratio", "min_usage", "mean_max_q",
                      "reconstruction_label_kept", "centroid_accuracy_raw"]
+
+#: the least each §3.1 property of :func:`prototype_report` should reach, per label: diverse
+#: prototypes (``spread_ratio``), every cluster used (``min_usage``), assignments that depend on
+#: the input (``mean_max_q``), a smooth manifold (``reconstruction_label_kept``) and meaningful
+#: centroids (``centroid_accuracy_raw``)
+PROTOTYPE_TARGETS = {"spread_ratio": 0.3, "min_usage": 0.05, "mean_max_q": 0.7,
+                     "reconstruction_label_kept": 0.8, "centroid_accuracy_raw": 0.9}
 
 
 def _rows(vae: LGMVAE, X, y, reference=None):
@@ -309,3 +322,91 @@ def training_warnings(vae: LGMVAE, X, y, reference=None) -> list[str]:
     for message in messages:
         warn(message)
     return messages
+
+
+def target_verdicts(report: pd.DataFrame, targets: dict | None = None) -> pd.DataFrame:
+    """Which rows of a :func:`prototype_report` meet each §3.1 target, (rows, targets) bool.
+
+    ``targets`` maps a column to the least value that meets it (default
+    :data:`PROTOTYPE_TARGETS`); a NaN never meets its target.  The index is ``report``'s.
+    """
+    targets = PROTOTYPE_TARGETS if targets is None else targets
+    missing = [k for k in targets if k not in report.columns]
+    if missing:
+        raise ValueError(f"the report has no column {missing}; it needs {list(targets)} "
+                         "(the columns of lapace.diagnostics.prototype_report).")
+    return pd.DataFrame({k: report[k] >= v for k, v in targets.items()})
+
+
+def meets_all_targets(report: pd.DataFrame, targets: dict | None = None) -> pd.Series:
+    """Whether each row of a :func:`prototype_report` meets every target of
+    :func:`target_verdicts` (all five of :data:`PROTOTYPE_TARGETS` by default)."""
+    return target_verdicts(report, targets).all(axis=1)
+
+
+def decoded_centroid_table(dataset, vae: LGMVAE, centroids: pd.DataFrame) -> pd.DataFrame:
+    """The decoded centroids (§3.2's prototypes) in original units, one column per cluster.
+
+    ``dataset`` decodes them (:meth:`~lapace.TabularDataset.decode`); floats are shown to three
+    significant digits.  ``centroids`` is :func:`lapace.experiments.centroid_report`'s table
+    (``cluster``, ``label``, ``predicted``, ``valid_raw``): columns are named ``c<k> (y=<label>)``
+    and a last row says what the classifier predicts, with ✗ where it is not the owning label.
+    """
+    values = dataset.decode(vae.decoded_centroids())
+    table = values.T.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v))
+    table.columns = [f"c{k} (y={lab})" for k, lab in zip(centroids["cluster"], centroids["label"],
+                                                          strict=True)]
+    table.loc["classifier predicts"] = [
+        f"{pr}" if ok else f"{pr} ✗"
+        for pr, ok in zip(centroids["predicted"], centroids["valid_raw"], strict=True)]
+    table.index.name = "feature"
+    return table
+
+
+def digit_styles(vae: LGMVAE, predict: Callable[[np.ndarray], np.ndarray], X, y,
+                 seed: int = 0) -> tuple[float, float]:
+    """Appendix B's "prototypical writing styles", measured: ``(spread, correct)``.
+
+    ``spread`` is the :func:`spread_ratio` of each label's decoded centroids against that
+    label's rows of ``X`` (labels ``y``), averaged over labels; ``correct`` the share of all
+    decoded centroids that ``predict`` assigns to their own label.
+    """
+    n, k = vae.n_labels, vae.clusters_per_class
+    cs = vae.decoded_centroids().reshape(n, k, -1)
+    pred = np.asarray(predict(cs.reshape(-1, cs.shape[-1]))).reshape(n, -1)
+    y = np.asarray(y)
+    spread = np.mean([spread_ratio(cs[d], X[y == d], seed=seed) for d in range(n)])
+    return float(spread), float((pred == np.arange(n)[:, None]).mean())
+
+
+def shared_categories_text(categories: pd.DataFrame, names, label: int) -> str:
+    """A sentence naming the categorical features in which every decoded centroid of ``label``
+    takes the label's most frequent category ('' if none).
+
+    ``categories`` is :func:`category_report`'s table, ``names`` the categorical features in
+    the order of its ``group`` (``TabularDataset.categorical``).  Features are listed by
+    decreasing share of the label's rows in other categories.
+    """
+    rep = categories[(categories["label"] == label) & (categories["centroids_modal"] == 1.0)]
+    rep = rep.sort_values("other_share", ascending=False)
+    if rep.empty:
+        return ""
+    features = ", ".join(names[g] for g in rep["group"])
+    shares = ", ".join(f"{100 * x:.0f}%" for x in rep["other_share"])
+    return (f" All its decoded centroids take the label's most frequent category of {features}, "
+            f"although {shares} of its training rows (in that order) are in other categories.")
+
+
+def noise_reading(reconstruction_kept: float, noise_kept: float, goal: float) -> str:
+    """Why a label loses its label under reconstruction, read off one :func:`noise_report` row.
+
+    The decoder is biased when its reconstructions keep the label at least 0.2 less often than
+    noise of the same size does; the label's region is too thin when that noise alone keeps it
+    less often than ``goal`` (the target of ``reconstruction_label_kept``).
+    """
+    parts = []
+    if reconstruction_kept < noise_kept - 0.2:
+        parts.append("the decoder's error is not random: it pulls the inputs across the boundary")
+    if noise_kept < goal:
+        parts.append("the region is thinner than the decoder's resolution")
+    return " and ".join(parts) or "both causes are weak"

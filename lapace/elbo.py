@@ -8,7 +8,9 @@ For an input ``x`` with label ``y`` and the clusters ``C_y`` of that label,
 where the expectation over ``c`` is taken exactly (a sum over ``C_y`` weighted by
 ``q(c|x,y)``) and the one over ``z`` by a single reparameterised sample.
 Every function returns one value per sample, so the caller decides how to weight
-(Table 4's ``loss_weights``) and average them.
+(Table 4's ``loss_weights``) and average them.  :func:`log_px_given_z` is ``log p(x|z)`` itself,
+with its constants: ``-reconstruction`` minus ``0.5 log(pi)`` per continuous column for the
+variance-1/2 Gaussian (:data:`MSE_VARIANCE`) that the summed squared error is.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["kl_c", "kl_c_marginal", "kl_z", "reconstruction", "gaussian_log_prob", "reparameterize"]
+__all__ = ["MSE_VARIANCE", "kl_c", "kl_c_marginal", "kl_z", "reconstruction", "log_px_given_z",
+           "gaussian_log_prob", "reparameterize"]
 
 _EPS = 1e-10
 
@@ -130,6 +133,35 @@ def reconstruction(
         x_out[:, categorical_mask], x[:, categorical_mask], reduction="none"
     ).sum(-1)
     return mse + bce
+
+
+#: variance of the Gaussian p(x|z) whose negative log density is the summed squared error
+MSE_VARIANCE = 0.5
+
+
+def log_px_given_z(
+    x: torch.Tensor,
+    x_out: torch.Tensor,
+    categorical_mask: torch.Tensor | None = None,
+    variance: float = MSE_VARIANCE,
+) -> torch.Tensor:
+    """``log p(x|z)`` of Eq. 3 per sample, (B,), with its constants.
+
+    Gaussian(``x_out``, ``variance``) on continuous columns, Bernoulli(sigmoid(``x_out``)) on
+    the one-hot columns of ``categorical_mask`` (``None``: none).  With the default variance
+    1/2 it is ``-reconstruction(x, x_out, mask) - 0.5 * n_continuous * log(pi)``.
+    """
+    if categorical_mask is None:
+        categorical_mask = torch.zeros(x.shape[-1], dtype=torch.bool, device=x.device)
+    cont = ~categorical_mask
+    sq = (x_out[..., cont] - x[..., cont]).pow(2)
+    log_gauss = (-0.5 * sq / variance - 0.5 * math.log(2 * math.pi * variance)).sum(-1)
+    if not bool(categorical_mask.any()):
+        return log_gauss
+    log_bern = -F.binary_cross_entropy_with_logits(
+        x_out[..., categorical_mask], x[..., categorical_mask], reduction="none"
+    ).sum(-1)
+    return log_gauss + log_bern
 
 
 def gaussian_log_prob(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

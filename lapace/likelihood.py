@@ -8,7 +8,8 @@ columns.  It is exactly ``-log p(x|z)`` up to a constant for
   ``-log N(x | m, 1/2) = (x - m)^2 + 0.5 log(pi)``, and
 * a Bernoulli on every one-hot column (``-log Bern = BCE``),
 
-so with that likelihood ``ELBO = -(kl_c + kl_z + rec) - 0.5 * n_continuous * log(pi)``.
+so with that likelihood (:func:`lapace.elbo.log_px_given_z`)
+``ELBO = -(kl_c + kl_z + rec) - 0.5 * n_continuous * log(pi)``.
 (A unit-variance Gaussian would give ``0.5 * (x - m)^2``: half the trained term.)
 
 :func:`importance_log_likelihood` estimates
@@ -30,44 +31,18 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import distributions as D
 
 from . import elbo as _elbo
+from .elbo import MSE_VARIANCE, log_px_given_z
 
 __all__ = [
-    "log_px_given_z",
     "likelihood_constant",
     "elbo",
     "importance_log_likelihood",
     "mc_kl_z",
     "mc_kl_c",
 ]
-
-#: variance of the Gaussian p(x|z) whose negative log density is the summed squared error
-MSE_VARIANCE = 0.5
-
-
-def log_px_given_z(
-    x: torch.Tensor,
-    x_out: torch.Tensor,
-    categorical_mask: torch.Tensor | None = None,
-    variance: float = MSE_VARIANCE,
-) -> torch.Tensor:
-    """``log p(x|z)`` per sample, (B,): Gaussian(``variance``) on continuous columns,
-    Bernoulli(sigmoid(logit)) on the one-hot columns of ``categorical_mask``."""
-    if categorical_mask is None:
-        categorical_mask = torch.zeros(x.shape[-1], dtype=torch.bool, device=x.device)
-    cont = ~categorical_mask
-    sq = (x_out[..., cont] - x[..., cont]).pow(2)
-    log_gauss = (-0.5 * sq / variance - 0.5 * math.log(2 * math.pi * variance)).sum(-1)
-    if not bool(categorical_mask.any()):
-        return log_gauss
-    log_bern = -F.binary_cross_entropy_with_logits(
-        x_out[..., categorical_mask], x[..., categorical_mask], reduction="none"
-    ).sum(-1)
-    return log_gauss + log_bern
-
 
 def likelihood_constant(n_continuous: int) -> float:
     """``-log p(x|z) - rec`` for the variance-1/2 Gaussian: ``0.5 * n_continuous * log(pi)``."""

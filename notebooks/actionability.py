@@ -59,10 +59,6 @@ steps = 20  # points on a FACE path (paper: 20)
 face_neighbors = 10  # k of FACE's k-nearest-neighbour graph
 eta = 1.0  # step size of the §3.3 corrections
 max_corrections = 100  # N_correct of §3.3
-max_epochs = 40  # L-GMVAE training settings: the tabular chapter's, so the cached models load
-patience = 10
-max_rows = 2500
-max_batch_size = 128
 torch_threads = 1  # PyTorch CPU threads, 0 for default
 
 # %% tags=["remove-cell"]
@@ -81,30 +77,18 @@ from lapace import Lapace, load_dataset
 from lapace.actionability import METHODS, check_counted, constraint_set, draw_constraints, evaluate
 from lapace.baselines import FACE
 from lapace.constraints import compile_constraints, records_satisfy
-from lapace.experiments import lgmvae_settings, select_inputs, train_pair
+from lapace.experiments import select_inputs
+from lapace.profiles import load_pair
 from lapace.paper import PAPER_TABLE3
-from lapace.plots import constraint_paths
+from lapace.plots import constraint_paths, features_to_show
 from lapace.provenance import save_figure, save_table
+from lapace.text import beside_paper, describe_constraint
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
 chapter_start = time.perf_counter()
 NAMES = {"rf": "RF", "nn": "NN"}
 TARGET = 1
-
-
-def describe(c):
-    """A constraint in words."""
-    kind = type(c).__name__
-    if kind == "Range":
-        lo = "" if c.low is None else f"{c.low:g} ≤ "
-        hi = "" if c.high is None else f" ≤ {c.high:g}"
-        return f"{lo}{c.feature}{hi}"
-    if kind == "Relation":
-        return f"{c.a} {c.op.replace('>=', '≥').replace('<=', '≤')} {c.b}"
-    if kind == "Immutable":
-        return f"{c.feature} stays the input's"
-    return f"{c.feature} may only {c.direction}"
 
 
 # %% [markdown]
@@ -123,8 +107,9 @@ for d in datasets:
     ds_full = load_dataset(d, seed=seed)  # all rows, original units
     cs = sets[d]
     held = records_satisfy(list(cs["constraint"]), ds_full.X_train, ds_full.X_train, ds_full).mean(0)
-    shown = pd.DataFrame({"constraint": cs["constraint"].map(describe), "kind": cs["kind"],
-                          "reason": cs["reason"], "real records satisfying": [f"{h:.1%}" for h in held]})
+    shown = pd.DataFrame({"constraint": cs["constraint"].map(describe_constraint),
+                          "kind": cs["kind"], "reason": cs["reason"],
+                          "real records satisfying": [f"{h:.1%}" for h in held]})
     shown.index = range(1, len(shown) + 1)
     save_table(shown, f"constraints_{d}", profile=profile)
     display(Markdown(f"**{d}** ({len(cs)} constraints)"))
@@ -141,17 +126,9 @@ for d in datasets:
 # k-nearest-neighbour graph over the classifier's training inputs (`lapace.baselines.FACE`).
 
 # %% tags=["hide-input"]
-def load(d, c):
-    t4 = lgmvae_settings(d, c)
-    batch = t4["batch_size"] if max_batch_size is None else min(t4["batch_size"], max_batch_size)
-    over = {} if batch == t4["batch_size"] else {"batch_size": batch}
-    return train_pair(d, c, seed=seed, max_epochs=max_epochs, patience=patience,
-                      max_rows=max_rows, vae_params=over)
-
-
 def run(d, c, drawn):
     """Table 3's four methods on one pair; returns the pair, inputs, result and messages."""
-    p = load(d, c)
+    p = load_pair(d, c, profile, seed=seed)
     X = p.X_test[select_inputs(p, n_inputs, repetition)]
     pool = list(sets[d]["constraint"])
     if drawn:
@@ -163,16 +140,16 @@ def run(d, c, drawn):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         face = FACE(n_neighbors=face_neighbors).fit(p.X_train, p.clf)
-        face_cf = face.explain(X, TARGET, return_paths=True)
-        explainer = Lapace(p.vae, p.predict, dataset=p.ds, eta=eta, max_corrections=max_corrections)
-    res = evaluate(X, cons, predict=p.predict, dataset=p.ds, explainer=explainer,
-                   face_paths=face_cf.paths, X_train=p.X_train, harden=p.vae.harden,
-                   target=TARGET, steps=steps, immutable=immutable)
+        explainer = Lapace(p.vae, eta=eta, max_corrections=max_corrections).fit(
+            model=p.predict, dataset=p.ds)
+        res = evaluate(X, cons, lapace=explainer, face=face, harden=p.vae.harden,
+                       target=TARGET, steps=steps, immutable=immutable)
     messages = sorted({str(w.message) for w in caught} | set(res.warnings))
     return {"pair": p, "X": X, "result": res, "explainer": explainer, "messages": messages,
             "face_found": float(np.mean([q is not None for q in face_cf.paths]))}
 
 
+# %% tags=["hide-input"]
 runs, seconds = {}, {}
 for d in datasets + extra_datasets:
     for c in classifiers:
@@ -197,12 +174,8 @@ table3 = pd.DataFrame(rows)
 save_table(table3, "table3", profile=profile, index=False)
 
 
-def cell(ours, paper):
-    return f"{ours:.2f}" if paper is None else f"{ours:.2f} / {paper:.2f} ({ours - paper:+.2f})"
-
-
 shown3 = pd.DataFrame({
-    m: [cell(r.share, PAPER_TABLE3.get((r.dataset, r.classifier), {}).get(m))
+    m: [beside_paper(r.share, PAPER_TABLE3.get((r.dataset, r.classifier), {}).get(m))
         for r in table3[table3.method == m].itertuples()] for m in METHODS},
     index=[f"{d}-{NAMES[c]}" for d in datasets for c in classifiers])
 shown3.index.name = "ours / paper (Δ)"
@@ -283,8 +256,9 @@ checks.unstack("method")["breaking a constraint"]
 if extra_datasets:
     for d in extra_datasets:
         cs = sets[d]
-        table = pd.DataFrame({"constraint": cs["constraint"].map(describe), "kind": cs["kind"],
-                              "reason": cs["reason"]}, index=range(1, len(cs) + 1))
+        table = pd.DataFrame({"constraint": cs["constraint"].map(describe_constraint),
+                              "kind": cs["kind"], "reason": cs["reason"]},
+                             index=range(1, len(cs) + 1))
         display(Markdown(f"**{d}**"))
         display(table)
 
@@ -356,7 +330,7 @@ if key:
     naive = res.per_input[res.per_input.method == "LAPACE-Naive"].set_index("input")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        free_all = r["explainer"].explain(X, target=TARGET)
+        free_all = r["explainer"].explain_paths(X, target=TARGET)
     n, k, T, dim = free_all.paths.shape
     breaks = [int((~compile_constraints(res.constraints[i], p.ds).satisfied(
         free_all.paths[i].reshape(-1, dim), np.repeat(X[i][None], k * T, 0))).sum()) for i in range(n)]
@@ -364,18 +338,14 @@ if key:
     cons = res.constraints[i]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        con = r["explainer"].explain(X[i:i + 1], target=TARGET, constraints=cons)
+        con = r["explainer"].explain_paths(X[i:i + 1], target=TARGET, constraints=cons)
     free = free_all.paths[i]
     free_ok = free_all.predicted[i] & compile_constraints(cons, p.ds).satisfied(
         free.reshape(-1, dim), np.repeat(X[i][None], k * T, 0)).reshape(k, T)
-    named = []
-    for c_ in cons:
-        for f in (getattr(c_, "feature", None), getattr(c_, "a", None), getattr(c_, "b", None)):
-            if f and f not in named:
-                named.append(f)
-    moved = np.abs(free[:, -1] - X[i][None]).max(0)
-    order = [p.ds.features[j] for j in np.argsort(-moved) if p.ds.features[j] not in named]
-    features = (named + order)[:12]
+
+# %%
+if key:
+    features = features_to_show(cons, p.ds.features, np.abs(free[:, -1] - X[i][None]).max(0))
     fig = constraint_paths(
         p.ds, X[i], free, con.paths[0], free_all.taus, features, free_counted=free_ok,
         constrained_counted=con.valid[0], constraints=cons, ncols=4,
@@ -386,7 +356,7 @@ if key:
     display(Markdown(
         f"*Figure: the five LAPACE paths of one {key[0]} input ({breaks[i]} of {k * T} "
         f"unconstrained path points break its constraints: "
-        + "; ".join(describe(c_) for c_ in cons) + f"). With the corrections, "
+        + "; ".join(describe_constraint(c_) for c_ in cons) + f"). With the corrections, "
         f"{int(con.satisfied[0].sum())} of {k * T} points satisfy them and "
         f"{int(con.valid[0].sum())} count as counterfactuals (without: "
         f"{int(free_ok.sum())}).*"))

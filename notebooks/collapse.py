@@ -31,10 +31,6 @@
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
 seed = 0  # seed of the data splits and the classifiers
-max_epochs = 40  # L-GMVAE epoch budget (the tabular chapter's)
-patience = 10  # early stopping patience
-max_rows = 2500  # stratified subsample of each data set, None for all rows
-max_batch_size = 128  # cap on Table 4's batch sizes, None for none
 mechanism_pair = "wine-rf"  # the pair whose training dynamics are shown
 ablation_pairs = ["wine-rf", "compas-nn"]  # pairs of the ablation ("dataset-classifier")
 ablation_seeds = [0]  # L-GMVAE seeds of the ablation
@@ -57,54 +53,39 @@ import torch
 from IPython.display import Markdown, display
 
 from lapace import LGMVAE, Lapace
-from lapace.diagnostics import (PROTOTYPE_COLUMNS, category_report, kmeans_report, latent_report,
-                               noise_report, prototype_report)
-from lapace.experiments import select_inputs, train_pair, tstr
+from lapace.ablation import default_variant, pair_of, train_variant
+from lapace.profiles import pair_settings
+from lapace.diagnostics import (COLLAPSE_RATIO, PROTOTYPE_COLUMNS, PROTOTYPE_TARGETS,
+                               UNDERTRAINED_RATIO, category_report,
+                               kmeans_report, latent_report, meets_all_targets, noise_report,
+                               noise_reading, prototype_report, shared_categories_text,
+                               target_verdicts)
+from lapace.experiments import select_inputs
+from lapace.utility import tstr
 from lapace.paper import lgmvae_settings
 from lapace.plots import training_dynamics
 from lapace.provenance import save_figure, save_table
+from lapace.text import join_and, percent
 
+# %% tags=["remove-cell"]
 if torch_threads:
     torch.set_num_threads(torch_threads)
 chapter_start = time.perf_counter()
 NAMES = {"rf": "RF", "nn": "NN"}
-#: the variants: keyword arguments of lapace.LGMVAE beyond Table 4's settings
-_BASE = {"likelihood": "fixed", "encoder": "per_cluster", "balance_labels": False}
-VARIANTS = {
-    "paper": {**_BASE, "objective": "paper"},
-    "marginal": {**_BASE, "objective": "marginal"},
-    "marginal-balanced": {**_BASE, "objective": "marginal", "balance_labels": True},
-    "marginal-calibrated": {**_BASE, "objective": "marginal", "likelihood": "calibrated"},
-    "marginal-shared": {**_BASE, "objective": "marginal", "encoder": "shared"},
-    "shared-calibrated-balanced": {"objective": "marginal", "encoder": "shared",
-                                   "likelihood": "calibrated", "balance_labels": True},
-}
-_defaults = LGMVAE().effective_params()
 #: the variant lapace.LGMVAE trains by default (its models are the tabular chapter's)
-DEFAULT = next(v for v, o in VARIANTS.items() if all(_defaults[k] == x for k, x in o.items()))
-TARGETS = {"spread_ratio": 0.3, "min_usage": 0.05, "mean_max_q": 0.7,
-           "reconstruction_label_kept": 0.8, "centroid_accuracy_raw": 0.9}
-
-
+DEFAULT = default_variant()
+TARGETS = PROTOTYPE_TARGETS  # §3.1's properties, the least each label should reach
 #: every pair of the paper, "dataset-classifier"
 ALL_PAIRS = [f"{d}-{c}" for d in ("heloc", "wine", "adult", "compas") for c in ("rf", "nn")]
 
 
-def pair_of(name):
-    d, c = name.split("-")
-    return d, c
-
-
 def load(name, variant, vae_seed=seed, epochs=None):
-    """The pair's classifier and L-GMVAE trained with ``variant`` (cached); ``epochs``
-    overrides the epoch budget ``max_epochs``."""
-    d, c = pair_of(name)
-    batch = lgmvae_settings(d, c)["batch_size"]
-    params = {} if variant == DEFAULT else {**VARIANTS[variant]}  # default: the tabular chapter's
-    if max_batch_size is not None and batch > max_batch_size:
-        params["batch_size"] = max_batch_size
-    return train_pair(d, c, seed=seed, vae_seed=vae_seed, max_epochs=epochs or max_epochs,
-                      patience=patience, max_rows=max_rows, vae_params=params)
+    """The pair's classifier and L-GMVAE trained with ``variant`` with the profile's pair
+    settings (cached); ``epochs`` overrides the profile's epoch budget."""
+    return train_variant(name, variant, profile, seed=seed, vae_seed=vae_seed, max_epochs=epochs)
+
+
+max_epochs = pair_settings(profile)["max_epochs"]  # the profile's budget, shared by the chapters
 
 
 # %% [markdown]
@@ -222,12 +203,12 @@ ablation = ablation[["pair", "variant", "seed", *PROTOTYPE_COLUMNS, "tstr_synthe
                      "seconds"]]
 save_table(ablation, "prototypes_ablation", profile=profile, index=False)
 
-met = pd.DataFrame({k: ablation[k] >= t for k, t in TARGETS.items()})
+met = target_verdicts(ablation, TARGETS)
 shown = ablation.set_index(["pair", "variant", "seed", "label"])
 cols = list(TARGETS)
 text = shown[cols].round(2).astype(str)
 text = text.where(met.set_axis(shown.index).to_numpy(), text + " ✗")
-text["TSTR synth."] = shown["tstr_synthetic"].map(lambda x: f"{100 * x:.1f}%")
+text["TSTR synth."] = shown["tstr_synthetic"].map(lambda x: percent(x, 1))
 text.loc[("target", "", "", ""), :] = [f"≥ {t}" for t in TARGETS.values()] + [""]
 text.columns = ["spread", "min usage", "max q", "recon. keeps", "centroid acc.", "TSTR synth."]
 text
@@ -237,17 +218,17 @@ text
 
 # %%
 summary = met.assign(variant=ablation["variant"]).groupby("variant", sort=False).mean()
-summary["all five"] = met.all(axis=1).groupby(ablation["variant"], sort=False).mean()
+summary["all five"] = meets_all_targets(ablation, TARGETS).groupby(ablation["variant"],
+                                                                  sort=False).mean()
 summary.columns = ["spread ≥ 0.3", "min usage ≥ 0.05", "max q ≥ 0.7", "recon. keeps ≥ 0.8",
                    "centroid acc. ≥ 0.9", "all five"]
 save_table(summary, "prototypes_ablation_summary", profile=profile)
-summary.map(lambda x: f"{100 * x:.0f}%")
+summary.map(lambda x: percent(x, 0))
 
 # %% tags=["remove-input"]
 share = summary["all five"]
 best = share[share == share.max()].index.tolist()            # the variants tied for best
-names = [f"**`{v}`**" + (" (the package's default)" if v == DEFAULT else "") for v in best]
-named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+named = join_and([f"**`{v}`**" + (" (the package's default)" if v == DEFAULT else "") for v in best])
 display(Markdown(
     "No variant meets all five targets on any row of this ablation: the shares per target "
     "above show where each falls short." if share.max() == 0 else
@@ -266,7 +247,7 @@ display(Markdown(
 # reconstruction loss of each input's code with that of the best decoder that ignores $z$
 # (the label's column means and category frequencies on the training rows): a ratio near 1
 # is posterior collapse, where every input decodes to its label's mean, and a ratio above 1 a
-# decoder that has not yet learnt even that (`fit` warns of both). With §3.1's "MSE loss"
+# decoder that has not yet learnt even that (`lapace.diagnostics.training_warnings`, which `train_pair` calls after training, warns of both). With §3.1's "MSE loss"
 # the likelihood is a Gaussian of variance 1/2 on columns scaled to [0, 1], whose own variances are a few
 # hundredths, so with Table 4's larger KL(z) weights a code costs more than it saves (the
 # ablation's `marginal` rows for wine-NN); the default's calibrated likelihood is meant to
@@ -287,19 +268,19 @@ latent.set_index(["pair", "label"]).set_axis(
 
 # %% tags=["remove-input"]
 ratio = latent["rec_ratio"]
-collapsed = latent[(ratio > LGMVAE.COLLAPSE_RATIO) & (ratio <= LGMVAE.UNDERTRAINED_RATIO)]
-undertrained = latent[ratio > LGMVAE.UNDERTRAINED_RATIO]      # the two warnings of LGMVAE.fit
+collapsed = latent[(ratio > COLLAPSE_RATIO) & (ratio <= UNDERTRAINED_RATIO)]
+undertrained = latent[ratio > UNDERTRAINED_RATIO]   # the two warnings of training_warnings
 display(Markdown(
     ("No label's decoder ignores $z$ in this build." if collapsed.empty else
-     f"Labels whose code saves less than {1 - LGMVAE.COLLAPSE_RATIO:.0%} of the reconstruction "
-     "loss of ignoring $z$ (`LGMVAE.fit` warns about them): "
+     f"Labels whose code saves less than {1 - COLLAPSE_RATIO:.0%} of the reconstruction "
+     "loss of ignoring $z$ (`training_warnings` warns about them): "
      + "; ".join(f"{r.pair} label {r.label} (ratio {r.rec_ratio:.2f}, KL(z) {r.kl_z:.3f} nats, "
                  f"KL(z) weight {r.w_klz})" for r in collapsed.itertuples())
      + ". There $z$ carries next to nothing, so no KL(c) can make the clusters' prototypes "
      "differ: the spread ratio stays near 0 because every centroid decodes to the label's "
      "mean. A lower KL(z) weight or a sharper likelihood changes the optimum.")
     + ("" if undertrained.empty else
-       " Decoders worse than the label's mean (undertrained; `fit` warns): "
+       " Decoders worse than the label's mean (undertrained; `training_warnings` warns): "
        + "; ".join(f"{r.pair} label {r.label} (ratio {r.rec_ratio:.2f})"
                    for r in undertrained.itertuples()) + ".")))
 
@@ -331,22 +312,14 @@ goal = TARGETS["reconstruction_label_kept"]
 lost = noise[noise["reconstruction_label_kept"] < goal]
 
 
-def reading(r):
-    parts = []
-    if r.reconstruction_label_kept < r.noise_label_kept - 0.2:
-        parts.append("the decoder's error is not random: it pulls the inputs across the boundary")
-    if r.noise_label_kept < goal:
-        parts.append("the region is thinner than the decoder's resolution")
-    return " and ".join(parts) or "both causes are weak"
-
-
 if lost.empty:
     display(Markdown("Every label keeps its label under reconstruction in this build."))
 else:
     display(Markdown(
         f"Labels whose reconstructions keep the label for fewer than {goal:.0%} of inputs:\n\n"
         + "\n".join(f"- {r.pair} label {r.label}: reconstruction {r.reconstruction_label_kept:.2f}, "
-                    f"noise of the same size {r.noise_label_kept:.2f}: {reading(r)}."
+                    f"noise of the same size {r.noise_label_kept:.2f}: "
+                    f"{noise_reading(r.reconstruction_label_kept, r.noise_label_kept, goal)}."
                     for r in lost.itertuples())
         + "\n\nWhere noise of the decoder's size keeps the label far more often than the "
         "reconstruction, the reconstructions are biased towards the other label: a minority "
@@ -407,30 +380,16 @@ if not retrained.empty:
          "spread (longer)"], axis=1).round(2))
 
 # %% tags=["remove-input"]
-
-
-def shared_categories(name, label):
-    """Sentence on the categorical features in which every decoded centroid of the label takes
-    the label's most frequent category ('' if none)."""
-    p = default_pairs[name]
-    rep = category_report(p.vae, p.X_vae_train, p.y_vae_train)
-    rep = rep[(rep["label"] == label) & (rep["centroids_modal"] == 1.0)].sort_values(
-        "other_share", ascending=False)
-    if rep.empty:
-        return ""
-    names = ", ".join(p.ds.categorical[g] for g in rep["group"])
-    shares = ", ".join(f"{100 * x:.0f}%" for x in rep["other_share"])
-    return (f" All its decoded centroids take the label's most frequent category of {names}, "
-            f"although {shares} of its training rows (in that order) are in other categories.")
-
-
-rejected = kmeans[kmeans["kmeans_valid"] < TARGETS["centroid_accuracy_raw"]]
+categories = {name: category_report(p.vae, p.X_vae_train, p.y_vae_train)
+              for name, p in default_pairs.items() if name in set(narrow["pair"])}
 text = (f"Every label's decoded centroids reach a spread ratio of {spread_goal} in this build."
         if narrow.empty else
         f"Labels whose decoded centroids stay below a spread ratio of {spread_goal}:\n\n"
         + "\n".join(f"- {r.pair} label {r.label}: spread {r.spread_ratio:.2f}; k-means centres "
                     f"{r.kmeans_spread_ratio:.2f}, {100 * r.kmeans_valid:.0f}% of them valid."
-                    + shared_categories(r.pair, r.label) for r in narrow.itertuples())
+                    + shared_categories_text(categories[r.pair],
+                                             default_pairs[r.pair].ds.categorical, r.label)
+                    for r in narrow.itertuples())
         + "\n\nWhere the k-means centres are both spread and valid, diverse prototypes the "
         "black box accepts exist, so the target is not out of reach for the data: at this "
         "budget the L-GMVAE's clusters do not follow the label's minority categories, and "
@@ -446,14 +405,18 @@ if not retrained.empty:
                 ". Where longer training does not lift the spread, we have not found an option "
                 "that does without costing the other targets; `kmeans_report` is the "
                 "yardstick for one that does."))
-if not rejected.empty:
-    text += ("\n\nThe yardstick also bears on raw centroid accuracy. The black box rejects "
-             "k-means centres of the label's own rows for "
-             + "; ".join(f"{r.pair} label {r.label} ({100 * r.kmeans_valid:.0f}% valid)"
-                         for r in rejected.itertuples())
-             + ": there, a centre of the label's data lies outside the black box's region of "
-             "that label, and a decoded centroid, the centre of a cluster, tends to do the same.")
 display(Markdown(text))
+
+# %% tags=["remove-input"]
+rejected = kmeans[kmeans["kmeans_valid"] < TARGETS["centroid_accuracy_raw"]]
+if not rejected.empty:
+    display(Markdown(
+        "The yardstick also bears on raw centroid accuracy. The black box rejects "
+        "k-means centres of the label's own rows for "
+        + "; ".join(f"{r.pair} label {r.label} ({100 * r.kmeans_valid:.0f}% valid)"
+                    for r in rejected.itertuples())
+        + ": there, a centre of the label's data lies outside the black box's region of "
+        "that label, and a decoded centroid, the centre of a cluster, tends to do the same."))
 
 
 # %% [markdown]
@@ -478,7 +441,8 @@ for name, p in default_pairs.items():
     for start in ("reconstruction", "input"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")          # the reconstruction warning is the point here
-            res = Lapace(p.vae, p.predict, dataset=p.ds, start=start).explain(X, target=1)
+            res = Lapace(p.vae, start=start).fit(model=p.predict, dataset=p.ds).explain_paths(
+                X, target=1)
         first = res.first()
         dist = np.abs(first.points - X[:, None, :]).sum(-1)
         start_rows.append({

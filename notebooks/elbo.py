@@ -45,7 +45,6 @@ torch_threads = 1           # CPU threads of torch: 1 is fastest on a busy 2-cor
 # %%
 import warnings
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -57,10 +56,11 @@ from lapace import elbo as E
 from lapace import likelihood as L
 from lapace.cache import cached
 from lapace.model import RECIPES
+from lapace.plots import elbo_bound, kl_convergence, loss_weight_bars
 from lapace.provenance import save_figure, save_table
 
 torch.set_num_threads(torch_threads)
-torch.manual_seed(seed)
+_ = torch.manual_seed(seed)
 
 # %% [markdown]
 # ## From the GMVAE to Eq. 3
@@ -159,7 +159,7 @@ torch.manual_seed(seed)
 # $-\log\mathcal N(x\mid m,\tfrac12) = (x-m)^2 + \tfrac12\log\pi$. (A unit-variance Gaussian
 # would give $\tfrac12(x-m)^2$, half the trained term, and a different bound.) One-hot columns
 # get a Bernoulli, whose negative log-probability is the binary cross-entropy. With this
-# likelihood (`lapace.likelihood.log_px_given_z`) the ELBO is exactly
+# likelihood (`lapace.elbo.log_px_given_z`) the ELBO is exactly
 # $-(\mathrm{KL}(c)+\mathrm{KL}(z)+\mathrm{rec}) - \tfrac{d_\text{cont}}{2}\log\pi$.
 
 # %% [markdown]
@@ -238,21 +238,7 @@ _ = save_table(mc.assign(kl_z_analytic=kl_z_exact, kl_c_analytic=kl_c_exact),
                "eq3_kl_monte_carlo", profile=profile)
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-for ax, col, exact, name in ((axes[0], "kl_z (MC)", kl_z_exact, "KL(z)"),
-                             (axes[1], "kl_c (MC)", kl_c_exact, "KL(c)")):
-    ax.plot(mc.index, mc[col], "o-", label="Monte Carlo (torch.distributions)")
-    ax.axhline(exact, color="k", ls="--", label="analytic (lapace.elbo)")
-    ax.set(xscale="log", xlabel="samples S", ylabel=f"mean {name} over inputs", title=name)
-    ax.legend(fontsize=8)
-S = np.asarray(mc.index, dtype=float)
-for col, name in (("kl_z abs. error per input", "KL(z)"), ("kl_c abs. error per input", "KL(c)")):
-    axes[2].loglog(S, mc[col], "o-", label=name)
-axes[2].loglog(S, mc.iloc[0, 2] / np.sqrt(S), "k:", label=r"$\propto 1/\sqrt{S}$")
-axes[2].set(xlabel="samples S", ylabel="mean |MC − analytic|", title="error per input")
-axes[2].legend(fontsize=8)
-fig.suptitle("Monte Carlo estimates of the KL terms converge to the analytic values")
-fig.tight_layout()
+fig = kl_convergence(mc, kl_z_exact, kl_c_exact)
 _ = save_figure(fig, "eq3_kl_monte_carlo", profile=profile)
 
 # %% [markdown]
@@ -303,22 +289,8 @@ _ = save_table(bound, "eq3_elbo_bound", profile=profile)
 bound.round(3)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-axes[0].plot(bound.index, bound["mean IS estimate"], "o-", label=r"importance sampled $\log p(x|y)$")
-axes[0].axhline(elbo_eval.mean(), color="k", ls="--", label="ELBO (Eq. 3)")
-axes[0].set(xscale="log", xlabel="importance samples S", ylabel="mean over inputs (nats)",
-            title="The bound holds")
-axes[0].legend(fontsize=8)
-gaps = np.stack([is_est[S] - elbo_eval for S in is_samples], 1)
-axes[1].plot(is_samples, np.median(gaps, 0), "o-", label="median over inputs")
-axes[1].fill_between(is_samples, np.quantile(gaps, 0.1, 0), np.quantile(gaps, 0.9, 0),
-                     alpha=0.3, label="10–90 % of inputs")
-axes[1].axhline(0, color="k", lw=0.8)
-axes[1].set(xscale="log", xlabel="importance samples S", ylabel="IS estimate − ELBO (nats)",
-            title="Jensen's gap opens up with S")
-axes[1].legend(fontsize=8)
-fig.suptitle("ELBO against an importance-sampled log-likelihood")
-fig.tight_layout()
+gaps = np.stack([is_est[S] - elbo_eval for S in is_samples], 1)   # (n, S)
+fig = elbo_bound(bound, gaps)
 _ = save_figure(fig, "eq3_elbo_bound", profile=profile)
 
 # %% [markdown]
@@ -367,20 +339,8 @@ _ = save_table(weights_table, "table4_loss_weights", profile=profile)
 weights_table.round(3)
 
 # %%
-cols = ["KL(z)", "KL(c)", "rec (sum of squares)", "ELBO", "centroid distinctness"]
-names = weights_table.index.tolist()
-colors = plt.cm.viridis(np.linspace(0.1, 0.8, len(names)))
-fig, axes = plt.subplots(1, len(cols), figsize=(15, 3.3))
-for ax, col in zip(axes, cols, strict=True):
-    values = weights_table[col]
-    ax.bar(range(len(names)), values, color=colors)
-    if col == "ELBO":                                   # negative: zoom on the differences
-        ax.set_ylim(values.min() - 0.1 * np.ptp(values), values.max() + 0.1 * np.ptp(values))
-    ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
-    ax.set_title(col)
-axes[0].set_ylabel("mean over evaluation inputs")
-fig.suptitle("Loss weights (w_z, w_c, w_x) against the unweighted terms of Eq. 3")
-fig.tight_layout()
+fig = loss_weight_bars(weights_table, ["KL(z)", "KL(c)", "rec (sum of squares)", "ELBO",
+                                       "centroid distinctness"])
 _ = save_figure(fig, "table4_loss_weights", profile=profile)
 
 # %% [markdown]

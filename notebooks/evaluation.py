@@ -43,18 +43,7 @@ profile = "quick"  # "quick" or "paper": results are written to results/<profile
 datasets = ["heloc", "wine", "adult", "compas"]  # data sets, in the paper's order
 classifiers = ["rf", "nn"]  # black boxes
 methods = ["NNCE", "FACE", "RobX", "DiCE", "DRCE", "LAPACE-First", "LAPACE-Middle", "LAPACE-Last"]
-n_inputs = 5  # test inputs predicted 0 per repetition (paper: 100)
-repetitions = 1  # repetitions, each on its own inputs (paper: 5)
-n_retrained = 4  # retrained black boxes: half bootstrap resamples, half leave-1%-out (paper: 20)
-n_perturbations = 2  # perturbed copies of each input (paper: 10)
-sigma = 0.01  # std of the Gaussian input noise on continuous features (scaled to [0, 1])
-robustness_inputs = {"DiCE": 2}  # method -> first k inputs whose perturbations are re-explained
-method_params = {"DiCE": {"time_limit": 2.0}}  # constructor arguments per method
-seed = 0  # seed of the pairs (data split, classifier, L-GMVAE) and of the retrained models
-max_epochs = 40  # the pairs' L-GMVAE settings: those of the tabular chapter's profile
-patience = 10
-max_rows = 2500
-max_batch_size = 128
+grid_overrides = {}  # e.g. {"n_inputs": 20}: overrides of the profile's `_grid` settings
 n_jobs = 2  # worker processes (one torch thread each)
 
 # %% tags=["remove-cell"]
@@ -72,17 +61,18 @@ from lapace.benchmark import run_grid, summarise
 from lapace.claims import PAPER_TABLE2, check_claims, mean_ranks
 from lapace.metrics import HIGHER_IS_BETTER
 from lapace.plots import METRIC_LABELS, benchmark_bars
+from lapace.profiles import grid_settings
 from lapace.provenance import save_figure, save_table
 
 chapter_start = time.perf_counter()
 PAIRS = [(d, c) for d in datasets for c in classifiers]
-settings = {
-    "n_inputs": n_inputs, "repetitions": repetitions, "n_retrained": n_retrained,
-    "n_perturbations": n_perturbations, "sigma": sigma, "robustness_inputs": robustness_inputs,
-    "method_params": method_params, "seed": seed,
-    "pair": {"max_epochs": max_epochs, "patience": patience, "max_rows": max_rows,
-             "max_batch_size": max_batch_size},
-}
+# the grid's settings (inputs, repetitions, retrained models, ...) and the pairs' training: the
+# profile's `_grid` and `_pairs` blocks, the same that `python -m lapace.benchmark` reads
+settings = {**grid_settings(profile), **grid_overrides}
+n_inputs, repetitions, n_retrained, n_perturbations, sigma, robustness_inputs, method_params, \
+    seed = (settings[k] for k in ("n_inputs", "repetitions", "n_retrained", "n_perturbations",
+                                  "sigma", "robustness_inputs", "method_params", "seed"))
+max_rows, max_epochs = settings["pair"]["max_rows"], settings["pair"]["max_epochs"]
 
 # %% tags=["remove-input"]
 subset = "; ".join(f"{m}: the first {k} inputs of each repetition" for m, k in

@@ -22,10 +22,8 @@
 
 # %% tags=["parameters"]
 profile = "quick"            # name of the parameter set (profiles/<profile>.yml)
-split = "test"               # MNIST split: "test", the 10000 official test images (offline),
-                             # or "train", the 60000 training images (downloaded)
-n_classifier_test = 2500     # images held out (stratified) to test the digit classifier;
-                             # LAPACE's inputs are drawn from them too
+split = "test"               # "test": the 10000 official test images; "train": the 60000
+n_classifier_test = 2500     # images held out (stratified) to test the classifier; LAPACE's inputs
 latent_dim = 16              # h: not given by the paper, our choice
 hidden_dim = 512             # width of every MLP (Appendix B)
 clusters_per_class = 3       # Appendix B
@@ -46,8 +44,7 @@ input_index = 0              # which held-out image of source_digit Figures 2 an
 steps = 21                   # number of tau values from 0 to 1 (Figure 2: 0, 0.05, ..., 1)
 repair_centroids = True      # our extension (see lapace.explain); False: the paper's method
 n_path_inputs = 200          # inputs of source_digit for the quantitative check of Figure 2
-dash_rows = [12, 18]         # 0-based [start, stop) rows: the paper's 1-based rows 13-18
-dash_cols = [7, 14]          # 0-based [start, stop) columns: the paper's 1-based columns 8-14
+dash_region = [12, 18, 7, 14]  # 0-based [start, stop) rows, then columns: the paper's rows 13-18, cols 8-14
 dash_threshold = 0.01        # pixels above this in the region are penalised (§3.3, Figure 3)
 dash_tolerance = 0.5         # g(x) is the ink above threshold minus this; satisfied where g is not positive
 eta = 0.05                   # step size of the latent corrections (§3.3)
@@ -58,7 +55,6 @@ torch_threads = 1            # CPU threads of torch: 1 is fastest on a busy 2-co
 # %%
 import warnings
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -70,9 +66,9 @@ from sklearn.neural_network import MLPClassifier
 warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets
 from lapace import LGMVAE, Lapace, load_mnist
 from lapace.cache import cached
-from lapace.diagnostics import spread_ratio
+from lapace.diagnostics import digit_styles
 from lapace.images import region_ink, region_mask, region_penalty
-from lapace.plots import image_grid
+from lapace.plots import centroid_grid, image_grid, region_ink_along_path, target_share
 from lapace.provenance import save_figure, save_table
 
 torch.set_num_threads(torch_threads)
@@ -103,6 +99,7 @@ X_test, y_test = X_all[idx_test], y_all[idx_test]
 data_params = dict(split=split, n_classifier_test=n_classifier_test, seed=seed)
 
 
+# %%
 def train_lgmvae(weights, objective):
     """The L-GMVAE with loss ``weights`` and ``objective`` (with "paper": the paper's whole
     recipe; otherwise lapace's, with this chapter's ``likelihood``), cached."""
@@ -125,6 +122,7 @@ def train_lgmvae(weights, objective):
 vae = train_lgmvae(loss_weights, objective)
 
 
+# %%
 def fit_classifier():
     warnings.filterwarnings("ignore", category=ConvergenceWarning)   # stopped by max_iter
     clf = MLPClassifier(hidden_layer_sizes=(classifier_hidden,), max_iter=classifier_epochs,
@@ -159,12 +157,7 @@ setup.T
 # %%
 centroids = vae.decoded_centroids().reshape(10, clusters_per_class, -1)
 centroid_pred = clf.predict(centroids.reshape(-1, centroids.shape[-1])).reshape(10, -1)
-fig = image_grid(
-    centroids.transpose(1, 0, 2), col_labels=[f"digit {d}" for d in range(10)],
-    row_labels=[f"cluster {j + 1}" for j in range(clusters_per_class)],
-    titles=[[f"M: {p}" for p in row] for row in centroid_pred.T],
-    title_colors=[["black" if p == d else "red" for d, p in enumerate(row)] for row in centroid_pred.T],
-    cell_size=1.0, suptitle="Decoded cluster centroids (Figure 5)")
+fig = centroid_grid(centroids, centroid_pred, suptitle="Decoded cluster centroids (Figure 5)")
 _ = save_figure(fig, "figure5_centroids", profile=profile)
 
 # %% [markdown]
@@ -193,10 +186,7 @@ _ = save_figure(fig, "figure5_centroids", profile=profile)
 # %% tags=["hide-input"]
 def styles(model):
     """(spread ratio averaged over digits, share of centroids assigned to their own digit)."""
-    cs = model.decoded_centroids().reshape(10, clusters_per_class, -1)
-    pred = clf.predict(cs.reshape(-1, cs.shape[-1])).reshape(10, -1)
-    spread = np.mean([spread_ratio(cs[d], X_test[y_test == d], seed=seed) for d in range(10)])
-    return float(spread), float((pred == np.arange(10)[:, None]).mean())
+    return digit_styles(model, clf.predict, X_test, y_test, seed=seed)
 
 
 spread, correct = styles(vae)
@@ -215,13 +205,8 @@ if compare_paper_objective:
     paper_vae = train_lgmvae(loss_weights, "paper")
     paper_centroids = paper_vae.decoded_centroids().reshape(10, clusters_per_class, -1)
     paper_pred = clf.predict(paper_centroids.reshape(-1, paper_centroids.shape[-1])).reshape(10, -1)
-    fig = image_grid(
-        paper_centroids.transpose(1, 0, 2), col_labels=[f"digit {d}" for d in range(10)],
-        row_labels=[f"cluster {j + 1}" for j in range(clusters_per_class)],
-        titles=[[f"M: {p}" for p in row] for row in paper_pred.T],
-        title_colors=[["black" if p == d else "red" for d, p in enumerate(row)]
-                      for row in paper_pred.T],
-        cell_size=1.0, suptitle="Decoded centroids, the paper's per-sample KL(c) (Figure 5b)")
+    fig = centroid_grid(paper_centroids, paper_pred,
+                        suptitle="Decoded centroids, the paper's per-sample KL(c) (Figure 5b)")
     _ = save_figure(fig, "figure5_centroids_paper_objective", profile=profile)
     compare = pd.DataFrame(
         [styles(vae), styles(paper_vae)], columns=["spread ratio", "centroids correct"],
@@ -252,15 +237,15 @@ if compare_paper_objective:
 
 # %%
 is_source = np.flatnonzero((y_test == source_digit) & (clf.predict(X_test) == source_digit))
-explainer = Lapace(vae, clf.predict, steps=steps, repair_centroids=repair_centroids,
-                   eta=eta, max_corrections=max_corrections)
+explainer = Lapace(vae, steps=steps, repair_centroids=repair_centroids, eta=eta,
+                   max_corrections=max_corrections).fit(model=clf.predict)
 repair = explainer.centroid_report_.query("label == @target_digit")
 _ = save_table(repair, "figure2_centroid_repair", profile=profile)
 repair[["cluster", "predicted", "repaired", "moved_fraction", "valid"]]
 
 # %%
 x0 = X_test[is_source[input_index]][None]
-res = explainer.explain(x0, target=target_digit)
+res = explainer.explain_paths(x0, target=target_digit)
 taus = res.taus
 k = len(res.clusters)
 shown = np.concatenate([np.repeat(x0[:, None, None], k, 1), res.paths], axis=2)[0]   # (k, 1+T, 784)
@@ -288,7 +273,7 @@ _ = save_figure(fig, "figure2_paths", profile=profile)
 
 # %%
 inputs = X_test[is_source[:n_path_inputs]]
-many = explainer.explain(inputs, target=target_digit)
+many = explainer.explain_paths(inputs, target=target_digit)
 share = many.valid.mean(axis=(0, 1))                            # (T,)
 first_tau = np.where(many.first_index >= 0, taus[np.maximum(many.first_index, 0)], np.nan)
 # the labels of the paper's Figure 2 (tau = 0, 0.05, ..., 1; one row per path), as printed
@@ -312,15 +297,7 @@ fig2_check
 
 # %%
 per_path = many.valid.mean(axis=0)                              # (k, T)
-fig, ax = plt.subplots(figsize=(7, 3.4))
-ax.plot(taus, share, "ko-", label=f"all paths ({len(inputs)} inputs × {k})")
-for j, c in enumerate(many.clusters):
-    ax.plot(taus, per_path[j], "--", alpha=0.7, label=f"to 7 #{j + 1} (cluster {c})")
-ax.axvline(0.7, color="grey", ls=":", label="paper: 'roughly τ ≥ 0.7'")
-ax.set(xlabel="τ", ylabel=f"share predicted {target_digit}", ylim=(-0.02, 1.02),
-       title=f"Where LAPACE paths from {source_digit} become {target_digit}")
-ax.legend(fontsize=8)
-fig.tight_layout()
+fig = target_share(taus, share, per_path, many.clusters, len(inputs), source_digit, target_digit)
 _ = save_figure(fig, "figure2_share_target", profile=profile)
 _ = save_table(pd.DataFrame(per_path.T, index=pd.Index(taus.round(2), name="tau"),
                             columns=[f"to 7 #{j + 1}" for j in range(k)])
@@ -347,7 +324,7 @@ _ = save_table(pd.DataFrame(per_path.T, index=pd.Index(taus.round(2), name="tau"
 # One style of 7 has a horizontal dash through its stem. The paper removes it with a
 # constraint on the decoded image (§3.3): pixels above 0.01 in "the 13th to 18th rows and the
 # 8th to 14th columns" are penalised. Counting from 1 as the paper does, these are the 0-based
-# rows 12–17 and columns 7–13, i.e. the slices `[12:18, 7:14]` (`dash_rows`, `dash_cols`). On
+# rows 12–17 and columns 7–13, i.e. the slices `[12:18, 7:14]` (`dash_region`). On
 # the flattened (N, 784) image tensor the constraint is
 #
 # $$
@@ -362,11 +339,12 @@ _ = save_table(pd.DataFrame(per_path.T, index=pd.Index(taus.round(2), name="tau"
 # ink in the region.
 
 # %%
+dash_rows, dash_cols = dash_region[:2], dash_region[2:]
 mask = region_mask(slice(*dash_rows), slice(*dash_cols))
 g = region_penalty(mask, threshold=dash_threshold, tolerance=dash_tolerance)
 centroid_ink = region_ink(vae.decoded_centroids(target_digit), mask, dash_threshold)
 dash_j = int(np.argmax(centroid_ink))
-constrained = explainer.explain(x0, target=target_digit, constraints=[g])
+constrained = explainer.explain_paths(x0, target=target_digit, constraints=[g])
 rows = np.stack([res.paths[0, dash_j], constrained.paths[0, dash_j]])          # (2, T, 784)
 row_labels = np.stack([res.labels[0, dash_j], constrained.labels[0, dash_j]])
 ink = region_ink(rows, mask, dash_threshold)                                    # (2, T)
@@ -377,11 +355,7 @@ fig = image_grid(
     col_labels=[f"τ={t:.2f}" for t in taus], titles=row_labels,
     title_colors=np.where(row_labels == target_digit, "green", "black"), cell_size=0.62,
     suptitle=f"Path to the 7 with the most ink in the dash region (#{dash_j + 1}) without and with the "
-             "constraint (Figure 3)")
-for ax in fig.axes:
-    ax.add_patch(plt.Rectangle((dash_cols[0] - 0.5, dash_rows[0] - 0.5),
-                               dash_cols[1] - dash_cols[0], dash_rows[1] - dash_rows[0],
-                               fill=False, ec="orange", lw=0.6))
+             "constraint (Figure 3)", box=(dash_rows, dash_cols))
 _ = save_figure(fig, "figure3_dash", profile=profile)
 
 # %% [markdown]
@@ -405,14 +379,7 @@ _ = save_figure(fig, "figure3_dash", profile=profile)
 # satisfied (`LapaceResult.satisfied`).
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.2))
-ax.plot(taus, ink[0], "o-", label="no constraint")
-ax.plot(taus, ink[1], "s-", label="no-dash constraint")
-ax.axhline(dash_tolerance, color="grey", ls=":", label="tolerance")
-ax.set(xlabel="τ", ylabel="ink above 0.01 in the region",
-       title="Ink left in the dash region along the path")
-ax.legend(fontsize=8)
-fig.tight_layout()
+fig = region_ink_along_path(taus, ink, dash_tolerance, threshold=dash_threshold)
 _ = save_figure(fig, "figure3_dash_ink", profile=profile)
 fig3_check = pd.DataFrame({
     "ink at τ = 1": ink[:, -1], "mean ink over τ": ink.mean(1), "max ink over τ": ink.max(1),

@@ -42,10 +42,6 @@ datasets = ["heloc", "wine", "adult", "compas"]  # data sets, in the paper's ord
 classifiers = ["rf", "nn"]  # black boxes: random forest, neural network (MLP)
 seed = 0  # seed of the data splits, the classifier and the L-GMVAE
 tstr_seeds = [0, 1, 2, 3, 4]  # one TSTR repetition per seed (paper: mean and std over 5)
-max_epochs = 40  # L-GMVAE epoch budget
-patience = 10  # early stopping: epochs without a better validation loss
-max_rows = 2500  # stratified subsample of each data set before splitting, None for all rows
-max_batch_size = 128  # cap on the Table 4 batch sizes (small subsamples need more steps), None for none
 compare_default_forests = True  # also train the RF pairs with train_classifier's fully grown forests
 torch_threads = 1  # PyTorch CPU threads (1 avoids oversubscription on a shared machine), 0 for default
 
@@ -60,35 +56,24 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from sklearn.decomposition import PCA
 
-from lapace.diagnostics import PROTOTYPE_COLUMNS, prototype_report
-from lapace.experiments import (
-    PAPER_TABLE1,
-    PAPER_TABLE4,
-    centroid_report,
-    lgmvae_settings,
-    train_pair,
-    tstr,
-)
-from lapace.paper import PAPER_RF
+from lapace.diagnostics import (PROTOTYPE_COLUMNS, PROTOTYPE_TARGETS, decoded_centroid_table,
+                               prototype_report, target_verdicts)
+from lapace.experiments import lgmvae_settings
+from lapace.paper import PAPER_RF, PAPER_TABLE1, PAPER_TABLE4
+from lapace.plots import latent_space, training_curves
+from lapace.profiles import load_pair, pair_settings
 from lapace.provenance import save_figure, save_table
+from lapace.text import mean_std, percent, signed_points
+from lapace.utility import centroid_report, tstr
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
 chapter_start = time.perf_counter()
+# how every pair is trained: the profile's `_pairs` settings, shared by every chapter
+max_epochs, patience, max_rows, max_batch_size = pair_settings(profile).values()
 PAIRS = [(d, c) for d in datasets for c in classifiers]
 NAMES = {"rf": "RF", "nn": "NN"}
-
-
-def pct(x, digits=2):
-    """A fraction as a percentage string."""
-    return "–" if x is None or pd.isna(x) else f"{100 * x:.{digits}f}%"
-
-
-def pp(x):
-    """A difference of fractions in percentage points, signed."""
-    return "–" if x is None or pd.isna(x) else f"{100 * x:+.2f} pp"
 
 
 # %% [markdown]
@@ -103,12 +88,10 @@ def pp(x):
 # columns, one per continuous feature and one per category.
 
 # %%
-vae_overrides = {}
 rows = []
 for d, c in PAIRS:
     t4 = lgmvae_settings(d, c)
     batch = t4["batch_size"] if max_batch_size is None else min(t4["batch_size"], max_batch_size)
-    vae_overrides[(d, c)] = {} if batch == t4["batch_size"] else {"batch_size": batch}
     rows.append({
         "pair": f"{d}-{NAMES[c]}",
         "input size (paper)": PAPER_TABLE4[(d, c)]["input_size"],
@@ -128,7 +111,7 @@ subsample = (
     "(stratified) before the splits, so the numbers below come from smaller training sets "
     "than the paper's. " if max_rows is not None else "Every data set is used in full. "
 )
-capped = sorted({f"{d}-{NAMES[c]}" for (d, c), o in vae_overrides.items() if o})
+capped = sorted(table4.index[table4["batch size (used)"] < table4["batch size (paper)"]])
 batches = (
     f"Batch sizes are capped at {max_batch_size} ({', '.join(capped)}), so that the small "
     "training sets still get several gradient steps per epoch. " if capped else ""
@@ -143,22 +126,22 @@ display(Markdown(
 # %% [markdown]
 # ## Training the eight pairs
 #
-# For each pair, `lapace.experiments.train_pair` splits the data 80/20 and trains the
+# For each pair, `lapace.profiles.load_pair` (the profile's settings, through
+# `lapace.experiments.train_pair`) splits the data 80/20 and trains the
 # classifier — for the random forests the settings that reproduce Table 1's accuracy
 # (`lapace.paper.PAPER_RF`, see *Classifier capacity* below; the paper does not give its
 # classifiers' settings), for the MLP `lapace.train_classifier`'s defaults — splits the classifier's training set again 80/20 into an L-GMVAE
 # training and test set, labels both with the classifier's predictions and trains the L-GMVAE.
 # Both models are loaded from the cache when they already exist for exactly these settings.
-# `lapace.experiments.tstr` then runs the utility protocol, and
-# `lapace.experiments.centroid_report` checks every decoded centroid against the
+# `lapace.utility.tstr` then runs the utility protocol, and
+# `lapace.utility.centroid_report` checks every decoded centroid against the
 # classifier, before and after repair.
 
 # %%
 pairs, utility, reports, notes, seconds = {}, {}, {}, {}, {}
 for d, c in PAIRS:
     start = time.perf_counter()
-    p = train_pair(d, c, seed=seed, max_epochs=max_epochs, patience=patience,
-                   max_rows=max_rows, vae_params=vae_overrides[(d, c)])
+    p = load_pair(d, c, profile, seed=seed)
     pairs[(d, c)] = p
     utility[(d, c)] = tstr(p.vae, p.X_vae_train, p.y_vae_train, p.X_vae_test, p.y_vae_test,
                            seeds=tstr_seeds)
@@ -207,29 +190,24 @@ for col in ("clf_accuracy", "tstr_real_mean", "tstr_synth_mean", "centroid_accur
     compare[f"{col}_diff"] = compare[col] - compare[f"{col}_paper"]
 compare["tstr_gap"] = compare["tstr_real_mean"] - compare["tstr_synth_mean"]
 compare["tstr_gap_paper"] = compare["tstr_real_mean_paper"] - compare["tstr_synth_mean_paper"]
-save_table(compare, "table1_vs_paper", profile=profile, index=False)
+_ = save_table(compare, "table1_vs_paper", profile=profile, index=False)
 
-
-def pm(mean, std):
-    return f"{pct(mean)} ± {pct(std)}"
-
-
+# %%
 shown = pd.DataFrame({
     "dataset": compare["dataset"],
     "classifier": compare["classifier"].map(NAMES),
-    "classifier acc.": compare["clf_accuracy"].map(pct),
-    "paper": compare["clf_accuracy_paper"].map(pct),
-    "Δ": compare["clf_accuracy_diff"].map(pp),
-    "TSTR real": [pm(m, s) for m, s in zip(compare.tstr_real_mean, compare.tstr_real_std)],
-    "paper ": [pm(m, s) for m, s in zip(compare.tstr_real_mean_paper, compare.tstr_real_std_paper)],
-    "TSTR synthetic": [pm(m, s) for m, s in zip(compare.tstr_synth_mean, compare.tstr_synth_std)],
-    "paper  ": [pm(m, s) for m, s in
-                zip(compare.tstr_synth_mean_paper, compare.tstr_synth_std_paper)],
-    "gap real − synth.": compare["tstr_gap"].map(pp),
-    "paper gap": compare["tstr_gap_paper"].map(pp),
-    "centroid acc.": compare["centroid_accuracy"].map(lambda x: pct(x, 0)),
-    "paper   ": compare["centroid_accuracy_paper"].map(lambda x: pct(x, 0)),
-    "repaired (ours)": compare["centroid_accuracy_repaired"].map(lambda x: pct(x, 0)),
+    "classifier acc.": compare["clf_accuracy"].map(percent),
+    "paper": compare["clf_accuracy_paper"].map(percent),
+    "Δ": compare["clf_accuracy_diff"].map(signed_points),
+    "TSTR real": list(map(mean_std, compare.tstr_real_mean, compare.tstr_real_std)),
+    "paper ": list(map(mean_std, compare.tstr_real_mean_paper, compare.tstr_real_std_paper)),
+    "TSTR synthetic": list(map(mean_std, compare.tstr_synth_mean, compare.tstr_synth_std)),
+    "paper  ": list(map(mean_std, compare.tstr_synth_mean_paper, compare.tstr_synth_std_paper)),
+    "gap real − synth.": compare["tstr_gap"].map(signed_points),
+    "paper gap": compare["tstr_gap_paper"].map(signed_points),
+    "centroid acc.": compare["centroid_accuracy"].map(lambda x: percent(x, 0)),
+    "paper   ": compare["centroid_accuracy_paper"].map(lambda x: percent(x, 0)),
+    "repaired (ours)": compare["centroid_accuracy_repaired"].map(lambda x: percent(x, 0)),
 }).set_index(["dataset", "classifier"])
 shown
 
@@ -237,7 +215,7 @@ shown
 below = compare[compare["centroid_accuracy"] < 1]
 lines = []
 if len(below):
-    listed = ", ".join(f"{r.dataset}-{NAMES[r.classifier]} ({pct(r.centroid_accuracy, 0)})"
+    listed = ", ".join(f"{r.dataset}-{NAMES[r.classifier]} ({percent(r.centroid_accuracy, 0)})"
                        for r in below.itertuples())
     lines.append(
         f"**Centroid accuracy on the model as trained is below the paper's 100% for "
@@ -252,10 +230,11 @@ lines.append(
     + ", ".join(f"{r.dataset}-{NAMES[r.classifier]}" for r in after.itertuples()) + ". ")
 gap, gap_paper = compare["tstr_gap"], compare["tstr_gap_paper"]
 lines.append(
-    f"The TSTR gap (real minus synthetic) ranges from {pp(gap.min())} to {pp(gap.max())} "
-    f"(paper: {pp(gap_paper.min())} to {pp(gap_paper.max())}). Classifier accuracies differ "
-    f"from the paper's by {pp(compare.clf_accuracy_diff.min())} to "
-    f"{pp(compare.clf_accuracy_diff.max())}.")
+    f"The TSTR gap (real minus synthetic) ranges from {signed_points(gap.min())} to "
+    f"{signed_points(gap.max())} (paper: {signed_points(gap_paper.min())} to "
+    f"{signed_points(gap_paper.max())}). Classifier accuracies differ from the paper's by "
+    f"{signed_points(compare.clf_accuracy_diff.min())} to "
+    f"{signed_points(compare.clf_accuracy_diff.max())}.")
 display(Markdown("".join(lines)))
 
 # %% [markdown]
@@ -292,8 +271,7 @@ display(Markdown("".join(lines)))
 # models to are in the last row.
 
 # %%
-TARGETS = {"spread_ratio": 0.3, "min_usage": 0.05, "mean_max_q": 0.7,
-           "reconstruction_label_kept": 0.8, "centroid_accuracy_raw": 0.9}
+TARGETS = PROTOTYPE_TARGETS  # §3.1's properties, the least each label should reach
 proto = pd.concat([
     prototype_report(p.vae, p.X_vae_test, p.y_vae_test, p.predict, seed=seed)
     .assign(dataset=d, classifier=c) for (d, c), p in pairs.items()], ignore_index=True)
@@ -301,7 +279,7 @@ proto = proto[["dataset", "classifier", *PROTOTYPE_COLUMNS]]
 save_table(proto, "prototypes", profile=profile, index=False)
 shown_proto = proto.assign(pair=proto.dataset + "-" + proto.classifier.map(NAMES)).set_index(
     ["pair", "label"]).drop(columns=["dataset", "classifier"])
-met = pd.DataFrame({k: shown_proto[k] >= v for k, v in TARGETS.items()})
+met = target_verdicts(shown_proto, TARGETS)
 shown_proto = shown_proto.round(2).astype(str).where(met, shown_proto.round(2).astype(str) + " ✗")
 shown_proto.loc[("target", ""), :] = [f"≥ {v}" for v in TARGETS.values()]
 shown_proto.columns = ["spread ratio", "min usage", "mean max q", "recon. keeps label",
@@ -371,18 +349,8 @@ display(Markdown(
 
 
 # %%
-def centroid_table(p, rep):
-    values = p.ds.decode(p.vae.decoded_centroids())
-    table = values.T.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v))
-    table.columns = [f"c{k} (y={lab})" for k, lab in zip(rep["cluster"], rep["label"])]
-    table.loc["classifier predicts"] = [
-        f"{pr}" if ok else f"{pr} ✗" for pr, ok in zip(rep["predicted"], rep["valid_raw"])]
-    table.index.name = "feature"
-    return table
-
-
 for (d, c), p in pairs.items():
-    table = centroid_table(p, reports[(d, c)])
+    table = decoded_centroid_table(p.ds, p.vae, reports[(d, c)])
     save_table(table, f"centroids_{d}_{c}", profile=profile)
     classes = ", ".join(f"{i} = {v}" for i, v in enumerate(p.ds.classes_))
     display(Markdown(f"**{d}-{NAMES[c]}** (target `{p.ds.target}`; labels {classes})"))
@@ -415,36 +383,13 @@ display(Markdown(
 # panel title.
 
 # %%
-fig, axes = plt.subplots(2, 4, figsize=(17, 8.5), squeeze=False)
-for ax, ((d, c), p) in zip(axes.ravel(), pairs.items()):
-    vae, rep = p.vae, reports[(d, c)]
-    Z, C, Zc = vae.train_latent_, vae.train_clusters_, vae.centroids()
-    k = vae.clusters_per_class
-    colours = [plt.cm.Blues(0.45 + 0.5 * i / max(k - 1, 1)) for i in range(k)] + \
-              [plt.cm.Reds(0.45 + 0.5 * i / max(k - 1, 1)) for i in range(k)]
-    if Z.shape[1] > 2:
-        pca = PCA(2, random_state=0).fit(Z)
-        Z2, Zc2 = pca.transform(Z), pca.transform(Zc)
-        view = f"PCA of h={Z.shape[1]}, {100 * pca.explained_variance_ratio_.sum():.0f}% var."
-    else:
-        Z2, Zc2, view = Z, Zc, "h=2"
-    for cl in range(len(Zc)):
-        m = C == cl
-        ax.scatter(Z2[m, 0], Z2[m, 1], s=4, alpha=0.35, color=colours[cl], rasterized=True)
-    for cl, (x, y) in enumerate(Zc2):
-        ok = bool(rep["valid_raw"].iloc[cl])
-        ax.scatter(x, y, s=160, marker="X", color=colours[cl], edgecolor="black" if ok else "none",
-                   linewidth=1.2, zorder=3)
-        ax.annotate(f"{cl}" + ("" if ok else "✗"), (x, y), textcoords="offset points",
-                    xytext=(6, 6), fontsize=9, fontweight="bold")
-    ax.set_title(f"{d}-{NAMES[c]} ({view})", fontsize=10)
-    ax.set_xlabel("PC 1" if Z.shape[1] > 2 else "z1")
-    ax.set_ylabel("PC 2" if Z.shape[1] > 2 else "z2")
-for ax in axes.ravel()[len(pairs):]:
-    ax.set_visible(False)
-fig.suptitle("L-GMVAE latent means of the training points by cluster, with centroids (✗: the "
-             "classifier disagrees with the decoded centroid)", fontsize=12)
-fig.tight_layout()
+latents = {f"{d}-{NAMES[c]}": (p.vae.train_latent_, p.vae.train_clusters_, p.vae.centroids(),
+                               reports[(d, c)]["valid_raw"].to_numpy())
+           for (d, c), p in pairs.items()}
+fig = latent_space(
+    latents, clusters_per_class=next(iter(pairs.values())).vae.clusters_per_class,
+    title="L-GMVAE latent means of the training points by cluster, with centroids (✗: the "
+          "classifier disagrees with the decoded centroid)")
 save_figure(fig, "tabular_latent_space", profile=profile)
 plt.show()
 
@@ -464,25 +409,10 @@ plt.show()
 # one-hot columns). The dotted vertical line marks the epoch whose weights were kept.
 
 # %%
-terms = [("kl_z", "KL(z)"), ("kl_c", "KL(c)"), ("rec", "reconstruction")]
-fig, axes = plt.subplots(len(datasets), len(classifiers) * 3,
-                         figsize=(3.0 * len(classifiers) * 3, 2.4 * len(datasets)), squeeze=False)
-for i, d in enumerate(datasets):
-    for j, c in enumerate(classifiers):
-        hist = pd.DataFrame(pairs[(d, c)].vae.history_)
-        best = pairs[(d, c)].vae.best_epoch_
-        for t, (key, label) in enumerate(terms):
-            ax = axes[i, 3 * j + t]
-            ax.plot(hist["epoch"], hist[f"train_{key}"], color="C0", label="train")
-            ax.plot(hist["epoch"], hist[f"val_{key}"], color="C1", ls="--", label="validation")
-            ax.axvline(best, color="grey", ls=":", lw=1)
-            ax.set_title(f"{d}-{NAMES[c]}: {label}", fontsize=9)
-            ax.tick_params(labelsize=8)
-            if i == len(datasets) - 1:
-                ax.set_xlabel("epoch", fontsize=8)
-axes[0, 0].legend(fontsize=8)
-fig.suptitle("L-GMVAE loss terms per epoch (solid: training, dashed: validation)", fontsize=12)
-fig.tight_layout()
+fig = training_curves({f"{d}-{NAMES[c]}": pairs[(d, c)].vae.history_ for d, c in PAIRS},
+                      {f"{d}-{NAMES[c]}": pairs[(d, c)].vae.best_epoch_ for d, c in PAIRS},
+                      per_row=len(classifiers),
+                      title="L-GMVAE loss terms per epoch (solid: training, dashed: validation)")
 save_figure(fig, "tabular_training_curves", profile=profile)
 plt.show()
 
@@ -526,18 +456,17 @@ if compare_default_forests:
     for d in datasets:
         if "rf" not in classifiers:
             break
-        full = train_pair(d, "rf", seed=seed, max_epochs=max_epochs, patience=patience,
-                          max_rows=max_rows, vae_params=vae_overrides[(d, "rf")], clf_params={})
+        full = load_pair(d, "rf", profile, seed=seed, clf_params={})
         calibrated = pairs[(d, "rf")]
         capacity.append({
             "data set": d,
             "settings (inferred)": ", ".join(f"{k}={v}" for k, v in PAPER_RF[d].items())
                                    or "fully grown (the defaults)",
-            "paper acc.": pct(PAPER_TABLE1[(d, "rf")]["clf_accuracy"]),
-            "acc. inferred": pct(calibrated.clf_accuracy),
-            "acc. fully grown": pct(full.clf_accuracy),
-            "centroid acc. inferred": pct(calibrated.vae.centroid_accuracy(calibrated.predict), 0),
-            "centroid acc. fully grown": pct(full.vae.centroid_accuracy(full.predict), 0),
+            "paper acc.": percent(PAPER_TABLE1[(d, "rf")]["clf_accuracy"]),
+            "acc. inferred": percent(calibrated.clf_accuracy),
+            "acc. fully grown": percent(full.clf_accuracy),
+            "centroid acc. inferred": percent(calibrated.vae.centroid_accuracy(calibrated.predict), 0),
+            "centroid acc. fully grown": percent(full.vae.centroid_accuracy(full.predict), 0),
         })
     capacity = pd.DataFrame(capacity).set_index("data set")
     save_table(capacity, "classifier_capacity", profile=profile)

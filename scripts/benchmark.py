@@ -8,7 +8,8 @@ settings, then LAPACE's throughput (inputs per second, 5 paths x 21 steps, rando
 box included) for batches of 1, 100 and 10000 inputs.
 
 ``baselines``: seconds per input of NNCE, FACE, RobX, DiCE, DRCE and LAPACE on heloc-RF and
-adult-RF (the quick profile's models, ``lapace.profiles.load_pair(..., profile="quick")``), 100 test inputs predicted 0 (``select_inputs``), one run each, with each
+adult-RF (the quick profile's models, ``lapace.profiles.load_pair(..., profile="quick")``),
+100 test inputs predicted 0 (``select_inputs``), one run each, with each
 method's ratio to LAPACE-First.  DiCE runs on the first ``--dice-inputs`` of them only, with a
 per-query ``--dice-time-limit`` (time-outs count in its seconds).  ``fit s`` is the one-time
 cost (for LAPACE: building the explainer, centroid repair included, not training the L-GMVAE).

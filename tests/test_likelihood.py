@@ -32,11 +32,11 @@ def test_log_px_matches_reconstruction_up_to_constant():
     x[:, 3:] = (x[:, 3:] > 0.5).float()
     out = torch.randn(5, 6, generator=g)
     mask = torch.tensor([False, False, False, True, True, True])
-    diff = -L.log_px_given_z(x, out, mask) - E.reconstruction(x, out, mask)
+    diff = -E.log_px_given_z(x, out, mask) - E.reconstruction(x, out, mask)
     assert torch.allclose(diff, torch.full((5,), L.likelihood_constant(3)), atol=1e-5)
     # without one-hot columns: a plain Gaussian log density
     ref = torch.distributions.Normal(out, math.sqrt(0.5)).log_prob(x).sum(-1)
-    assert torch.allclose(L.log_px_given_z(x, out, None), ref, atol=1e-5)
+    assert torch.allclose(E.log_px_given_z(x, out, None), ref, atol=1e-5)
 
 
 def test_importance_estimate_matches_numerical_integral(tiny):
@@ -52,7 +52,7 @@ def test_importance_estimate_matches_numerical_integral(tiny):
             terms = []
             for c in net.clusters_of(torch.tensor([int(yi)]))[0]:
                 mu, lv = net.prior(c.repeat(len(grid)))
-                log_joint = E.gaussian_log_prob(grid, mu, lv) + L.log_px_given_z(x, net.p_x(grid), mask)
+                log_joint = E.gaussian_log_prob(grid, mu, lv) + E.log_px_given_z(x, net.p_x(grid), mask)
                 terms.append(torch.logsumexp(log_joint, 0) + math.log(dz) - math.log(2))
             exact.append(float(torch.logsumexp(torch.stack(terms), 0)))
     est = L.importance_log_likelihood(vae, X, y, n_samples=4000, seed=1)

@@ -1,15 +1,28 @@
-"""lapace.plots and lapace.images: the image grid and the pixel-region constraint."""
+"""lapace.plots and lapace.images: every figure of the book, and the pixel-region constraint."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
+from lapace import Range, Relation
 from lapace.images import region_ink, region_mask, region_penalty
-from lapace.plots import image_grid
+from lapace.plots import (
+    centroid_grid,
+    elbo_bound,
+    features_to_show,
+    image_grid,
+    kl_convergence,
+    latent_space,
+    loss_weight_bars,
+    region_ink_along_path,
+    target_share,
+    training_curves,
+)
 
 
 def test_image_grid_layout_and_titles():
@@ -43,3 +56,109 @@ def test_region_penalty_and_ink():
     np.testing.assert_allclose(out.detach().numpy(), [-1.0, 20.0], rtol=1e-5)
     out.sum().backward()
     assert xt.grad[1, mask].eq(1).all() and xt.grad[:, ~mask].eq(0).all()
+
+
+# --- the figures the chapters used to build themselves ---------------------------------------
+
+
+def _close(fig):
+    matplotlib.pyplot.close(fig)
+
+
+def test_image_grid_outlines_a_region_on_every_panel():
+    fig = image_grid(np.zeros((2, 3, 784)), box=([12, 18], [7, 14]))
+    for ax in fig.axes:
+        (patch,) = ax.patches
+        assert (patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()) == \
+            (6.5, 11.5, 7, 6)
+    assert not image_grid(np.zeros((1, 1, 784))).axes[0].patches
+    _close(fig)
+
+
+def test_centroid_grid_marks_misread_centroids_red():
+    centroids = np.random.default_rng(0).random((10, 3, 784))
+    predicted = np.tile(np.arange(10)[:, None], (1, 3))
+    predicted[4, 1] = 9                                             # cluster 2 of digit 4
+    fig = centroid_grid(centroids, predicted, suptitle="Figure 5")
+    axes = np.array(fig.axes).reshape(3, 10)                        # rows: clusters
+    assert fig._suptitle.get_text() == "Figure 5"
+    assert axes[1, 4].get_title() == "M: 9" and axes[1, 4].title.get_color() == "red"
+    assert axes[0, 4].get_title() == "M: 4" and axes[0, 4].title.get_color() == "black"
+    assert axes[2, 0].get_ylabel() == "cluster 3"
+    assert np.allclose(axes[1, 4].images[0].get_array(), centroids[4, 1].reshape(28, 28))
+    _close(fig)
+
+
+def test_target_share_and_region_ink():
+    taus = np.linspace(0, 1, 5)
+    fig = target_share(taus, taus, np.stack([taus, taus ** 2]), [21, 22], 7, source=5, target=7)
+    (ax,) = fig.axes
+    assert ax.get_title() == "Where LAPACE paths from 5 become 7"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["all paths (7 inputs × 2)", "to 7 #1 (cluster 21)", "to 7 #2 (cluster 22)",
+                      "paper: 'roughly τ ≥ 0.7'"]
+    _close(fig)
+    fig = region_ink_along_path(taus, np.stack([taus, 1 - taus]), tolerance=0.5)
+    (ax,) = fig.axes
+    assert ax.get_ylabel() == "ink above 0.01 in the region"
+    assert np.allclose(ax.lines[1].get_ydata(), 1 - taus)
+    _close(fig)
+
+
+def test_elbo_chapter_figures():
+    S = [1, 10, 100]
+    mc = pd.DataFrame({"kl_z (MC)": [1.0, 1.1, 1.05], "kl_c (MC)": [0.2, 0.1, 0.12],
+                       "kl_z abs. error per input": [1.0, 0.3, 0.1],
+                       "kl_c abs. error per input": [0.5, 0.2, 0.05]}, index=pd.Index(S, name="S"))
+    fig = kl_convergence(mc, kl_z=1.05, kl_c=0.12)
+    assert [ax.get_title() for ax in fig.axes] == ["KL(z)", "KL(c)", "error per input"]
+    guide = fig.axes[2].lines[-1].get_ydata()
+    assert np.allclose(guide, 1.0 / np.sqrt(S))                     # 1/sqrt(S) from S = 1
+    _close(fig)
+    bound = pd.DataFrame({"mean IS estimate": [-5.0, -4.5, -4.4], "mean ELBO": -5.0},
+                         index=pd.Index(S, name="S"))
+    gaps = np.array([[0.0, 0.5, 0.6], [0.1, 0.4, 0.7]])
+    fig = elbo_bound(bound, gaps)
+    assert [ax.get_title() for ax in fig.axes] == ["The bound holds", "Jensen's gap opens up with S"]
+    assert np.allclose(fig.axes[1].lines[0].get_ydata(), np.median(gaps, 0))
+    _close(fig)
+    table = pd.DataFrame({"KL(z)": [0.0, 2.0], "ELBO": [-10.0, -12.0]},
+                         index=["(1.0, 1.0, 1.0)", "(0.1, 0.05, 1.0)"])
+    fig = loss_weight_bars(table, ["KL(z)", "ELBO"])
+    assert [ax.get_title() for ax in fig.axes] == ["KL(z)", "ELBO"]
+    assert fig.axes[1].get_ylim() == pytest.approx((-12.2, -9.8))  # zoomed on the ELBO
+    assert fig.axes[0].get_ylim()[0] <= 0
+    _close(fig)
+
+
+def test_latent_space_one_panel_per_model():
+    rng = np.random.default_rng(0)
+    panels = {"a-RF": (rng.normal(size=(40, 3)), rng.integers(0, 4, 40), rng.normal(size=(4, 3)),
+                       np.array([True, False, True, True])),
+              "b-NN": (rng.normal(size=(40, 2)), rng.integers(0, 4, 40), rng.normal(size=(4, 2)),
+                       np.ones(4, bool))}
+    fig = latent_space(panels, clusters_per_class=2, title="t")
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(fig.axes) == 8 and len(visible) == 2
+    assert visible[0].get_title().startswith("a-RF (PCA of h=3, ")
+    assert visible[1].get_title() == "b-NN (h=2)" and visible[1].get_xlabel() == "z1"
+    assert [t.get_text() for t in visible[0].texts] == ["0", "1✗", "2", "3"]
+    _close(fig)
+
+
+def test_training_curves_three_panels_per_model():
+    hist = [{"epoch": e, **{f"{s}_{t}": float(e) for s in ("train", "val")
+                            for t in ("kl_z", "kl_c", "rec")}} for e in (1, 2, 3)]
+    fig = training_curves({"a-RF": hist, "a-NN": hist, "b-RF": hist}, {"a-RF": 2, "a-NN": 3, "b-RF": 1},
+                          per_row=2, title="curves")
+    axes = np.array(fig.axes).reshape(2, 6)
+    assert axes[0, 3].get_title() == "a-NN: KL(z)" and axes[1, 2].get_title() == "b-RF: reconstruction"
+    assert axes[0, 3].lines[2].get_xdata()[0] == 3                  # the kept epoch
+    assert axes[1, 0].get_xlabel() == "epoch" and axes[0, 0].get_xlabel() == ""
+    _close(fig)
+
+
+def test_features_to_show_named_first_then_by_movement():
+    cons = [Range("c", 0, 1), Relation("a", ">=", "c")]
+    assert features_to_show(cons, ["a", "b", "c", "d"], [0.0, 0.1, 0.0, 0.5]) == ["c", "a", "d", "b"]
+    assert features_to_show(cons, ["a", "b", "c", "d"], [0.0, 0.1, 0.0, 0.5], n=3) == ["c", "a", "d"]

@@ -1,0 +1,70 @@
+"""How the book writes numbers, lists and constraints in its tables and sentences.
+
+Every chapter formats results the same way: a fraction as a percentage (:func:`percent`), a
+difference of fractions in signed percentage points (:func:`signed_points`), a mean with its
+standard deviation (:func:`mean_std`), our number beside the paper's (:func:`beside_paper`),
+a list in prose (:func:`join_and`) and a constraint of §3.3 in words
+(:func:`describe_constraint`).  A missing value (``None`` or NaN) is written as an en dash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+__all__ = ["MISSING", "beside_paper", "describe_constraint", "join_and", "mean_std", "percent",
+           "signed_points"]
+
+#: how a missing value is written
+MISSING = "–"
+
+
+def _missing(x) -> bool:
+    return x is None or bool(pd.isna(x))
+
+
+def percent(x, digits: int = 2) -> str:
+    """A fraction as a percentage: ``percent(0.8123) == "81.23%"``, ``percent(0.5, 0) == "50%"``."""
+    return MISSING if _missing(x) else f"{100 * x:.{digits}f}%"
+
+
+def signed_points(x, digits: int = 2) -> str:
+    """A difference of fractions in signed percentage points: ``signed_points(-0.012) == "-1.20 pp"``."""
+    return MISSING if _missing(x) else f"{100 * x:+.{digits}f} pp"
+
+
+def mean_std(mean, std, digits: int = 2) -> str:
+    """A mean and standard deviation of fractions as percentages: ``"81.00% ± 1.50%"``."""
+    return f"{percent(mean, digits)} ± {percent(std, digits)}"
+
+
+def beside_paper(ours: float, paper: float | None, digits: int = 2) -> str:
+    """Our number, then the paper's and the difference: ``"0.90 / 1.00 (-0.10)"``;
+    only ours where the paper has no number (``paper=None``)."""
+    if paper is None:
+        return f"{ours:.{digits}f}"
+    return f"{ours:.{digits}f} / {paper:.{digits}f} ({ours - paper:+.{digits}f})"
+
+
+def join_and(items: Sequence[str]) -> str:
+    """Items as a list in prose: ``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def describe_constraint(c) -> str:
+    """A constraint of §3.3 (:mod:`lapace.constraints`) in words, e.g. ``"0 ≤ age ≤ 90"``,
+    ``"a ≥ b"``, ``"sex stays the input's"``, ``"age may only increase"``."""
+    kind = type(c).__name__
+    if kind == "Range":
+        lo = "" if c.low is None else f"{c.low:g} ≤ "
+        hi = "" if c.high is None else f" ≤ {c.high:g}"
+        return f"{lo}{c.feature}{hi}"
+    if kind == "Relation":
+        return f"{c.a} {c.op.replace('>=', '≥').replace('<=', '≤')} {c.b}"
+    if kind == "Immutable":
+        return f"{c.feature} stays the input's"
+    return f"{c.feature} may only {c.direction}"

@@ -1,0 +1,53 @@
+"""lapace.text: how the book writes numbers, lists and constraints (hand-computed cases)."""
+
+import math
+
+import pytest
+
+from lapace import Immutable, Monotone, Range, Relation
+from lapace.text import MISSING, beside_paper, describe_constraint, join_and, mean_std, percent, signed_points
+
+
+def test_percent_and_signed_points():
+    assert percent(0.8123) == "81.23%"
+    assert percent(0.5, 0) == "50%"
+    assert percent(1) == "100.00%"
+    assert signed_points(-0.012) == "-1.20 pp"
+    assert signed_points(0.0345) == "+3.45 pp"
+    assert signed_points(0.0) == "+0.00 pp"
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), math.nan])
+def test_missing_values_are_a_dash(missing):
+    assert percent(missing) == MISSING == "–"
+    assert signed_points(missing) == MISSING
+    assert mean_std(0.81, missing) == "81.00% ± –"
+
+
+def test_mean_std():
+    assert mean_std(0.81, 0.015) == "81.00% ± 1.50%"
+
+
+def test_beside_paper():
+    assert beside_paper(0.9, 1.0) == "0.90 / 1.00 (-0.10)"
+    assert beside_paper(0.95, 0.9) == "0.95 / 0.90 (+0.05)"
+    assert beside_paper(0.9, None) == "0.90"
+
+
+def test_join_and():
+    assert join_and([]) == ""
+    assert join_and(["a"]) == "a"
+    assert join_and(["a", "b"]) == "a and b"
+    assert join_and(iter(["a", "b", "c"])) == "a, b and c"
+
+
+def test_describe_constraint():
+    assert describe_constraint(Range("age", 18, 90)) == "18 ≤ age ≤ 90"
+    assert describe_constraint(Range("age", low=18)) == "18 ≤ age"
+    assert describe_constraint(Range("age", high=90.5)) == "age ≤ 90.5"
+    assert describe_constraint(Relation("a", ">=", "b")) == "a ≥ b"
+    assert describe_constraint(Relation("a", "<=", "b")) == "a ≤ b"
+    assert describe_constraint(Relation("a", ">", "b")) == "a > b"
+    assert describe_constraint(Immutable("sex")) == "sex stays the input's"
+    assert describe_constraint(Monotone("age")) == "age may only increase"
+    assert describe_constraint(Monotone("debt", "decrease")) == "debt may only decrease"

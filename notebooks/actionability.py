@@ -146,7 +146,8 @@ def run(d, c, drawn):
                        target=TARGET, steps=steps, immutable=immutable)
     messages = sorted({str(w.message) for w in caught} | set(res.warnings))
     return {"pair": p, "X": X, "result": res, "explainer": explainer, "messages": messages,
-            "face_found": float(np.mean([q is not None for q in face_cf.paths]))}
+            "face_found": float(res.per_input.query("method == 'FACE-Interpolate'")["n_points"]
+                                .gt(0).mean())}
 
 
 # %% tags=["hide-input"]

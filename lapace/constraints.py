@@ -43,6 +43,7 @@ from .validation import warn
 
 __all__ = [
     "TOL",
+    "fixed_columns",
     "CompiledConstraints",
     "Constraint",
     "Immutable",
@@ -438,6 +439,23 @@ def _as_list(constraints) -> list:
             f"g(x) or g(x, x0)) or a list of them, got {constraints!r}."
         )
     return list(constraints)
+
+
+def fixed_columns(constraints, dataset) -> np.ndarray:
+    """Encoded columns that :class:`Immutable` constraints fix *exactly*: a categorical
+    feature's one-hot block and an integer feature's column.  Their decoded value is discrete,
+    so a tolerance cannot keep it (a 0.72-year tolerance still lets age 45 round to 46); LAPACE
+    copies these columns from the input before the black box is asked, as recourse libraries
+    do for fixed features.  Continuous floats keep Immutable's tolerance."""
+    if constraints is None or dataset is None:
+        return np.empty(0, dtype=np.int64)
+    integer = set(dataset.integer_features())
+    cols = []
+    for c in _as_list(constraints):
+        if isinstance(c, Immutable) and (c.feature in dataset.categorical or c.feature in integer):
+            block = dataset.feature_slice(c.feature)
+            cols.extend(range(block.start, block.stop))
+    return np.unique(np.asarray(cols, dtype=np.int64))
 
 
 def _check_ranges_overlap(constraints: list) -> None:

@@ -405,6 +405,37 @@ class TabularDataset:
                 "never trained there; check the value and its units."
             )
 
+    def project(self, X) -> np.ndarray:
+        """Encoded rows made records that can exist, as :meth:`decode` reads them: every
+        categorical block one-hot (argmax), every continuous value clipped to its training range
+        and, where the training column was integer, rounded in original units.
+
+        ``project(X)`` equals ``encode(decode(X))`` (without pandas) for values inside the
+        training range; rows of NaN (nothing found) stay NaN.  Any leading shape ``(..., d)``.
+        """
+        X = np.array(X, dtype=np.float32)
+        if X.shape[-1:] != (self.n_features_encoded,):
+            raise ValueError(f"Expected encoded data with {self.n_features_encoded} columns, "
+                             f"got shape {X.shape}.")
+        flat = X.reshape(-1, self.n_features_encoded)
+        rows = ~np.isnan(flat).any(1)
+        for name in self.features:
+            block = self._slices[name]
+            part = flat[rows, block]
+            if name in self.categories_:
+                part = np.eye(part.shape[1], dtype=np.float32)[part.argmax(1)]
+            else:
+                part = np.clip(part, 0.0, 1.0)
+                if pd.api.types.is_integer_dtype(self._dtypes[name]):
+                    whole = np.rint(self.to_original_units(name, part.astype(np.float64)))
+                    part = self.to_scaled(name, whole).astype(np.float32)
+            flat[rows, block] = part
+        return flat.reshape(X.shape)
+
+    def integer_features(self) -> list[str]:
+        """Continuous features whose training column was integer (decoded as integers)."""
+        return [c for c in self.continuous if pd.api.types.is_integer_dtype(self._dtypes[c])]
+
     def decode(self, X: np.ndarray) -> pd.DataFrame:
         """Turn encoded rows back into records in original units.
 

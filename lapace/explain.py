@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 from scipy.spatial.distance import cdist
 
-from .constraints import Constraint, compile_constraints
+from .constraints import Constraint, compile_constraints, fixed_columns
 from .counterfactuals import Counterfactuals
 from .elbo import reparameterize
 from .methods import CounterfactualMethod
@@ -170,10 +170,15 @@ class Lapace(CounterfactualMethod):
     def _labels(self, X: np.ndarray) -> np.ndarray:
         return self.predict(X)
 
+    def _decode(self, Z: np.ndarray) -> np.ndarray:
+        """Latent points decoded to records (projected onto the data's domain with the dataset)."""
+        out = self.vae.decode(Z)
+        return out if self.dataset_ is None else self.dataset_.project(out)
+
     def _build_targets(self) -> None:
         vae = self.vae
         Zc = vae.centroids()                                    # (K, h)
-        raw = self._labels(vae.decode(Zc))
+        raw = self._labels(self._decode(Zc))
         own = vae.cluster_labels_
         targets = Zc.copy()
         rows = []
@@ -189,7 +194,7 @@ class Lapace(CounterfactualMethod):
                     row["moved_distance"] = float(np.linalg.norm(targets[c] - Zc[c]))
             rows.append(row)
         self.targets_ = targets
-        self._decoded_targets = vae.decode(targets)
+        self._decoded_targets = self._decode(targets)
         final = self._labels(self._decoded_targets)
         report = pd.DataFrame(rows)
         report["valid"] = final == own
@@ -209,7 +214,7 @@ class Lapace(CounterfactualMethod):
         for name, draw in sources:
             Z = draw()
             if len(Z):
-                Z = Z[self._labels(vae.decode(Z)) == label]
+                Z = Z[self._labels(self._decode(Z)) == label]
             if len(Z):
                 return name, Z
         return None, np.empty((0, vae.latent_dim), dtype=np.float32)
@@ -240,7 +245,7 @@ class Lapace(CounterfactualMethod):
         medoid = ok[cdist(ok, ok).sum(1).argmin()]
         ts = np.linspace(0.0, 1.0, self.repair_steps + 1, dtype=np.float32)[1:]
         seg = (1 - ts)[:, None] * zc[None] + ts[:, None] * medoid[None]
-        hit = np.flatnonzero(self._labels(vae.decode(seg)) == label)
+        hit = np.flatnonzero(self._labels(self._decode(seg)) == label)
         # ts[-1] == 1 reproduces the medoid exactly, whose decoding is predicted correctly
         i = hit[0] if len(hit) else len(ts) - 1
         return seg[i], float(ts[i]), source
@@ -283,6 +288,7 @@ class Lapace(CounterfactualMethod):
         y = self._labels(X) if y is None else check_labels(y, X.shape[0], self.n_labels_)
         check_not_target(y, target)
         violation = compile_constraints(constraints, self.dataset_)
+        fixed = fixed_columns(constraints, self.dataset_)
         clusters = self.vae.clusters(target)
         n, k, T, h, d = X.shape[0], len(clusters), self.steps, self.vae.latent_dim, X.shape[1]
         res = LapaceResult(                                              # filled chunk by chunk
@@ -296,7 +302,8 @@ class Lapace(CounterfactualMethod):
         )
         held = None
         for start in range(0, n, self.batch_size):
-            part = self._fill_paths(res, slice(start, min(start + self.batch_size, n)), X, violation)
+            part = self._fill_paths(res, slice(start, min(start + self.batch_size, n)), X, violation,
+                                    fixed)
             held = part if held is None else held | part
         if violation is not None:
             _warn_unsatisfied(violation, held, (n, k, T))
@@ -318,9 +325,26 @@ class Lapace(CounterfactualMethod):
         hit = counted(labels, target, satisfied)
         return np.where(hit.any(-1), hit.argmax(-1), -1)
 
-    def _fill_paths(self, res: LapaceResult, s: slice, X: np.ndarray, violation) -> np.ndarray | None:
+    def _record(self, P: np.ndarray, X: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+        """Decoded points ``P`` (n, ..., d) of inputs ``X`` (n, d) as the records a user reads:
+        projected onto the data's domain (integers rounded, :meth:`~lapace.TabularDataset.project`)
+        and, on the ``fixed`` columns (exact immutables), the input's values.  Without the
+        dataset, ``P`` as decoded."""
+        if self.dataset_ is None:
+            return P
+        P = self.dataset_.project(P)
+        if len(fixed):
+            shape = (len(X),) + (1,) * (P.ndim - 2) + (len(fixed),)
+            P[..., fixed] = X[:, fixed].reshape(shape)
+        return P
+
+    def _fill_paths(self, res: LapaceResult, s: slice, X: np.ndarray, violation,
+                    fixed: np.ndarray) -> np.ndarray | None:
         """Algorithm 1 for the inputs ``X[s]``, written into ``res[s]`` in place; returns, with
-        constraints, whether each constraint held at some point of the chunk's paths."""
+        constraints, whether each constraint held at some point of the chunk's paths.
+
+        Labels and constraints are judged on the decoded record (:meth:`_record`), the one the
+        user reads, never on the raw decoding."""
         vae, target, clusters = self.vae, res.target, res.clusters
         X, y = X[s], res.input_labels[s]
         n, k, T, h, d = X.shape[0], len(clusters), self.steps, vae.latent_dim, X.shape[1]
@@ -337,13 +361,16 @@ class Lapace(CounterfactualMethod):
             X0 = np.repeat(X, k * T, axis=0)                            # input of each point
             Z, satisfied = self._correct(Z, X0, violation, offset)
             del X0
-            paths[...] = vae.decode(Z, offset).reshape(n, k, T, d)
+            paths[...] = self._record(vae.decode(Z, offset).reshape(n, k, T, d), X, fixed)
+            if self.dataset_ is not None:                               # judged on the record
+                satisfied = violation.satisfied(paths.reshape(-1, d), np.repeat(X, k * T, axis=0))
             res.satisfied[s] = satisfied.reshape(n, k, T)
         else:
             paths[...] = vae.decode(Z, offset).reshape(n, k, T, d)
             paths[:, :, -1] = self._decoded_targets[clusters][None]     # exactly Dec(z_c)
             if residual is not None:
                 paths[:, :, 0] = vae.harden(X)[:, None]                  # exactly x (no rounding)
+            paths[...] = self._record(paths, X, fixed)
         del offset
         labels = self._labels(paths.reshape(-1, d)).reshape(n, k, T)
         res.labels[s] = labels
@@ -362,7 +389,9 @@ class Lapace(CounterfactualMethod):
         if violation is not None:
             z_mid, mid_sat = self._correct(z_mid, np.repeat(X, k, axis=0), violation, mid_offset)
             res.middle_satisfied[s] = mid_sat.reshape(n, k)
-        mid = vae.decode(z_mid, mid_offset)
+        mid = self._record(vae.decode(z_mid, mid_offset).reshape(n, k, d), X, fixed).reshape(-1, d)
+        if violation is not None and self.dataset_ is not None:
+            res.middle_satisfied[s] = violation.satisfied(mid, np.repeat(X, k, axis=0)).reshape(n, k)
         res.middle_labels[s] = self._labels(mid).reshape(n, k)
         mid = mid.reshape(n, k, d)
         mid[first_index < 0] = np.nan

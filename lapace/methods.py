@@ -164,15 +164,27 @@ class CounterfactualMethod:
         return idx
 
     def _result(self, points: np.ndarray, target: int, paths=None, info=None) -> Counterfactuals:
-        """Counterfactuals with ``valid`` re-predicted by the black box (NaN rows: not valid)."""
-        points = np.asarray(points, dtype=np.float32)
+        """Counterfactuals with ``valid`` re-predicted by the black box (NaN rows: not valid).
+
+        With the dataset, every point is first made a record that can exist
+        (:meth:`~lapace.TabularDataset.project`: one-hot groups hardened, integers rounded,
+        bounds clipped) and the black box is asked about that record, the one a user reads;
+        ``info["projected"]`` (n,) counts the points of each input the projection moved.
+        """
+        points = np.array(points, dtype=np.float32)
         n, m, d = points.shape
+        info = dict(info or {})
+        if self.dataset_ is not None:
+            before = points.copy()
+            points = self.dataset_.project(points)
+            moved = ~np.isclose(points, before, atol=1e-6).all(-1) & ~np.isnan(before).any(-1)
+            info["projected"] = moved.sum(1)
         flat = points.reshape(n * m, d)
         found = ~np.isnan(flat).any(1)
         valid = np.zeros(n * m, dtype=bool)
         if found.any():
             valid[found] = self.predict(flat[found]) == target
-        return Counterfactuals(points, valid.reshape(n, m), paths=paths, info=dict(info or {}))
+        return Counterfactuals(points, valid.reshape(n, m), paths=paths, info=info)
 
 
 @dataclass(frozen=True)

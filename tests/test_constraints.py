@@ -46,7 +46,8 @@ def test_first_is_the_first_point_both_valid_and_satisfied():
 
 def test_last_says_when_the_centroid_breaks_a_constraint():
     ds, X, clf, vae = toy()
-    res = _explain([Immutable("housing")], max_corrections=0)
+    lo, hi = ds.bounds_["income"]          # (an Immutable category can no longer break: exact)
+    res = _explain([Range("income", high=lo + 0.3 * (hi - lo))], max_corrections=0)
     broken = res.predicted[:, :, -1] & ~res.satisfied[:, :, -1]
     assert broken.any()
     with pytest.warns(UserWarning, match=rf"LAPACE-Last: .* on {int(broken.sum())} of"):

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from ..methods import CounterfactualMethod
-from ..validation import chunks
+from ..validation import chunks, warn
 from .nnce import NNCE
 
 __all__ = ["RobX"]
@@ -103,23 +103,28 @@ class RobX(CounterfactualMethod):
         X, target = self._check_inputs(X, target, labels=False)
         return self._stability_all(X)[:, target]
 
-    def _stable(self, target: int) -> tuple[NearestNeighbors, np.ndarray]:
+    def _stable(self, target: int) -> tuple[NearestNeighbors, np.ndarray] | None:
+        """The index of the stable training inputs of ``target``; None when there is none."""
         if target not in self.stable_index_:
             idx = self._candidates(target)
             idx = idx[self.train_stability_[idx, target] >= self.tau]
-            if len(idx) == 0:
-                raise ValueError(
-                    f"no training input predicted as {target} has stability >= tau={self.tau}; "
-                    "lower tau or sigma.")
-            nn = NearestNeighbors(n_neighbors=1, metric=self.metric).fit(self.X_train_[idx])
-            self.stable_index_[target] = (nn, idx)
+            self.stable_index_[target] = None if len(idx) == 0 else (
+                NearestNeighbors(n_neighbors=1, metric=self.metric).fit(self.X_train_[idx]), idx)
         return self.stable_index_[target]
 
     def _explain_chunk(self, X, target, rows):
         """RobX counterfactuals (Alg. 1 of Dutta et al.), points (n, 1, d)."""
+        stable = self._stable(target)
+        if stable is None:        # e.g. a rare target label: report it, per input, never raise
+            reason = (f"no training input predicted as {target} has stability >= tau={self.tau}; "
+                      "lower tau or sigma")
+            warn(f"RobX found no counterfactual for {len(X)} input(s): {reason}.")
+            return self._result(np.full((len(X), 1, X.shape[1]), np.nan, np.float32), target,
+                                info={"reached_stable_input": np.zeros(len(X), bool),
+                                      "not_found": np.full(len(X), reason, dtype=object)})
         _, start = self.nnce_.nearest(X, target)
         x_c = self.X_train_[start[:, 0]]
-        nn, idx = self._stable(target)
+        nn, idx = stable
         x_s = self.X_train_[idx[nn.kneighbors(X, 1, return_distance=False)[:, 0]]]
         out = x_s.copy()                            # the stable training input if no step is stable
         todo = np.ones(len(X), dtype=bool)

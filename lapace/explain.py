@@ -226,7 +226,6 @@ class Lapace(CounterfactualMethod):
         return reparameterize(mu[0], logvar[0], gen, n_samples=self.max_medoid_points).numpy()
 
     def _repair(self, c: int, label: int, zc: np.ndarray) -> tuple[np.ndarray, float, str] | None:
-        vae = self.vae
         source, ok = self._candidates(c, label)
         if source is None:
             warn(

@@ -370,10 +370,11 @@ if key:
 # ## Run notes
 
 # %% tags=["remove-input"]
-notes = []
+by_message = {}                        # each warning once, with the pairs that raised it
 for (d, c), r in runs.items():
     for m in r["messages"]:
-        notes.append(f"- {d}-{NAMES[c]}: {m}")
+        by_message.setdefault(m, []).append(f"{d}-{NAMES[c]}")
+notes = [f"- {', '.join(pairs)}: {m}" for m, pairs in by_message.items()]
 elapsed = time.perf_counter() - chapter_start
 display(Markdown(
     f"Settings: {n_inputs} test inputs per pair (repetition {repetition}), {n_drawn} constraints "

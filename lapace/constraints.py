@@ -396,8 +396,9 @@ def _wrap_callable(g, name: str) -> Violation:
             if "numpy" not in str(err).lower():
                 raise
             raise ValueError(f"{torch_only} ({err}).") from None
-        if isinstance(out, np.ndarray) and x.requires_grad:
-            raise ValueError(f"{torch_only}; it returned a NumPy array.")
+        if isinstance(out, np.ndarray):
+            raise ValueError(f"{torch_only}; it must return a torch tensor of shape (N,), not "
+                             "a NumPy array.")
         if not isinstance(out, torch.Tensor):
             raise ValueError(
                 f"The {name} must return a torch tensor of shape (N,) (it is differentiated "

@@ -38,6 +38,17 @@ def _sorted_categories(values, column: str) -> list:
         ) from None
 
 
+def _numeric(X, dtype) -> np.ndarray:
+    """``X`` as a numeric array (a copy), or an error naming ``X``."""
+    try:
+        if isinstance(X, str | bytes) or X is None:
+            raise TypeError
+        return np.array(X, dtype=dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"X must be an array of encoded rows (numbers), got "
+                         f"{type(X).__name__}; encode records with ds.encode(df).") from None
+
+
 def _usable_columns(df: pd.DataFrame, columns: list) -> list:
     """``columns`` that can be features: dates and identifiers are refused, constant columns
     dropped with a warning, each naming the column."""
@@ -255,7 +266,7 @@ class TabularDataset:
         for arg, value in (("categorical", categorical), ("continuous", continuous),
                            ("classes", classes)):
             if value is not None and (isinstance(value, str | bytes) or not isinstance(
-                    value, list | tuple | np.ndarray | pd.Index)):
+                    value, list | tuple | np.ndarray | pd.Index) or np.ndim(value) != 1):
                 raise ValueError(f"{arg} must be a list (of column names, or target values for "
                                  f"classes) or None, got {type(value).__name__}.")
         available = list(df.columns)
@@ -394,7 +405,8 @@ class TabularDataset:
         numpy.ndarray of float32, shape (n_rows, n_features_encoded)
         """
         if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"encode expects a pandas DataFrame, got {type(df).__name__}.")
+            raise TypeError(f"encode expects df, a pandas DataFrame of records in original units, "
+                            f"got {type(df).__name__}.")
         missing = [c for c in self.features if c not in df.columns]
         if missing:
             raise ValueError(f"Missing column(s) {missing}; expected {self.features}.")
@@ -457,7 +469,7 @@ class TabularDataset:
         ``project(X)`` equals ``encode(decode(X))`` (without pandas) for values inside the
         training range; rows of NaN (nothing found) stay NaN.  Any leading shape ``(..., d)``.
         """
-        X = np.array(X, dtype=np.float32)
+        X = _numeric(X, np.float32)
         if X.shape[-1:] != (self.n_features_encoded,):
             raise ValueError(f"Expected encoded data with {self.n_features_encoded} columns, "
                              f"got shape {X.shape}.")
@@ -498,7 +510,7 @@ class TabularDataset:
             Columns as in ``X_train``; categories and integer features keep their
             training dtype, other continuous columns are float64.
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = _numeric(X, np.float64)
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != self.n_features_encoded:

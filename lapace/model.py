@@ -36,13 +36,16 @@ from .validation import (
     check_device,
     check_fitted_X,
     check_groups,
+    check_int,
     check_is_fitted,
     check_labels,
     check_one_hot,
     check_params,
     check_range,
     check_same_encoder,
+    check_target,
     check_weights,
+    check_X,
     choice,
     chunks,
     encoder_fingerprint,
@@ -431,9 +434,8 @@ class LGMVAE:
         ``offset`` (n, d), if given, is added to the raw decoding before it is made a valid
         record (used by :class:`~lapace.Lapace`'s ``start="input"``)."""
         check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
-        Z = np.asarray(Z, dtype=np.float32)
-        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
-            raise ValueError(f"Z must have shape (n, {self.latent_dim}), got {Z.shape}.")
+        Z = check_X(Z, self.latent_dim, "Z", allow_empty=True)
+        offset = None if offset is None else check_X(offset, self.n_features_in_, "offset")
         out = np.empty((Z.shape[0], self.n_features_in_), dtype=np.float32)
         for s in chunks(Z.shape[0], self.chunk_size):
             out[s] = self.decode_raw(torch.as_tensor(Z[s], device=self.device)).cpu().numpy()
@@ -483,7 +485,9 @@ class LGMVAE:
     def sample(self, n: int, label: int, random_state: int | None = None) -> np.ndarray:
         """Draw ``n`` synthetic inputs of ``label``: c uniform in C_label, z ~ p(z|c), decode."""
         check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
+        n, label = check_int(n, "n", 0), check_target(label, int(self.n_labels), "label")
         clusters = self.clusters(label)
+        random_state = integer(0, none=True)(random_state, "random_state")
         gen = torch.Generator().manual_seed(self.seed if random_state is None else random_state)
         c = torch.as_tensor(clusters)[torch.randint(len(clusters), (int(n),), generator=gen)]
         mu, logvar = self.net_.prior(c.to(self.device))

@@ -125,6 +125,8 @@ class LapaceResult:
         encoded columns ``x0, x1, ...``.  A path with no counterfactual stays in the table
         as a row with ``found=False`` and missing features.
         """
+        if not isinstance(which, str) or which not in ("all", "first", "middle", "last"):
+            raise ValueError(f'which must be "all", "first", "middle" or "last", got {which!r}.')
         if check_dataset(dataset) is not None:
             check_same_encoder(dataset, self.dataset_fingerprint, "dataset",
                                "the paths were explained with (Lapace(...).fit(dataset=...))")

@@ -295,6 +295,8 @@ def check_X(X, n_features: int | None = None, name: str = "X", allow_empty: bool
             f"{name} must be a numeric array of encoded inputs; encode data frames with "
             f"ds.encode(df) first ({err})."
         ) from None
+    if not X.flags.writeable:          # a view of a frame: torch needs writable memory
+        X = X.copy()
     if X.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
     if not allow_empty and X.shape[0] == 0:
@@ -349,11 +351,11 @@ def check_labels(y, n: int, n_labels: int | None = None, name: str = "y") -> np.
     return y
 
 
-def check_target(target, n_labels: int) -> int:
+def check_target(target, n_labels: int, name: str = "target") -> int:
     """The desired label y' as an int in ``0..n_labels-1``."""
     if isinstance(target, bool | np.bool_) or not isinstance(target, int | np.integer) \
             or not 0 <= target < n_labels:
-        raise ValueError(f"target must be a label in 0..{n_labels - 1}, got {_kind(target)}; "
+        raise ValueError(f"{name} must be a label in 0..{n_labels - 1}, got {_kind(target)}; "
                          "pass the integer label the black box predicts, not a class name.")
     return int(target)
 

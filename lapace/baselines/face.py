@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import dijkstra
 from sklearn.neighbors import KernelDensity, NearestNeighbors
 
 from ..methods import CounterfactualMethod
-from ..validation import SEED, check_choice, check_real, choice, integer, real
+from ..validation import SEED, check_bool, check_choice, check_real, choice, integer, real
 
 __all__ = ["FACE"]
 
@@ -184,7 +184,7 @@ class FACE(CounterfactualMethod):
         (the input, the training inputs along the shortest path, the counterfactual), or ``None``.
         ``cf.info["cost"]`` holds each path's cost (inf where none).
         """
-        return super().explain(X, target, return_paths=return_paths)
+        return super().explain(X, target, return_paths=check_bool(return_paths, "return_paths"))
 
     def _explain_chunk(self, X, target, rows, return_paths: bool = False):
         """Shortest paths from the ``batch_size`` inputs of a chunk, in one Dijkstra call."""

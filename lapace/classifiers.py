@@ -93,6 +93,8 @@ def train_classifier(kind: str, X: Any, y: Any, seed: int = 0, **params: Any) ->
     if not np.isfinite(X).all():
         raise ValueError(f"X contains {int((~np.isfinite(X)).sum())} NaN or infinite value(s); "
                          "impute them first.")
+    if np.asarray(y).dtype.kind == "f" and np.isnan(np.asarray(y)).any():
+        raise ValueError("y contains NaN; pass one integer label per row.")
     y = check_labels(y, len(X))
     settings = {**CLASSIFIERS[kind], "random_state": seed, **params}
     return _ESTIMATORS[kind](**settings).fit(X, y)

@@ -49,10 +49,10 @@ def _numeric(X, dtype) -> np.ndarray:
                          f"{type(X).__name__}; encode records with ds.encode(df).") from None
 
 
-def _usable_columns(df: pd.DataFrame, columns: list) -> list:
+def _usable_columns(df: pd.DataFrame, columns: list, named: set) -> list:
     """``columns`` that can be features: dates and identifiers are refused, constant columns
-    dropped with a warning, each naming the column."""
-    constant = [c for c in columns if df[c].nunique(dropna=False) <= 1]
+    not ``named`` as features dropped with a warning, each naming the column."""
+    constant = [c for c in columns if c not in named and df[c].nunique(dropna=False) <= 1]
     for c in columns:
         col = df[c]
         if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col) \
@@ -283,9 +283,8 @@ class TabularDataset:
             if both:
                 raise ValueError(f"Column(s) {both} are both categorical and continuous.")
 
-        others = _usable_columns(df, [c for c in available if c != target])
-        categorical = None if categorical is None else [c for c in categorical if c in others]
-        continuous = None if continuous is None else [c for c in continuous if c in others]
+        named = set(categorical or []) | set(continuous or [])    # kept even when constant
+        others = _usable_columns(df, [c for c in available if c != target], named)
         if categorical is None:
             excluded = set(continuous or [])
             categorical = [

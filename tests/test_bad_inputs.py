@@ -261,6 +261,9 @@ def test_columns_that_cannot_be_features():
     with pytest.warns(UserWarning, match=r"Dropped constant column\(s\) \['one'\]"):
         ds = TabularDataset.from_frame(df.assign(one=1.0), "approved")
     assert "one" not in ds.features
+    kept = TabularDataset.from_frame(df.assign(one=1.0), "approved", categorical=["housing"],
+                                     continuous=["income", "debt", "one"])   # named: kept
+    assert "one" in kept.features
 
 
 def test_train_classifier_on_a_raw_frame_says_encode():

@@ -305,6 +305,28 @@ def parse_pairs(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def check_cli_backend(n_jobs: int, backend: str, scheduler: str | None) -> None:
+    """``--n-jobs``, ``--backend`` and ``--scheduler`` checked before any work."""
+    cores = os.cpu_count() or 1
+    if n_jobs == 0 or n_jobs < -cores:
+        raise ValueError(f"--n-jobs must be a number of workers (>= 1), or -1 for all {cores} "
+                         f"cores (-2 all but one, down to -{cores}), got {n_jobs}.")
+    if backend == "loky" and scheduler:
+        raise ValueError("--scheduler is for --backend dask; add --backend dask or drop it.")
+    if backend == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ValueError("--backend dask needs the optional extra: pip install -e '.[dask]'"
+                             ) from None
+        if not scheduler:
+            raise ValueError("--backend dask needs --scheduler tcp://host:8786 (a running Dask "
+                             "scheduler); the command line starts none.")
+        if "://" not in scheduler and ":" not in scheduler:
+            raise ValueError(f"--scheduler must be an address such as tcp://host:8786, got "
+                             f"{scheduler!r}.")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lapace.benchmark", description=(
         "Run the benchmark grid of §4.1 and write evaluation.csv and evaluation_per_input.csv."))
@@ -325,13 +347,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = check_settings(grid_settings(args.profile))
         if args.out.exists() and not args.out.is_dir():
             raise ValueError(f"--out {args.out} is a file; name a folder (it is created).")
-        if args.n_jobs == 0:
-            raise ValueError("--n-jobs must be a number of workers (>= 1, or -1 for all cores).")
+        check_cli_backend(args.n_jobs, args.backend, args.scheduler)
+        args.out.mkdir(parents=True, exist_ok=True)     # before the grid: a folder we can write
+        if not os.access(args.out, os.W_OK):
+            raise ValueError(f"--out {args.out} is not writable; name a folder you can write.")
+    except OSError as err:
+        parser.error(f"--out {args.out} cannot be created: {err.strerror or err}.")
     except (KeyError, ValueError) as err:
         parser.error(str(err).strip("'\""))
-    evaluation, per_input, pairs_info = run_grid(
-        pairs, methods, settings, n_jobs=args.n_jobs, backend=args.backend,
-        scheduler=args.scheduler, cache=not args.no_cache)
+    try:
+        evaluation, per_input, pairs_info = run_grid(
+            pairs, methods, settings, n_jobs=args.n_jobs, backend=args.backend,
+            scheduler=args.scheduler, cache=not args.no_cache)
+    except OSError as err:              # e.g. a Dask scheduler that cannot be reached
+        parser.exit(1, f"{parser.prog}: error: {err}\n")
     args.out.mkdir(parents=True, exist_ok=True)
     evaluation.to_csv(args.out / "evaluation.csv", index=False)
     per_input.to_csv(args.out / "evaluation_per_input.csv", index=False)

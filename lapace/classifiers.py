@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
+
+from .validation import check_int, check_labels
 
 __all__ = ["CLASSIFIERS", "train_classifier"]
 
@@ -65,17 +68,33 @@ def train_classifier(kind: str, X: Any, y: Any, seed: int = 0, **params: Any) ->
     estimator : sklearn classifier
         The fitted estimator.
     """
-    if kind not in _ESTIMATORS:
+    if not isinstance(kind, str) or kind not in _ESTIMATORS:
         raise ValueError(f"Unknown classifier kind {kind!r}; available: {list(_ESTIMATORS)}.")
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y)
+    check_int(seed, "seed", 0)
+    if isinstance(X, pd.DataFrame):
+        text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])
+                or pd.api.types.is_bool_dtype(X[c])]
+        if text:
+            raise ValueError(
+                f"X is a raw frame: column(s) {text[:5]} are not numbers. Classifiers are "
+                "trained on encoded data: X = ds.encode(df) (ds.encode(ds.X_train) for the "
+                "training split).")
+    if isinstance(X, str | bytes) or X is None:
+        raise ValueError(f"X must be a 2-D numeric array of encoded data, got {type(X).__name__}.")
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("X must be a 2-D numeric array of encoded data: encode records with "
+                         "X = ds.encode(df) first.") from None
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.")
-    if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"y must be 1-D with {len(X)} labels (one per row of X), got {y.shape}.")
-    if np.isnan(X).any():
-        raise ValueError(f"X contains {int(np.isnan(X).sum())} NaN value(s); impute them first.")
-    if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError("y contains NaN.")
+    if isinstance(y, str | bytes) or y is None or np.ndim(y) != 1 or len(y) != len(X):
+        raise ValueError(f"y must be 1-D with {len(X)} labels (one per row of X), got shape {np.shape(y)}.")
+    if not np.isfinite(X).all():
+        raise ValueError(f"X contains {int((~np.isfinite(X)).sum())} NaN or infinite value(s); "
+                         "impute them first.")
+    if np.asarray(y).dtype.kind == "f" and np.isnan(np.asarray(y)).any():
+        raise ValueError("y contains NaN; pass one integer label per row.")
+    y = check_labels(y, len(X))
     settings = {**CLASSIFIERS[kind], "random_state": seed, **params}
     return _ESTIMATORS[kind](**settings).fit(X, y)

@@ -385,8 +385,20 @@ def _takes_input(g) -> bool:
 def _wrap_callable(g, name: str) -> Violation:
     two = _takes_input(g)
 
+    torch_only = (f"The {name} must be written with torch operations (torch.relu, x[:, j], "
+                  "tensor arithmetic), not NumPy: LAPACE differentiates it through the decoder "
+                  "(§3.3)")
+
     def violation(x: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
-        out = g(x, x0) if two else g(x)
+        try:
+            out = g(x, x0) if two else g(x)
+        except RuntimeError as err:                 # NumPy on a tensor that requires grad
+            if "numpy" not in str(err).lower():
+                raise
+            raise ValueError(f"{torch_only} ({err}).") from None
+        if isinstance(out, np.ndarray):
+            raise ValueError(f"{torch_only}; it must return a torch tensor of shape (N,), not "
+                             "a NumPy array.")
         if not isinstance(out, torch.Tensor):
             raise ValueError(
                 f"The {name} must return a torch tensor of shape (N,) (it is differentiated "
@@ -417,7 +429,14 @@ class CompiledConstraints:
         self.names = [_describe(c, i) for i, c in enumerate(constraints)]
 
     def __call__(self, x: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
-        return sum(p(x, x0) for p in self.parts)
+        total = sum(p(x, x0) for p in self.parts)
+        if x.requires_grad and torch.is_grad_enabled() and not total.requires_grad:
+            raise ValueError(
+                f"The constraints {self.names} give no gradient with respect to x: a callable "
+                "constraint must be written with torch operations (torch.relu, x[:, j], tensor "
+                "arithmetic), not NumPy (e.g. torch.tensor(np.maximum(...)) cuts the gradient); "
+                "LAPACE differentiates it through the decoder (§3.3).")
+        return total
 
     def each(self, X: np.ndarray, X0: np.ndarray) -> np.ndarray:
         """(N, p) bool: whether each constraint holds at each encoded point."""

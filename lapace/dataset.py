@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .validation import FAR, warn
+from .validation import FAR, check_int, check_real, encoder_fingerprint, warn
 
 __all__ = ["TabularDataset"]
 
@@ -36,6 +36,41 @@ def _sorted_categories(values, column: str) -> list:
             f"Column {column!r} mixes value types {kinds} (e.g. '3' and 3), so its categories "
             f"cannot be ordered; convert it to one type first, e.g. df[{column!r}].astype(str)."
         ) from None
+
+
+def _numeric(X, dtype) -> np.ndarray:
+    """``X`` as a numeric array (a copy), or an error naming ``X``."""
+    try:
+        if isinstance(X, str | bytes) or X is None:
+            raise TypeError
+        return np.array(X, dtype=dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"X must be an array of encoded rows (numbers), got "
+                         f"{type(X).__name__}; encode records with ds.encode(df).") from None
+
+
+def _usable_columns(df: pd.DataFrame, columns: list, named: set) -> list:
+    """``columns`` that can be features: dates and identifiers are refused, constant columns
+    not ``named`` as features dropped with a warning, each naming the column."""
+    constant = [c for c in columns if c not in named and df[c].nunique(dropna=False) <= 1]
+    for c in columns:
+        col = df[c]
+        if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col) \
+                or isinstance(col.dtype, pd.PeriodDtype) or (col.dtype == object and len(col) and
+                                                             isinstance(col.iloc[0], pd.Timestamp)):
+            raise ValueError(
+                f"Column {c!r} holds dates or times (dtype {col.dtype}): as a feature it would "
+                f"become one category per date. Derive numbers from it first, e.g. "
+                f"df[{c!r}].dt.year, or drop it: df.drop(columns={c!r}).")
+        if not pd.api.types.is_numeric_dtype(col) and len(col) >= 10 and col.nunique() == len(col):
+            raise ValueError(
+                f"Column {c!r} holds a different value in every row ({len(col)} distinct): it "
+                f"looks like an identifier, not a feature (one category per row, and the test "
+                f"split would lose its rows). Drop it: df.drop(columns={c!r}).")
+    if constant:
+        warn(f"Dropped constant column(s) {constant}: a feature with one value cannot explain "
+             "anything.")
+    return [c for c in columns if c not in constant]
 
 
 class TabularDataset:
@@ -151,6 +186,11 @@ class TabularDataset:
             "name": self.name,
         }
 
+    def fingerprint(self) -> str:
+        """The encoder's fingerprint (columns, categories, bounds, dtypes, classes): what a saved
+        model and a result compare instead of the width."""
+        return encoder_fingerprint(self.encoder_state())
+
     @classmethod
     def from_encoder_state(cls, state: dict[str, Any]) -> TabularDataset:
         """A dataset that encodes and decodes like the one :meth:`encoder_state` came from.
@@ -219,8 +259,18 @@ class TabularDataset:
         """
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+        check_real(test_size, "test_size", 0, 1, low_open=True, high_open=True)
+        check_int(seed, "seed", 0)
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"name must be a string or None, got {type(name).__name__}.")
+        for arg, value in (("categorical", categorical), ("continuous", continuous),
+                           ("classes", classes)):
+            if value is not None and (isinstance(value, str | bytes) or not isinstance(
+                    value, list | tuple | np.ndarray | pd.Index) or np.ndim(value) != 1):
+                raise ValueError(f"{arg} must be a list (of column names, or target values for "
+                                 f"classes) or None, got {type(value).__name__}.")
         available = list(df.columns)
-        if target not in available:
+        if not isinstance(target, str | int) or target not in available:
             raise ValueError(f"Target column {target!r} not found; available: {available}.")
         for arg, cols in (("categorical", categorical), ("continuous", continuous)):
             missing = [c for c in cols or [] if c not in available]
@@ -233,7 +283,8 @@ class TabularDataset:
             if both:
                 raise ValueError(f"Column(s) {both} are both categorical and continuous.")
 
-        others = [c for c in available if c != target]
+        named = set(categorical or []) | set(continuous or [])    # kept even when constant
+        others = _usable_columns(df, [c for c in available if c != target], named)
         if categorical is None:
             excluded = set(continuous or [])
             categorical = [
@@ -294,13 +345,16 @@ class TabularDataset:
         )
         X_train = df.iloc[train_rows][features]
         X_test = df.iloc[test_rows][features]
-        keep = np.ones(len(test_rows), dtype=bool)
+        keep, unseen = np.ones(len(test_rows), dtype=bool), {}
         for col in categorical:
-            keep &= X_test[col].isin(pd.unique(X_train[col])).to_numpy()
+            ok = X_test[col].isin(pd.unique(X_train[col])).to_numpy()
+            keep &= ok
+            if not ok.all():
+                unseen[col] = int((~ok).sum())
         if not keep.all():
             warn(
                 f"Dropped {int((~keep).sum())} test row(s) whose categories do not occur "
-                "in the training split."
+                f"in the training split (rows per column: {unseen})."
             )
         return cls(
             X_train,
@@ -350,7 +404,8 @@ class TabularDataset:
         numpy.ndarray of float32, shape (n_rows, n_features_encoded)
         """
         if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"encode expects a pandas DataFrame, got {type(df).__name__}.")
+            raise TypeError(f"encode expects df, a pandas DataFrame of records in original units, "
+                            f"got {type(df).__name__}.")
         missing = [c for c in self.features if c not in df.columns]
         if missing:
             raise ValueError(f"Missing column(s) {missing}; expected {self.features}.")
@@ -413,7 +468,7 @@ class TabularDataset:
         ``project(X)`` equals ``encode(decode(X))`` (without pandas) for values inside the
         training range; rows of NaN (nothing found) stay NaN.  Any leading shape ``(..., d)``.
         """
-        X = np.array(X, dtype=np.float32)
+        X = _numeric(X, np.float32)
         if X.shape[-1:] != (self.n_features_encoded,):
             raise ValueError(f"Expected encoded data with {self.n_features_encoded} columns, "
                              f"got shape {X.shape}.")
@@ -454,7 +509,7 @@ class TabularDataset:
             Columns as in ``X_train``; categories and integer features keep their
             training dtype, other continuous columns are float64.
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = _numeric(X, np.float64)
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != self.n_features_encoded:

@@ -37,11 +37,16 @@ from .methods import CounterfactualMethod
 from .model import LGMVAE
 from .paths import LapaceResult, counted
 from .validation import (
-    check_int,
+    SEED,
+    boolean,
     check_is_fitted,
     check_labels,
     check_not_target,
-    check_positive,
+    check_same_encoder,
+    choice,
+    encoder_fingerprint,
+    integer,
+    real,
     warn,
 )
 
@@ -49,6 +54,13 @@ __all__ = ["POINTS", "Lapace", "LapaceResult"]
 
 #: the points of a path that §4.1 compares (``Lapace(point=...)``)
 POINTS = ("first", "middle", "last")
+
+
+def _fitted_vae(vae, name: str) -> None:
+    """A fitted :class:`~lapace.LGMVAE`."""
+    if not isinstance(vae, LGMVAE):
+        raise TypeError(f"{name} must be a fitted lapace.LGMVAE, got {type(vae).__name__}.")
+    check_is_fitted(vae, "net_", f"{name}: call vae.fit(X, y) or LGMVAE.load(path) first")
 
 
 def _warn_unsatisfied(violation, held: np.ndarray, shape: tuple[int, int, int]) -> None:
@@ -106,6 +118,10 @@ class Lapace(CounterfactualMethod):
     """
 
     needs_X_train = False
+    params = {"vae": _fitted_vae, "point": choice(*POINTS), "steps": integer(2),
+              "repair_centroids": boolean(), "repair_steps": integer(), "eta": real(0, low_open=True),
+              "max_corrections": integer(0), "max_medoid_points": integer(), "batch_size": integer(),
+              "start": choice("reconstruction", "input"), "seed": SEED}
 
     def __init__(
         self,
@@ -135,19 +151,16 @@ class Lapace(CounterfactualMethod):
 
     # ------------------------------------------------------------------ fit: the centroids
     def _fit(self) -> None:
-        vae = self.vae
-        check_is_fitted(vae, "net_", "call vae.fit(X, y) or LGMVAE.load(path) first")
-        check_int(self.steps, "steps (tau = 0 and 1)", 2)
-        for name in ("repair_steps", "max_medoid_points", "batch_size"):
-            check_int(getattr(self, name), name)
-        check_int(self.max_corrections, "max_corrections", 0)
-        check_positive(self.eta, "eta")
-        if self.start not in ("reconstruction", "input"):
-            raise ValueError(f'start must be "reconstruction" or "input", got {self.start!r}.')
-        if self.point not in POINTS:
-            raise ValueError(f"point must be one of {list(POINTS)}, got {self.point!r}.")
+        vae = self.vae                  # every parameter is checked by fit (Lapace.params)
         ds = self.dataset_
         if ds is not None:
+            check_same_encoder(ds, getattr(vae, "dataset_fingerprint_", None), "dataset",
+                               "the L-GMVAE was saved with", getattr(vae, "dataset_state_", None))
+            names = getattr(vae, "feature_names_in_", None)
+            if names is not None and list(names) != list(ds.encoded_columns):
+                raise ValueError(
+                    f"dataset encodes the columns {ds.encoded_columns[:4]}... but the L-GMVAE was "
+                    f"fitted on {list(names)[:4]}...: pass the dataset it was trained on.")
             if ds.n_features_encoded != vae.n_features_in_:
                 raise ValueError(
                     f"dataset encodes {ds.n_features_encoded} columns but the L-GMVAE was fitted "
@@ -163,6 +176,10 @@ class Lapace(CounterfactualMethod):
                              f"fitted on {vae.n_features_in_}.")
         self.n_labels_ = int(vae.n_labels)
         self.n_features_in_ = vae.n_features_in_
+        self.groups_ = list(vae.categorical_groups)
+        self.fingerprint_ = None if ds is None else encoder_fingerprint(ds.encoder_state())
+        if ds is None and hasattr(vae, "feature_names_in_"):
+            self.feature_names_in_ = list(vae.feature_names_in_)
         self.feature_min_, self.feature_max_ = vae.feature_min_, vae.feature_max_
         self.taus_ = np.linspace(0.0, 1.0, int(self.steps), dtype=np.float32)
         self._build_targets()
@@ -306,6 +323,7 @@ class Lapace(CounterfactualMethod):
             held = part if held is None else held | part
         if violation is not None:
             _warn_unsatisfied(violation, held, (n, k, T))
+        res.dataset_fingerprint = self.fingerprint_
         found = res.first_index >= 0
         at_start = int((res.first_index == 0).sum())
         if self.start == "reconstruction" and found.any() and at_start > 0.5 * found.sum():

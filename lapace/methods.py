@@ -26,12 +26,17 @@ import numpy as np
 
 from .counterfactuals import Counterfactuals
 from .validation import (
+    check_dataset,
     check_fitted_X,
+    check_frame,
     check_is_fitted,
     check_not_target,
+    check_one_hot,
+    check_params,
     check_target,
     check_X,
     chunks,
+    feature_names,
     predict_labels,
 )
 
@@ -63,14 +68,16 @@ class CounterfactualMethod:
     """Base class: subclasses implement ``_fit`` and ``_explain_chunk``.
 
     Class attributes describe the method: ``needs_proba`` (it calls ``predict_proba``),
-    ``needs_X_train`` (it searches or learns from the training inputs) and ``batch_size``
-    (inputs per ``_explain_chunk`` call, unless the instance sets its own); the property
-    ``n_cfs`` is the number ``m`` of counterfactuals per input.
+    ``needs_X_train`` (it searches or learns from the training inputs), ``batch_size``
+    (inputs per ``_explain_chunk`` call, unless the instance sets its own) and ``params``
+    (every hyper-parameter's check, :func:`lapace.validation.check_params`, run first in
+    ``fit``); the property ``n_cfs`` is the number ``m`` of counterfactuals per input.
     """
 
     needs_proba = False
     needs_X_train = True
     batch_size = 4096
+    params: dict = {}
 
     @property
     def n_cfs(self) -> int:
@@ -96,16 +103,23 @@ class CounterfactualMethod:
         -------
         self
         """
+        check_params(self, self.params)
+        for name in ("X_train_", "labels_", "n_features_in_", "feature_names_in_",
+                     "feature_min_", "feature_max_"):              # a refit may change them
+            self.__dict__.pop(name, None)
         self.predict_ = black_box(model, self.needs_proba, type(self).__name__)
-        self.model_, self.dataset_ = model, dataset
+        self.model_, self.dataset_ = model, check_dataset(dataset)
         classes = getattr(model, "classes_", None)
         n_labels = len(classes) if classes is not None else None
+        self.groups_ = [] if dataset is None else list(dataset.categorical_groups)
+        names = feature_names(X_train) if dataset is None else list(dataset.encoded_columns)
         if X_train is None:
             if self.needs_X_train:
                 raise ValueError(f"{type(self).__name__} needs the encoded training inputs: "
                                  "fit(X_train, model).")
         else:
-            X_train = check_X(X_train, name="X_train")
+            X_train = check_X(check_frame(X_train, names, "X_train"), name="X_train")
+            check_one_hot(X_train, self.groups_, "X_train", names)
             if dataset is not None and X_train.shape[1] != dataset.n_features_encoded:
                 raise ValueError(
                     f"X_train has {X_train.shape[1]} columns but dataset encodes "
@@ -116,6 +130,8 @@ class CounterfactualMethod:
             self.feature_min_, self.feature_max_ = X_train.min(0), X_train.max(0)
             if n_labels is None:
                 n_labels = max(2, int(labels.max()) + 1)
+        if names is not None:
+            self.feature_names_in_ = names
         self.n_labels_ = n_labels
         self._fit()
         return self
@@ -144,7 +160,7 @@ class CounterfactualMethod:
         """Checked inputs and target; inputs already predicted as the target are refused
         (``labels=False`` skips that check)."""
         check_is_fitted(self, "predict_", "call fit(X_train, model) first")
-        X = check_fitted_X(self, X)
+        X = check_fitted_X(self, X, groups=self.groups_)
         target = check_target(target, self.n_labels_)
         if labels:
             check_not_target(self.predict(X), target)

@@ -30,14 +30,29 @@ from .dataset import TabularDataset
 from .model_io import read_state, write_state
 from .networks import LGMVAENet, RunningAssignment, centroid_distance, label_weights
 from .validation import (
+    SEED,
+    boolean,
+    check_dataset,
+    check_device,
     check_fitted_X,
+    check_groups,
     check_int,
     check_is_fitted,
     check_labels,
-    check_positive,
+    check_one_hot,
+    check_params,
     check_range,
+    check_same_encoder,
+    check_target,
+    check_weights,
+    check_X,
+    choice,
     chunks,
+    encoder_fingerprint,
+    feature_names,
+    integer,
     predict_labels,
+    real,
     warn,
 )
 
@@ -56,6 +71,17 @@ RECIPES = {
     "paper": {"encoder": "per_cluster", "likelihood": "fixed", "balance_labels": False},
     "marginal": {"encoder": "shared", "likelihood": "calibrated", "balance_labels": True},
 }
+
+#: every hyper-parameter's check (:func:`~lapace.validation.check_params`), run first in ``fit``;
+#: ``categorical_groups`` is checked against the data's width
+PARAMS = {
+    "n_labels": integer(2), "clusters_per_class": integer(), "latent_dim": integer(),
+    "hidden_dim": integer(), "loss_weights": check_weights, "lr": real(0, low_open=True),
+    "batch_size": integer(), "max_epochs": integer(), "patience": integer(),
+    "validation_fraction": real(0, 1, low_open=True, high_open=True), "seed": SEED,
+    "device": check_device, "verbose": boolean(), "objective": choice(*OBJECTIVES),
+    "encoder": choice(*ENCODERS, none=True), "kl_c_window": integer(none=True),
+    "likelihood": choice(*LIKELIHOODS, none=True), "balance_labels": boolean(none=True)}
 
 
 class LGMVAE:
@@ -207,38 +233,11 @@ class LGMVAE:
         return "LGMVAE(" + ", ".join(f"{k}={p[k]!r}" for k in keys) + ")"
 
     def _check_params(self, n_features: int) -> None:
-        check_int(self.n_labels, "n_labels", minimum=2)
-        for name in ("clusters_per_class", "latent_dim", "hidden_dim", "batch_size", "max_epochs",
-                     "patience"):
-            check_int(getattr(self, name), name)
-        check_positive(self.lr, "lr")
-        if len(self.loss_weights) != 3 or any(w < 0 for w in self.loss_weights):
-            raise ValueError(
-                "loss_weights must be three non-negative numbers (w_klz, w_klc, w_rec), "
-                f"got {self.loss_weights!r}."
-            )
-        for g in self.categorical_groups:
-            if not isinstance(g, slice) or g.start is None or g.stop is None:
-                raise ValueError(f"categorical_groups must hold slices with start and stop, got {g!r}.")
-            if not 0 <= g.start < g.stop <= n_features:
-                raise ValueError(
-                    f"categorical group {g} does not fit inside the {n_features} input columns."
-                )
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}.")
-        if self.kl_c_window is not None:
-            check_int(self.kl_c_window, "kl_c_window")
-        if not isinstance(self.balance_labels, (bool, np.bool_, type(None))):
-            raise ValueError(f"balance_labels must be True, False or None (the objective's "
-                             f"recipe), got {self.balance_labels!r}.")
-        if self.likelihood not in (*LIKELIHOODS, None):
-            raise ValueError(f"likelihood must be one of {list(LIKELIHOODS)} or None (the "
-                             f"objective's recipe), got {self.likelihood!r}.")
-        if self.encoder not in (*ENCODERS, None):
-            raise ValueError(f"encoder must be one of {list(ENCODERS)} or None (the objective's "
-                             f"recipe), got {self.encoder!r}.")
-        if not 0.0 < self.validation_fraction < 1.0:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
+        check_params(self, PARAMS)
+        try:
+            check_groups(self.categorical_groups, n_features)
+        except ValueError as err:
+            raise ValueError(f"LGMVAE: {err}") from None
 
     def categorical_mask(self, n_features: int | None = None) -> torch.Tensor:
         """(d,) bool tensor: True on the one-hot columns of ``categorical_groups``."""
@@ -253,7 +252,7 @@ class LGMVAE:
         fitted range (:func:`~lapace.validation.check_fitted_X`) and, when given, ``y`` as n
         labels ``0..L-1``.  Returns ``X`` or ``(X, y)``."""
         check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
-        X = check_fitted_X(self, X, name)
+        X = check_fitted_X(self, X, name, groups=self.categorical_groups)
         return X if y is None else (X, check_labels(y, X.shape[0], int(self.n_labels)))
 
     # ------------------------------------------------------------------ training
@@ -264,11 +263,15 @@ class LGMVAE:
         stopping.  Check the result with :func:`lapace.diagnostics.training_warnings` (posterior
         collapse, undertraining) and :func:`lapace.diagnostics.prototype_report` (§3.1).
         """
-        for name in ("n_features_in_", "feature_min_", "feature_max_"):  # a refit may change them
+        for name in ("n_features_in_", "feature_names_in_", "feature_min_", "feature_max_",
+                     "dataset_fingerprint_", "dataset_state_"):  # a refit may change them
             self.__dict__.pop(name, None)
+        check_params(self, PARAMS)
+        names = feature_names(X)
         X = check_fitted_X(self, X)
         y = check_labels(y, X.shape[0], int(self.n_labels))
         self._check_params(X.shape[1])
+        check_one_hot(X, self.categorical_groups, "X", names)
         if X.shape[0] < 2:
             raise ValueError(f"fit needs at least 2 rows (one is held out for early stopping), "
                              f"got {X.shape[0]}.")
@@ -281,6 +284,8 @@ class LGMVAE:
             )
         device = torch.device(self.device)
         self.n_features_in_ = X.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
         self.feature_min_, self.feature_max_ = X.min(0), X.max(0)
         mask = self.categorical_mask(X.shape[1]).to(device)
         w_klz, w_klc, w_rec = (float(w) for w in self.loss_weights)
@@ -429,9 +434,8 @@ class LGMVAE:
         ``offset`` (n, d), if given, is added to the raw decoding before it is made a valid
         record (used by :class:`~lapace.Lapace`'s ``start="input"``)."""
         check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
-        Z = np.asarray(Z, dtype=np.float32)
-        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
-            raise ValueError(f"Z must have shape (n, {self.latent_dim}), got {Z.shape}.")
+        Z = check_X(Z, self.latent_dim, "Z", allow_empty=True)
+        offset = None if offset is None else check_X(offset, self.n_features_in_, "offset")
         out = np.empty((Z.shape[0], self.n_features_in_), dtype=np.float32)
         for s in chunks(Z.shape[0], self.chunk_size):
             out[s] = self.decode_raw(torch.as_tensor(Z[s], device=self.device)).cpu().numpy()
@@ -481,7 +485,9 @@ class LGMVAE:
     def sample(self, n: int, label: int, random_state: int | None = None) -> np.ndarray:
         """Draw ``n`` synthetic inputs of ``label``: c uniform in C_label, z ~ p(z|c), decode."""
         check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
+        n, label = check_int(n, "n", 0), check_target(label, int(self.n_labels), "label")
         clusters = self.clusters(label)
+        random_state = integer(0, none=True)(random_state, "random_state")
         gen = torch.Generator().manual_seed(self.seed if random_state is None else random_state)
         c = torch.as_tensor(clusters)[torch.randint(len(clusters), (int(n),), generator=gen)]
         mu, logvar = self.net_.prior(c.to(self.device))
@@ -520,13 +526,21 @@ class LGMVAE:
             "best_epoch": self.best_epoch_,
             "fitted": fitted,
         }
-        if dataset is not None:
-            if getattr(dataset, "n_features_encoded", None) != self.n_features_in_:
+        if check_dataset(dataset) is not None:
+            groups = [(g.start, g.stop) for g in dataset.categorical_groups]
+            if dataset.n_features_encoded != self.n_features_in_ or groups != [
+                    (g.start, g.stop) for g in self.categorical_groups] or list(getattr(
+                    self, "feature_names_in_", dataset.encoded_columns)) != dataset.encoded_columns:
                 raise ValueError(
                     f"dataset must be the TabularDataset whose encoding the model was fitted on "
-                    f"({self.n_features_in_} encoded columns), got {dataset!r}."
-                )
+                    f"({self.n_features_in_} encoded columns, one-hot groups {groups}), got "
+                    f"{dataset!r}: its columns or one-hot groups differ.")
+            check_same_encoder(dataset, getattr(self, "dataset_fingerprint_", None), "dataset",
+                               "the model was loaded with", getattr(self, "dataset_state_", None))
             state["dataset"] = dataset.encoder_state()
+            state["dataset_fingerprint"] = encoder_fingerprint(state["dataset"])
+        if hasattr(self, "feature_names_in_"):
+            state["feature_names_in"] = list(self.feature_names_in_)
         return write_state(path, state)
 
     @classmethod
@@ -573,4 +587,9 @@ class LGMVAE:
         model.n_epochs_ = len(model.history_)
         for k, v in state["fitted"].items():
             setattr(model, k, v.numpy())
+        if "feature_names_in" in state:
+            model.feature_names_in_ = list(state["feature_names_in"])
+        if "dataset" in state:         # compared with the dataset of every later use
+            model.dataset_state_ = state["dataset"]
+            model.dataset_fingerprint_ = encoder_fingerprint(state["dataset"])
         return model

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .counterfactuals import Counterfactuals
-from .validation import warn
+from .validation import check_dataset, check_same_encoder, warn
 
 __all__ = ["LapaceResult", "counted"]
 
@@ -39,6 +39,9 @@ class LapaceResult:
     first_index : (n, k) index into ``taus`` of the first *counted* point (predicted as the
         target and, with constraints, satisfying them all), -1 where the path has none.
     middle_satisfied : (n, k) whether the constraints hold at the middle points, or ``None``.
+    dataset_fingerprint : the fingerprint of the explainer's dataset encoder
+        (:func:`lapace.validation.encoder_fingerprint`), or ``None``; ``to_frame`` refuses
+        another encoder, even one of the same width.
 
     With constraints, a counterfactual counts only if it is valid **and** satisfies them:
     ``valid``, ``first()``, ``middle()`` and ``last()`` include satisfaction;
@@ -57,6 +60,7 @@ class LapaceResult:
     middle_points: np.ndarray
     middle_labels: np.ndarray
     middle_satisfied: np.ndarray | None = None
+    dataset_fingerprint: str | None = None
 
     def first(self) -> Counterfactuals:
         """LAPACE-First: the first point on each path predicted as the target (NaN if none)."""
@@ -121,6 +125,11 @@ class LapaceResult:
         encoded columns ``x0, x1, ...``.  A path with no counterfactual stays in the table
         as a row with ``found=False`` and missing features.
         """
+        if not isinstance(which, str) or which not in ("all", "first", "middle", "last"):
+            raise ValueError(f'which must be "all", "first", "middle" or "last", got {which!r}.')
+        if check_dataset(dataset) is not None:
+            check_same_encoder(dataset, self.dataset_fingerprint, "dataset",
+                               "the paths were explained with (Lapace(...).fit(dataset=...))")
         n, k, T, d = self.paths.shape
         grid = np.indices((n, k)).reshape(2, -1)
         if which == "all":

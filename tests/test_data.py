@@ -242,7 +242,7 @@ def test_scaler_fitted_on_train_only():
 
 def test_constant_column_scale_one():
     df = pd.DataFrame({"c": [5.0] * 10, "x": np.arange(10.0), "y": [0, 1] * 5})
-    ds = TabularDataset.from_frame(df, target="y", seed=0)
+    ds = TabularDataset.from_frame(df, target="y", continuous=["c", "x"], seed=0)  # named: kept
     assert ds.to_scaled("c", 5.0) == 0.0
     assert ds.to_scaled("c", 7.0) == 2.0
     np.testing.assert_array_equal(ds.encode(ds.X_train)[:, 0], 0.0)

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from ..methods import CounterfactualMethod
+from ..validation import SEED, check_choice, choice, integer, real
 
 __all__ = ["DiCE"]
 
@@ -150,6 +151,14 @@ def _time_limit(seconds: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
+def _features_to_vary(value, name: str) -> None:
+    """ "all" or a list of feature names (checked against the dataset in ``fit``)."""
+    if isinstance(value, str):
+        check_choice(value, name, ("all",))
+    elif not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'{name} must be "all" or a list of feature names, got {value!r}.')
+
+
 class DiCE(CounterfactualMethod):
     """DiCE counterfactuals (``total_cfs`` per input) through ``dice-ml``.
 
@@ -168,6 +177,12 @@ class DiCE(CounterfactualMethod):
         Seconds per query; a time-out is a failure (NaN rows, ``cf.info["timeouts"]``).
     seed : int, default=0
     """
+
+    params = {"total_cfs": integer(), "method": choice("random", "genetic"),
+              "sample_size": integer(), "features_to_vary": _features_to_vary,
+              "posthoc_sparsity_param": real(0, 1, none=True),
+              "posthoc_sparsity_algorithm": choice("linear", "binary"),
+              "time_limit": real(0, low_open=True, none=True), "seed": SEED}
 
     def __init__(self, total_cfs: int = 5, method: str = "random", sample_size: int = 1000,
                  features_to_vary="all", posthoc_sparsity_param: float | None = 0.1,
@@ -193,12 +208,6 @@ class DiCE(CounterfactualMethod):
         if ds is None:
             raise ValueError("DiCE needs the dataset (feature types and categories): "
                              "fit(X_train, model, dataset=ds).")
-        if self.method not in ("random", "genetic"):
-            raise ValueError(f"method must be 'random' or 'genetic', got {self.method!r}.")
-        if int(self.total_cfs) < 1:
-            raise ValueError(f"total_cfs must be >= 1, got {self.total_cfs}.")
-        if self.time_limit is not None and not self.time_limit > 0:
-            raise ValueError(f"time_limit must be positive seconds or None, got {self.time_limit}.")
         if self.features_to_vary != "all":
             unknown = [f for f in self.features_to_vary if f not in ds.features]
             if unknown:

@@ -31,6 +31,7 @@ import numpy as np
 from sklearn.neighbors import KDTree
 
 from ..methods import CounterfactualMethod
+from ..validation import SEED, boolean, integer, real
 
 __all__ = ["DRCE", "diverse_directions"]
 
@@ -70,6 +71,10 @@ class DRCE(CounterfactualMethod):
         Unused (DRCE is deterministic); kept for the common interface.
     """
 
+    params = {"total_cfs": integer(), "alpha": integer(), "beta": real(0, 1),
+              "gamma": real(0, low_open=True), "line_search": boolean(), "batch_size": integer(),
+              "seed": SEED}
+
     def __init__(self, total_cfs: int = 5, alpha: int = 50, beta: float = 0.5, gamma: float = 0.1,
                  line_search: bool = True, batch_size: int = 1024, seed: int = 0):
         self.total_cfs = total_cfs
@@ -85,10 +90,6 @@ class DRCE(CounterfactualMethod):
         return int(self.total_cfs)
 
     def _fit(self) -> None:
-        if int(self.total_cfs) < 1 or int(self.alpha) < 1:
-            raise ValueError(f"total_cfs and alpha must be >= 1, got {self.total_cfs}, {self.alpha}.")
-        if not 0 <= self.beta <= 1 or not self.gamma > 0:
-            raise ValueError(f"beta must be in [0, 1] and gamma > 0, got {self.beta}, {self.gamma}.")
         self.trees_ = {}
         for label in np.unique(self.labels_):
             idx = np.flatnonzero(self.labels_ == label)

@@ -39,11 +39,20 @@ from scipy.sparse.csgraph import dijkstra
 from sklearn.neighbors import KernelDensity, NearestNeighbors
 
 from ..methods import CounterfactualMethod
+from ..validation import SEED, check_bool, check_choice, check_real, choice, integer, real
 
 __all__ = ["FACE"]
 
 _MODES = ("knn", "epsilon")
 _WEIGHTS = ("density", "distance", "hops")
+
+
+def _bandwidth(value, name: str) -> None:
+    """A positive number or one of sklearn's rules ("scott", "silverman")."""
+    if isinstance(value, str):
+        check_choice(value, name, ("scott", "silverman"))
+    else:
+        check_real(value, name, 0, low_open=True, what='a positive number, "scott" or "silverman"')
 
 
 class FACE(CounterfactualMethod):
@@ -77,6 +86,12 @@ class FACE(CounterfactualMethod):
         Seed of the density subsample (FACE is otherwise deterministic).
     """
 
+    params = {"mode": choice(*_MODES), "n_neighbors": integer(),
+              "epsilon": real(0, low_open=True, none=True), "weight": choice(*_WEIGHTS),
+              "bandwidth": _bandwidth, "prediction_threshold": real(0, 1, none=True),
+              "density_quantile": real(0, 1, high_open=True),
+              "max_density_points": integer(2, none=True), "batch_size": integer(), "seed": SEED}
+
     def __init__(self, mode: str = "knn", n_neighbors: int = 10, epsilon: float | None = None,
                  weight: str = "density", bandwidth="scott", prediction_threshold: float | None = None,
                  density_quantile: float = 0.0, max_density_points: int | None = 2000,
@@ -94,19 +109,11 @@ class FACE(CounterfactualMethod):
 
     # ------------------------------------------------------------------ fit
     def _fit(self) -> None:
-        if self.mode not in _MODES:
-            raise ValueError(f"mode must be one of {_MODES}, got {self.mode!r}.")
-        if self.weight not in _WEIGHTS:
-            raise ValueError(f"weight must be one of {_WEIGHTS}, got {self.weight!r}.")
-        if self.mode == "epsilon" and (self.epsilon is None or not self.epsilon > 0):
+        if self.mode == "epsilon" and self.epsilon is None:
             raise ValueError("mode='epsilon' needs epsilon > 0 (the longest edge, encoded units).")
-        if self.mode == "knn" and int(self.n_neighbors) < 1:
-            raise ValueError(f"n_neighbors must be >= 1, got {self.n_neighbors}.")
         has_proba = callable(getattr(self.model_, "predict_proba", None))
         if self.prediction_threshold is not None and not has_proba:
             raise ValueError("prediction_threshold needs the model's predict_proba; pass None.")
-        if not 0 <= self.density_quantile < 1:
-            raise ValueError(f"density_quantile must be in [0, 1), got {self.density_quantile}.")
         X = self.X_train_
         self.nn_ = NearestNeighbors().fit(X)
         if self.weight == "density" or self.density_quantile > 0:
@@ -177,7 +184,7 @@ class FACE(CounterfactualMethod):
         (the input, the training inputs along the shortest path, the counterfactual), or ``None``.
         ``cf.info["cost"]`` holds each path's cost (inf where none).
         """
-        return super().explain(X, target, return_paths=return_paths)
+        return super().explain(X, target, return_paths=check_bool(return_paths, "return_paths"))
 
     def _explain_chunk(self, X, target, rows, return_paths: bool = False):
         """Shortest paths from the ``batch_size`` inputs of a chunk, in one Dijkstra call."""

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from ..methods import CounterfactualMethod
-from ..validation import chunks
+from ..validation import SEED, check_metric, chunks, integer
 
 __all__ = ["NNCE"]
 
@@ -43,6 +43,8 @@ class NNCE(CounterfactualMethod):
     index_ : dict of int to (NearestNeighbors, ndarray)
         Per label: the fitted index and the training indices it holds.
     """
+
+    params = {"metric": check_metric, "batch_size": integer(), "seed": SEED}
 
     def __init__(self, metric: str = "euclidean", batch_size: int = 4096, seed: int = 0):
         self.metric = metric

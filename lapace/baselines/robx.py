@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from ..methods import CounterfactualMethod
-from ..validation import chunks, warn
+from ..validation import SEED, check_metric, chunks, integer, real, warn
 from .nnce import NNCE
 
 __all__ = ["RobX"]
@@ -60,6 +60,9 @@ class RobX(CounterfactualMethod):
     """
 
     needs_proba = True
+    params = {"n_samples": integer(2), "sigma": real(0, low_open=True), "tau": real(0, 1),
+              "step": real(0, 1, low_open=True), "metric": check_metric, "max_rows": integer(),
+              "seed": SEED}
 
     def __init__(self, n_samples: int = 1000, sigma: float = 0.1, tau: float = 0.5,
                  step: float = 0.05, metric: str = "euclidean", max_rows: int = 200_000,
@@ -73,10 +76,6 @@ class RobX(CounterfactualMethod):
         self.seed = seed
 
     def _fit(self) -> None:
-        if int(self.n_samples) < 2 or not self.sigma > 0:
-            raise ValueError(f"RobX needs n_samples >= 2 and sigma > 0, got {self.n_samples}, {self.sigma}.")
-        if not 0 < self.step <= 1:
-            raise ValueError(f"step must be in (0, 1], got {self.step}.")
         rng = np.random.default_rng(self.seed)
         self.noise_ = (self.sigma * rng.standard_normal((int(self.n_samples), self.n_features_in_))
                        ).astype(np.float32)

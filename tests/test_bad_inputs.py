@@ -1,0 +1,288 @@
+"""Every argument checked at the door (issue 24).
+
+A property test over the public signatures: for every callable of :data:`TABLE` (a builder of a
+valid call on tiny data) and every argument ``inspect.signature`` lists, a value of the wrong
+type, shape, range or kind drawn by Hypothesis must raise ``ValueError``/``TypeError`` from
+inside ``lapace`` (the raising frame is in the package, not numpy/torch/pandas/sklearn) whose
+message names the argument.  A new argument is covered without a new test.  Then the issue's
+examples, one test each.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
+from toys import toy_frame
+
+import lapace
+from lapace import LGMVAE, Lapace, LapaceResult, TabularDataset, train_classifier
+from lapace.baselines import DRCE, FACE, NNCE, DiCE, RobX
+
+PACKAGE = str(Path(lapace.__file__).resolve().parent)
+
+#: values of the wrong type, shape, range or kind, by kind
+BAD = {
+    "object": st.builds(object),
+    "string": st.text("abcxyz", min_size=1, max_size=4).map(lambda s: f"bad-{s}"),
+    "nan": st.sampled_from([math.nan, math.inf, -math.inf]),
+    "negative": st.integers(-10**6, -1) | st.floats(-1e6, -1e-3),
+    "array3d": arrays(np.float64, array_shapes(min_dims=3, max_dims=3, min_side=2, max_side=3)),
+    "strings": st.lists(st.text("abc", min_size=1, max_size=3).map(lambda s: f"bad-{s}"),
+                        min_size=1, max_size=3),
+}
+
+
+@cache
+def tiny():
+    """(ds, X, clf, vae, lapace result) on 80 rows: every call below takes milliseconds."""
+    ds = TabularDataset.from_frame(toy_frame(80), target="approved", categorical=["housing"])
+    X = ds.encode(ds.X_train)
+    clf = train_classifier("rf", X, ds.y_train, n_estimators=5)
+    vae = LGMVAE(clusters_per_class=2, latent_dim=2, hidden_dim=8, max_epochs=2, verbose=False,
+                 categorical_groups=ds.categorical_groups).fit(X, clf.predict(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lap = Lapace(vae, steps=3, repair_centroids=False).fit(model=clf, dataset=ds)
+        res = lap.explain_paths(negatives()[:2], target=1)
+    return ds, X, clf, vae, lap, res
+
+
+def negatives():
+    ds, X, clf = tiny_data()
+    return X[clf.predict(X) == 0][:3]
+
+
+@cache
+def tiny_data():
+    ds = TabularDataset.from_frame(toy_frame(80), target="approved", categorical=["housing"])
+    X = ds.encode(ds.X_train)
+    return ds, X, train_classifier("rf", X, ds.y_train, n_estimators=5)
+
+
+@cache
+def fitted(cls, **kw):
+    ds, X, clf = tiny_data()
+    return cls(**kw).fit(X, clf, dataset=ds)
+
+
+@dataclass
+class Entry:
+    """One public callable: ``signature`` lists its arguments, ``call(**kw)`` runs it with
+    the ``valid`` arguments updated by ``kw``; ``accepts`` (argument -> kinds) lists kinds
+    of :data:`BAD` an argument takes as valid."""
+
+    name: str
+    signature: object
+    call: object
+    valid: dict = field(default_factory=dict)
+    accepts: dict = field(default_factory=dict)
+
+    def arguments(self) -> list[str]:
+        params = inspect.signature(self.signature).parameters.values()
+        return [p.name for p in params if p.name not in ("self", "cls")
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def run(self, **kw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.call(**{**self.valid, **kw})
+
+
+def _method(cls, **valid):
+    ds, X, clf = tiny_data()
+    return Entry(cls.__name__, cls, lambda **kw: cls(**kw).fit(X, clf, dataset=ds), valid)
+
+
+def _table() -> list[Entry]:
+    ds, X, clf = tiny_data()
+    _, _, _, vae, lap, res = tiny()
+    Xn, y = negatives(), clf.predict(X)
+    return [
+        _method(NNCE), _method(FACE), _method(RobX, n_samples=10), _method(DRCE),
+        _method(DiCE, sample_size=20, time_limit=5.0),
+        Entry("Lapace", Lapace, lambda **kw: Lapace(**kw).fit(model=clf, dataset=ds),
+              {"vae": vae, "steps": 3}),
+        Entry("LGMVAE", LGMVAE, lambda **kw: LGMVAE(**kw).fit(X, y),
+              {"hidden_dim": 8, "max_epochs": 1, "verbose": False,
+               "categorical_groups": ds.categorical_groups}),
+        Entry("NNCE.fit", NNCE.fit, lambda **kw: NNCE().fit(**kw),
+              {"X_train": X, "model": clf, "dataset": ds}),
+        Entry("Lapace.fit", Lapace.fit, lambda **kw: Lapace(vae, steps=3).fit(**kw),
+              {"model": clf, "dataset": ds}),
+        Entry("NNCE.explain", NNCE.explain, lambda **kw: fitted(NNCE).explain(**kw), {"X": Xn}),
+        Entry("FACE.explain", FACE.explain, lambda **kw: fitted(FACE).explain(**kw), {"X": Xn}),
+        Entry("DRCE.explain", DRCE.explain, lambda **kw: fitted(DRCE).explain(**kw), {"X": Xn}),
+        Entry("RobX.stability", RobX.stability,
+              lambda **kw: fitted(RobX, n_samples=10).stability(**kw), {"X": Xn}),
+        Entry("Lapace.explain", Lapace.explain, lambda **kw: lap.explain(**kw), {"X": Xn}),
+        Entry("Lapace.explain_paths", Lapace.explain_paths, lambda **kw: lap.explain_paths(**kw),
+              {"X": Xn}),
+        Entry("LGMVAE.fit", LGMVAE.fit, lambda **kw: LGMVAE(
+            hidden_dim=8, max_epochs=1, verbose=False).fit(**kw), {"X": X, "y": y}),
+        Entry("LGMVAE.encode", LGMVAE.encode, lambda **kw: vae.encode(**kw), {"X": X, "y": y}),
+        Entry("LGMVAE.predict_cluster_proba", LGMVAE.predict_cluster_proba,
+              lambda **kw: vae.predict_cluster_proba(**kw), {"X": X, "y": y}),
+        Entry("LGMVAE.decode", LGMVAE.decode, lambda **kw: vae.decode(**kw),
+              {"Z": np.zeros((2, 2), np.float32)}),
+        Entry("LGMVAE.sample", LGMVAE.sample, lambda **kw: vae.sample(**kw), {"n": 2, "label": 1}),
+        Entry("TabularDataset.from_frame", TabularDataset.from_frame,
+              lambda **kw: TabularDataset.from_frame(**kw),
+              {"df": toy_frame(40), "target": "approved"}, {"name": {"string"}}),
+        Entry("TabularDataset.encode", TabularDataset.encode, lambda **kw: ds.encode(**kw),
+              {"df": ds.X_train}),
+        Entry("TabularDataset.decode", TabularDataset.decode, lambda **kw: ds.decode(**kw),
+              {"X": X}),
+        Entry("TabularDataset.project", TabularDataset.project, lambda **kw: ds.project(**kw),
+              {"X": X}),
+        Entry("train_classifier", train_classifier, lambda **kw: train_classifier(
+            n_estimators=3, **kw), {"kind": "rf", "X": X, "y": ds.y_train}),
+        Entry("LapaceResult.to_frame", LapaceResult.to_frame, lambda **kw: res.to_frame(**kw),
+              {"dataset": ds}),
+    ]
+
+
+TABLE = _table()
+CASES = [(e, arg) for e in TABLE for arg in e.arguments()]
+
+
+def test_every_valid_call_runs():
+    for entry in TABLE:
+        entry.run()
+
+
+def _raised_in_lapace(err: BaseException) -> bool:
+    frames = traceback.extract_tb(err.__traceback__)
+    return bool(frames) and str(Path(frames[-1].filename).resolve()).startswith(PACKAGE)
+
+
+@pytest.mark.parametrize("kind", list(BAD))
+@pytest.mark.parametrize("entry, arg", CASES, ids=[f"{e.name}-{a}" for e, a in CASES])
+def test_a_wrong_argument_is_refused_by_name(entry, arg, kind):
+    if kind in entry.accepts.get(arg, ()):
+        pytest.skip(f"{arg} takes a {kind}")
+
+    @settings(max_examples=2, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(value=BAD[kind])
+    def check(value):
+        with pytest.raises((ValueError, TypeError)) as info:
+            entry.run(**{arg: value})
+        err = info.value
+        assert _raised_in_lapace(err), (
+            f"{entry.name}({arg}={value!r}) raised from outside lapace: "
+            f"{traceback.format_exception(err)[-2:]}")
+        assert arg.lower() in str(err).lower(), f"{entry.name}({arg}={value!r}): {err}"
+
+    check()
+
+
+def test_the_property_test_covers_every_public_argument():
+    # the table's size, so that a callable dropped from it shows here
+    assert len(TABLE) >= 25 and len(CASES) >= 110
+
+
+# ------------------------------------------------------------------ the issue's examples
+def test_a_string_sigma_names_sigma():
+    ds, X, clf = tiny_data()
+    with pytest.raises(ValueError, match=r"RobX: sigma must be a positive number, got '0.1' \(str\)"):
+        RobX(sigma="0.1").fit(X, clf, dataset=ds)
+
+
+def test_frame_columns_are_matched_by_name_not_position():
+    ds, X, clf, vae, lap, _ = tiny()
+    Xn = negatives()
+    frame = pd.DataFrame(Xn, columns=ds.encoded_columns)
+    shuffled = frame[frame.columns[::-1]]
+    expected = lap.explain(Xn, target=1).points
+    np.testing.assert_array_equal(lap.explain(shuffled, target=1).points, expected)
+    nnce = fitted(NNCE)
+    np.testing.assert_array_equal(nnce.explain(shuffled).points, nnce.explain(Xn).points)
+    with pytest.raises(ValueError, match="columns do not match.*missing"):
+        nnce.explain(shuffled.rename(columns={"income": "revenue"}))
+    model = LGMVAE(hidden_dim=8, max_epochs=1, verbose=False).fit(frame, clf.predict(Xn))
+    assert model.feature_names_in_ == ds.encoded_columns
+    np.testing.assert_array_equal(model.encode(shuffled, clf.predict(Xn)),
+                                  model.encode(Xn, clf.predict(Xn)))
+
+
+def test_one_hot_groups_of_inputs_are_checked():
+    ds, X, clf = tiny_data()
+    bad = negatives().copy()
+    bad[0, ds.categorical_groups[0]] = 0.5
+    with pytest.raises(ValueError, match="not valid encoded data: the one-hot block"):
+        fitted(NNCE).explain(bad)
+
+
+def test_to_frame_refuses_another_encoder_of_the_same_width():
+    ds, X, clf, vae, lap, res = tiny()
+    other = ds.X_train.assign(income=ds.X_train.income * 2, approved=ds.y_train)
+    ds2 = TabularDataset.from_frame(other, target="approved", categorical=["housing"])
+    assert ds2.n_features_encoded == ds.n_features_encoded
+    assert res.dataset_fingerprint == ds.fingerprint() != ds2.fingerprint()
+    with pytest.raises(ValueError, match="not the dataset the paths were explained with"):
+        res.to_frame(ds2)
+    res.to_frame(ds)
+
+
+def test_a_saved_model_knows_its_encoder(tmp_path):
+    ds, X, clf, vae, lap, res = tiny()
+    vae.save(tmp_path / "m.pt", dataset=ds)
+    loaded, ds_loaded = LGMVAE.load_with_dataset(tmp_path / "m.pt")
+    assert ds_loaded.fingerprint() == ds.fingerprint() == loaded.dataset_fingerprint_
+    other = ds.X_train.assign(income=ds.X_train.income + 5, approved=ds.y_train)
+    ds2 = TabularDataset.from_frame(other, target="approved", categorical=["housing"])
+    with pytest.raises(ValueError, match="not the dataset the L-GMVAE was saved with.*bounds"):
+        Lapace(loaded).fit(model=clf, dataset=ds2)
+    wide = pd.DataFrame({f"x{j}": np.linspace(0, 1, 40) * (j + 1) for j in range(5)})
+    flat = TabularDataset.from_frame(wide.assign(t=[0, 1] * 20), target="t")   # same width
+    with pytest.raises(ValueError, match="columns or one-hot groups differ"):
+        vae.save(tmp_path / "n.pt", dataset=flat)
+
+
+def test_columns_that_cannot_be_features():
+    df = toy_frame(40)
+    with pytest.raises(ValueError, match="Column 'when' holds dates"):
+        TabularDataset.from_frame(df.assign(when=pd.date_range("2020", periods=40)), "approved")
+    with pytest.raises(ValueError, match="Column 'id' holds a different value in every row"):
+        TabularDataset.from_frame(df.assign(id=[f"p{i}" for i in range(40)]), "approved")
+    with pytest.warns(UserWarning, match=r"Dropped constant column\(s\) \['one'\]"):
+        ds = TabularDataset.from_frame(df.assign(one=1.0), "approved")
+    assert "one" not in ds.features
+    kept = TabularDataset.from_frame(df.assign(one=1.0), "approved", categorical=["housing"],
+                                     continuous=["income", "debt", "one"])   # named: kept
+    assert "one" in kept.features
+
+
+def test_train_classifier_on_a_raw_frame_says_encode():
+    ds, X, clf = tiny_data()
+    with pytest.raises(ValueError, match=r"raw frame.*\['housing'\].*ds.encode"):
+        train_classifier("rf", ds.X_train, ds.y_train)
+
+
+def test_a_numpy_constraint_says_torch():
+    ds, X, clf, vae, lap, res = tiny()
+
+    def numpy_g(x):
+        return torch.as_tensor(np.maximum(x.detach().numpy()[:, 0] + 1.0, 0.0))
+
+    def numpy_h(x):
+        return np.asarray(x)[:, 0] + 1.0
+
+    for g in (numpy_g, numpy_h):
+        with pytest.raises(ValueError, match="must be written with torch operations"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lap.explain_paths(negatives()[:1], target=1, constraints=[g])

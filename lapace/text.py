@@ -5,7 +5,8 @@ difference of fractions in signed percentage points (:func:`signed_points`), a m
 standard deviation (:func:`mean_std`), our number beside the paper's (:func:`beside_paper`),
 a list in prose (:func:`join_and`), a constraint of §3.3 in words
 (:func:`describe_constraint`) and the word that compares two numbers (:func:`compare_word`), so
-that a sentence beside a table says what the table's numbers say.  A missing value (``None`` or NaN) is written as an en dash.
+that a sentence beside a table says what the table's numbers say. A missing value (``None`` or
+NaN) is written as an en dash.
 """
 
 from __future__ import annotations

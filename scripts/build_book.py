@@ -326,7 +326,7 @@ def papermill_args(injected: dict[str, Any], defaults: dict[str, Any]) -> str:
     args = [f"-p {k} {shlex.quote(str(v))}" for k, v in scalars.items()]
     if others:
         args.append("-y " + shlex.quote(json.dumps(others)))
-    return " ".join(args)
+    return " \\\n    ".join(" ".join(args[i:i + 3]) for i in range(0, len(args), 3))
 
 
 def rerun_markdown(stem: str, injected: dict[str, Any], defaults: dict[str, Any],
@@ -334,15 +334,15 @@ def rerun_markdown(stem: str, injected: dict[str, Any], defaults: dict[str, Any]
     """MyST admonition "Rerun this chapter": the commands, the injected cell, the run times."""
     profile = injected.get("profile", "quick")
     rows = "\n".join(f"| `{p}` | {_duration(times.get(p, {}).get(stem))} |"
-                      for p in sorted({"quick", "paper", profile}))
+                      for p in dict.fromkeys(["quick", "paper", profile]))
     return (f"````{{admonition}} Rerun this chapter\n:class: tip\n\n"
             f"From the repository's root (`make book` creates `.venv` with the pinned set):\n\n"
             f"```bash\nmake book CHAPTERS={stem}                 # profile quick\n"
             f"make book CHAPTERS={stem} PROFILE=paper   # the paper's settings\n```\n\n"
             f"or as a notebook of its own, with this page's parameters (change any of them):\n\n"
             f"```bash\n. .venv/bin/activate\njupytext --to ipynb notebooks/{stem}.py\n"
-            f"papermill notebooks/{stem}.ipynb {stem}-run.ipynb --cwd notebooks "
-            f"{papermill_args(injected, defaults)}\n```\n\n"
+            f"papermill notebooks/{stem}.ipynb {stem}-run.ipynb --cwd notebooks \\\n"
+            f"    {papermill_args(injected, defaults)}\n```\n\n"
             "The code cell headed `# Parameters` just below the chapter's parameters cell was "
             "injected by papermill: it sets the values this build passed (the profile's and "
             "`profile` itself), which override the defaults above it.\n\n"

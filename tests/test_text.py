@@ -5,8 +5,16 @@ import math
 import pytest
 
 from lapace import Immutable, Monotone, Range, Relation
-from lapace.text import (MISSING, beside_paper, compare_word, describe_constraint, join_and, mean_std,
-                         percent, signed_points)
+from lapace.text import (
+    MISSING,
+    beside_paper,
+    compare_word,
+    describe_constraint,
+    join_and,
+    mean_std,
+    percent,
+    signed_points,
+)
 
 
 def test_percent_and_signed_points():

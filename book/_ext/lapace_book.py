@@ -44,13 +44,23 @@ class AuthorYearLabels(BaseLabelStyle):
     """"Jiang et al., 2025", "Stoian and Giunchiglia, 2025", "Breunig et al., 2000"."""
 
     def format_labels(self, sorted_entries):
-        for entry in sorted_entries:
-            people = entry.persons.get("author") or entry.persons.get("editor") or []
-            names = ["".join(p.last_names) or "".join(p.first_names) for p in people]
-            names = [n.replace("{", "").replace("}", "") for n in names] or [entry.key]
-            who = names[0] if len(names) == 1 else (
-                f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
-            yield f"{who}, {entry.fields.get('year', 'n.d.')}"
+        labels = [self._label(entry) for entry in sorted_entries]
+        seen: dict[str, int] = {}
+        for label in labels:  # the same authors and year: 2024a, 2024b, ...
+            if labels.count(label) == 1:
+                yield label
+            else:
+                seen[label] = seen.get(label, -1) + 1
+                yield label + "abcdefghijklmnopqrstuvwxyz"[seen[label]]
+
+    @staticmethod
+    def _label(entry):
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = ["".join(p.last_names) or "".join(p.first_names) for p in people]
+        names = [n.replace("{", "").replace("}", "") for n in names] or [entry.key]
+        who = names[0] if len(names) == 1 else (
+            f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
+        return f"{who}, {entry.fields.get('year', 'n.d.')}"
 
 
 class AuthorYearStyle(UnsrtStyle):

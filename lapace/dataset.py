@@ -103,8 +103,9 @@ class TabularDataset:
     ----------
     features, categorical, continuous : list of str
         Feature names in original column order.
-    classes_ : list
-        Original target values; label ``i`` means ``classes_[i]``.
+    classes_ : numpy.ndarray
+        Original target values, as scikit-learn's ``classes_``: label ``i`` means
+        ``classes_[i]``, so ``ds.classes_[ds.y_train]`` gives the original values.
     categories_ : dict of str to list
         Sorted categories of each categorical feature (training split).
     bounds_ : dict of str to (float, float)
@@ -136,7 +137,7 @@ class TabularDataset:
         self.X_test = X_test.reset_index(drop=True)
         self.y_train = np.asarray(y_train, dtype=np.int64)
         self.y_test = np.asarray(y_test, dtype=np.int64)
-        self.classes_ = list(classes)
+        self.classes_ = np.asarray(list(classes))
         self.target = target
         self.name = name
         self.features = list(self.X_train.columns)
@@ -182,7 +183,7 @@ class TabularDataset:
             "continuous": list(self.continuous),
             "categories": {c: list(v) for c, v in self.categories_.items()},
             "bounds": {c: [lo, hi] for c, (lo, hi) in self.bounds_.items()},
-            "dtypes": dtypes, "classes": list(self.classes_), "target": self.target,
+            "dtypes": dtypes, "classes": self.classes_.tolist(), "target": self.target,
             "name": self.name,
         }
 
@@ -206,7 +207,8 @@ class TabularDataset:
         for c, spec in state["dtypes"].items():
             ds._dtypes[c] = (pd.CategoricalDtype(spec[1], ordered=spec[2]) if spec[0] == "category"
                              else pd.api.types.pandas_dtype(spec[0]))
-        ds.classes_, ds.target, ds.name = list(state["classes"]), state["target"], state["name"]
+        ds.classes_, ds.target, ds.name = (np.asarray(state["classes"]), state["target"],
+                                           state["name"])
         empty = pd.DataFrame({c: pd.Series([], dtype=ds._dtypes[c]) for c in ds.features})
         ds.X_train, ds.X_test = empty, empty.copy()
         ds.y_train = ds.y_test = np.empty(0, dtype=np.int64)

@@ -473,3 +473,48 @@ def training_dynamics(histories: dict, title: str | None = None):
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def figure1(X, labels, grid, Z, clusters, centroids, x0, paths, path_labels, target: int = 1):
+    """The paper's Figure 1 on a 2-D toy: the classifier's predictions (left), the L-GMVAE's
+    latent means by cluster with the centroids of p(z|c) (middle, h = 2) and LAPACE's decoded
+    paths from ``x0`` to every centroid of ``target`` in the input plane (right).
+
+    ``grid`` is ``(xx, yy, predicted)`` for the decision regions; ``paths`` (k, T, 2) and
+    ``path_labels`` (k, T) are one input's :class:`~lapace.LapaceResult` rows; a path point is
+    filled where the classifier gives it the target.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    xx, yy, zz = grid
+    colours = np.array(["tab:blue", "tab:red"])
+    ax = axes[0]
+    ax.contourf(xx, yy, zz, levels=[-0.5, 0.5, 1.5], colors=["#dbe8f6", "#f8dcdc"])
+    ax.scatter(X[:, 0], X[:, 1], s=6, c=colours[labels], alpha=0.6)
+    ax.set_title("Classifier's predictions (blue 0, red 1)")
+    k = len(centroids) // 2
+    cmap = [plt.cm.Blues(0.5 + 0.4 * i / max(k - 1, 1)) for i in range(k)] + \
+           [plt.cm.Reds(0.5 + 0.4 * i / max(k - 1, 1)) for i in range(k)]
+    ax = axes[1]
+    for cl in range(len(centroids)):
+        m = clusters == cl
+        ax.scatter(Z[m, 0], Z[m, 1], s=6, color=cmap[cl], alpha=0.5)
+        ax.scatter(*centroids[cl], s=220, marker="X", color=cmap[cl], edgecolor="black", zorder=3)
+    ax.set_title("L-GMVAE latent space: clusters and centroids")
+    ax.set_xlabel("z1")
+    ax.set_ylabel("z2")
+    ax = axes[2]
+    ax.contourf(xx, yy, zz, levels=[-0.5, 0.5, 1.5], colors=["#dbe8f6", "#f8dcdc"])
+    ax.scatter(X[:, 0], X[:, 1], s=4, color="0.75")
+    for j in range(len(paths)):
+        ax.plot(paths[j, :, 0], paths[j, :, 1], color="black", linewidth=1)
+        hit = path_labels[j] == target
+        ax.scatter(paths[j, hit, 0], paths[j, hit, 1], s=22, color="tab:red", zorder=3)
+        ax.scatter(paths[j, ~hit, 0], paths[j, ~hit, 1], s=22, facecolor="white",
+                   edgecolor="tab:blue", zorder=3)
+    ax.scatter(*x0, s=160, marker="*", color="gold", edgecolor="black", zorder=4)
+    ax.set_title("LAPACE paths from x (star) to the red centroids")
+    for ax in (axes[0], axes[2]):
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+    fig.tight_layout()
+    return fig

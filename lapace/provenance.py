@@ -98,25 +98,24 @@ def git_commit(root: Path | None = None) -> str:
 
 
 def data_source() -> str:
-    """What ``lapace.data.data_source()`` says (offline cache or download), if it exists yet."""
+    """Where the data came from, in words a page may show: never a path of this machine."""
     try:
-        from lapace.data import data_source as _data_source
+        from lapace.data import ENV_VAR
     except Exception:  # module not written yet, or fails to import
-        return "unknown (lapace.data.data_source() not available)"
-    try:
-        return str(_data_source())
-    except Exception as err:
-        return f"unknown ({type(err).__name__}: {err})"
+        ENV_VAR = "LAPACE_DATA_DIR"
+    if os.environ.get(ENV_VAR):
+        return f"the pre-filled data folder ({ENV_VAR}), files checked against lapace/registry.txt"
+    return "downloaded from the public sources, files checked against lapace/registry.txt"
 
 
 def provenance(profile: str | None = None) -> dict[str, str]:
-    """Profile, commit, data source, date and interpreter of the current run."""
+    """Profile, commit, data source, date and Python version of the current run."""
     return {
         "profile": current_profile(profile),
         "commit": git_commit(),
         "data source": data_source(),
         "date": datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "python": sys.executable,
+        "python": sys.version.split()[0],
     }
 
 

@@ -3,8 +3,10 @@
 Every chapter formats results the same way: a fraction as a percentage (:func:`percent`), a
 difference of fractions in signed percentage points (:func:`signed_points`), a mean with its
 standard deviation (:func:`mean_std`), our number beside the paper's (:func:`beside_paper`),
-a list in prose (:func:`join_and`) and a constraint of §3.3 in words
-(:func:`describe_constraint`).  A missing value (``None`` or NaN) is written as an en dash.
+a list in prose (:func:`join_and`), a constraint of §3.3 in words
+(:func:`describe_constraint`) and the word that compares two numbers (:func:`compare_word`), so
+that a sentence beside a table says what the table's numbers say. A missing value (``None`` or
+NaN) is written as an en dash.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["MISSING", "beside_paper", "describe_constraint", "join_and", "mean_std", "percent",
-           "signed_points"]
+__all__ = ["MISSING", "beside_paper", "compare_word", "describe_constraint", "join_and",
+           "mean_std", "percent", "signed_points"]
 
 #: how a missing value is written
 MISSING = "–"
@@ -45,6 +47,22 @@ def beside_paper(ours: float, paper: float | None, digits: int = 2) -> str:
     if paper is None:
         return f"{ours:.{digits}f}"
     return f"{ours:.{digits}f} / {paper:.{digits}f} ({ours - paper:+.{digits}f})"
+
+
+def compare_word(a, b, higher: str = "higher than", lower: str = "lower than",
+                 same: str = "the same as", tol: float = 0.0) -> str:
+    """The words comparing ``a`` with ``b``: ``higher`` if ``a > b + tol``, ``lower`` if
+    ``a < b - tol``, else ``same``; ``compare_word(0.65, 0.80, "later than", "earlier than")
+    == "earlier than"``. A missing value raises ``ValueError`` (no sentence can be true)."""
+    if _missing(a) or _missing(b):
+        raise ValueError(f"compare_word needs two numbers, got {a!r} and {b!r}")
+    if tol < 0:
+        raise ValueError(f"tol must be at least 0, got {tol}")
+    if a > b + tol:
+        return higher
+    if a < b - tol:
+        return lower
+    return same
 
 
 def join_and(items: Sequence[str]) -> str:

@@ -118,9 +118,9 @@ for d in datasets:
 # %% [markdown]
 # ## Models and test inputs
 #
-# The pairs are those of the tabular chapter (same settings, loaded from the artefact cache),
-# and the test inputs are the evaluation chapter's: `lapace.experiments.select_inputs`, the first
-# `n_inputs` of a seeded draw of test inputs the black box predicts as 0. For each input,
+# The pairs are those of the {doc}`tabular chapter <tabular>` (same settings, loaded from the
+# artefact cache), and the test inputs are the {doc}`evaluation chapter's <evaluation>`:
+# `lapace.experiments.select_inputs`, the first `n_inputs` of a seeded draw of test inputs the black box predicts as 0. For each input,
 # `n_drawn` constraints are drawn at random from its data set's set
 # (`lapace.actionability.draw_constraints`, seeded). FACE runs with its paper's density-weighted
 # k-nearest-neighbour graph over the classifier's training inputs (`lapace.baselines.FACE`).

@@ -26,7 +26,8 @@
 # This chapter shows the mechanism with numbers from this build, compares the paper's
 # objective with the variants the package offers (an ablation across pairs and seeds), and
 # explains the default `lapace.LGMVAE` uses. The diagnostics are those of
-# `lapace.diagnostics.prototype_report`, defined in the tabular chapter.
+# `lapace.diagnostics.prototype_report`, defined in the {doc}`tabular chapter <tabular>`
+# ({ref}`its diagnostics <tabular-prototypes>`).
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
@@ -53,7 +54,7 @@ import torch
 from IPython.display import Markdown, display
 
 from lapace import LGMVAE, Lapace
-from lapace.ablation import default_variant, pair_of, train_variant
+from lapace.ablation import VARIANTS, default_variant, pair_of, train_variant
 from lapace.profiles import pair_settings
 from lapace.diagnostics import (COLLAPSE_RATIO, PROTOTYPE_COLUMNS, PROTOTYPE_TARGETS,
                                UNDERTRAINED_RATIO, category_report,
@@ -89,6 +90,7 @@ max_epochs = pair_settings(profile)["max_epochs"]  # the profile's budget, share
 
 
 # %% [markdown]
+# (collapse-mechanism)=
 # ## The mechanism
 #
 # For an input $x$ with label $y$ the per-sample KL(c) of Eq. 3 is
@@ -186,6 +188,15 @@ decomposition.round(4)
 # (held-out split), the TSTR accuracy of a forest trained on synthetic data (one repetition)
 # and the training time. ✗ marks a miss of the target in the last row.
 
+# %% tags=["remove-input"]
+left_out = [f"`{v}`" for v in VARIANTS if v not in variants]
+display(Markdown(
+    "Every variant of the table is in this build's ablation." if not left_out else
+    f"{join_and(left_out)} {'is' if len(left_out) == 1 else 'are'} not in this build's "
+    f"ablation: the `{profile}` profile leaves {'it' if len(left_out) == 1 else 'them'} out "
+    "to save time; " + ("the paper profile runs every variant." if profile != "paper" else
+                        "this profile's `variants` say which run.")))
+
 # %% tags=["hide-input"]
 records = []
 for name in ablation_pairs:
@@ -240,6 +251,7 @@ display(Markdown(
        and "paper" not in best else "") + "."))
 
 # %% [markdown]
+# (collapse-z)=
 # ## Does z carry anything?
 #
 # The marginal KL(c) lets clusters specialise, but a cluster can only decode to a prototype
@@ -285,6 +297,7 @@ display(Markdown(
                    for r in undertrained.itertuples()) + ".")))
 
 # %% [markdown]
+# (collapse-label)=
 # ## When a reconstruction cannot keep its label
 #
 # Some labels lose their label under reconstruction whatever variant trains the model
@@ -328,6 +341,7 @@ else:
         "the label: only a more precise decoder or a smoother black box can reach the target."))
 
 # %% [markdown]
+# (collapse-categories)=
 # ## When the prototypes share their categories
 #
 # The spread ratio compares prototypes on the encoded columns, where two categories differ
@@ -477,12 +491,12 @@ display(Markdown(
 #   $\mathrm{KL}(q(c\mid x,y)\,\|\,p(c\mid y))$ becomes the KL of the mini-batch's mean
 #   assignment per label. With Eq. 3 as written, the property §3.1 states — "This encourages
 #   the reconstructed centroids to be distinctly different from each other" — does not hold
-#   for our models (*The mechanism*), while the balance that §3.1 attributes to the term
+#   for our models ({ref}`The mechanism <collapse-mechanism>`), while the balance that §3.1 attributes to the term
 #   ("promoting the use of all available clusters") is kept.
 # - **One code per input** (`encoder="shared"`). Appendix B: "Another component,
 #   $q(z\mid x, c, y)$ [...] takes in the input images, label, and cluster information". An
 #   encoder that sees the cluster can move its code towards whichever cluster it is asked
-#   about, so the clusters' losses hardly differ (*The mechanism*) and nothing decides which
+#   about, so the clusters' losses hardly differ ({ref}`The mechanism <collapse-mechanism>`) and nothing decides which
 #   inputs a cluster should own; clusters merge or fall out of use. With one code per input
 #   the label's clusters compete for the same code, and $q(c\mid x,y)$ learns which of them
 #   explains it, as in a Gaussian mixture. It also trains about twice as fast.
@@ -490,10 +504,11 @@ display(Markdown(
 #   is the MSE loss between x and the reconstructed x'". As a likelihood that is a Gaussian
 #   $p(x\mid z)$ of variance 1/2 on columns scaled to [0, 1], whose variances are a few
 #   hundredths: with Table 4's larger KL weights a latent code costs more than the
-#   reconstruction gains, so $z$ carries almost nothing (*Does z carry anything?*) and the
-#   reconstructions of a thin label region fall across the boundary (*When a reconstruction
-#   cannot keep its label*). Using the batch's own squared error per column as the variance
-#   (a calibrated decoder, Rybkin et al., 2021) keeps $z$ informative.
+#   reconstruction gains, so $z$ carries almost nothing
+#   ({ref}`Does z carry anything? <collapse-z>`) and the reconstructions of a thin label
+#   region fall across the boundary
+#   ({ref}`When a reconstruction cannot keep its label <collapse-label>`). Using the batch's own squared error per column as the variance
+#   (a calibrated decoder, {cite:t}`rybkin2021simple`) keeps $z$ informative.
 # - **Labels weighted equally** (`balance_labels=True`). Eq. 3's loss is averaged over the
 #   inputs, so a label the black box predicts for 10% of the rows (compas label 0, adult
 #   label 1) gets a tenth of the networks' attention, and its decoded centroids drift to the
@@ -502,7 +517,8 @@ display(Markdown(
 #   shares the networks' capacity equally between labels.
 #
 # Each part alone trades one of §3.1's properties for another (the `marginal-…` rows of the
-# ablation); together they meet the targets most often:
+# ablation); the default combines them. How often each recipe meets all five targets in this
+# build's ablation is computed below.
 
 # %% tags=["remove-input"]
 if {"paper", DEFAULT} <= set(share.index):
@@ -520,8 +536,9 @@ if {"paper", DEFAULT} <= set(share.index):
 # confident assignments, most for small batches and small labels. A running mean over recent
 # batches removes that tax, at the price of a weaker early push to use every cluster.
 #
-# How the default performs on every pair is in the tabular chapter's diagnostics table, where
-# the labels that still miss a target are named; the MNIST chapter redraws Figures 5, 2 and 3
+# How the default performs on every pair is in the tabular chapter's
+# {ref}`diagnostics table <tabular-prototypes>`, where the labels that still miss a target are
+# named; the {doc}`MNIST chapter <mnist>` redraws Figures 5, 2 and 3
 # and shows the paper's objective beside it. Centroid repair
 # (`lapace.Lapace(repair_centroids=True)`) stays the safety net for the centroids a
 # classifier still rejects.

@@ -71,9 +71,11 @@ _ = torch.manual_seed(seed)
 # Gaussians, the component chosen by a discrete $c\in\{1,\dots,K\}$:
 #
 # $$
-# p(x, c, z) = p(c)\,p(z\mid c)\,p(x\mid z),\qquad p(c) = \tfrac1K,\qquad
-# p(z\mid c) = \mathcal N\big(z\mid \mu_z(c), \sigma_z^2(c)\big),\qquad
+# \begin{aligned}
+# p(x, c, z) &= p(c)\,p(z\mid c)\,p(x\mid z),\qquad p(c) = \tfrac1K,\\
+# p(z\mid c) &= \mathcal N\big(z\mid \mu_z(c), \sigma_z^2(c)\big),\qquad
 # p(x\mid z) = \mathcal N\big(x\mid \mu_x(z), \sigma_x^2(z)\big).
+# \end{aligned}
 # $$ (eq-gmvae-joint)
 #
 # The approximate posterior is factorised like the generative model,
@@ -87,8 +89,10 @@ _ = torch.manual_seed(seed)
 # concave logarithm gives the bound
 #
 # $$
-# \log p(x) = \log \mathbb E_{q(z,c\mid x)}\!\left[\frac{p(x,c,z)}{q(z,c\mid x)}\right]
-# \;\ge\; \mathbb E_{q(z,c\mid x)}\big[\log p(x,c,z) - \log q(z,c\mid x)\big],
+# \begin{aligned}
+# \log p(x) &= \log \mathbb E_{q(z,c\mid x)}\!\left[\frac{p(x,c,z)}{q(z,c\mid x)}\right]\\
+# &\ge \mathbb E_{q(z,c\mid x)}\big[\log p(x,c,z) - \log q(z,c\mid x)\big],
+# \end{aligned}
 # $$ (eq-gmvae-jensen)
 #
 # and substituting the factorisations {eq}`eq-gmvae-joint` and {eq}`eq-gmvae-q` splits the
@@ -106,8 +110,10 @@ _ = torch.manual_seed(seed)
 # Only the cluster prior changes: it is uniform over the label's own clusters,
 #
 # $$
-# p(x, c, z\mid y) = p(c\mid y)\,p(z\mid c)\,p(x\mid z),\qquad
-# p(c\mid y) = \frac{1}{|\mathcal C_y|}\ \text{ if } c\in\mathcal C_y \text{ (else 0)},
+# \begin{aligned}
+# p(x, c, z\mid y) &= p(c\mid y)\,p(z\mid c)\,p(x\mid z),\\
+# p(c\mid y) &= \frac{1}{|\mathcal C_y|}\ \text{ if } c\in\mathcal C_y \text{ (else 0)},
+# \end{aligned}
 # $$ (eq-lgmvae-joint)
 #
 # $$
@@ -119,9 +125,11 @@ _ = torch.manual_seed(seed)
 # Repeating the argument of {eq}`eq-gmvae-jensen` for $p(x\mid y)$:
 #
 # $$
-# \log p(x\mid y) = \log\int_z\sum_{c\in\mathcal C_y} q(z,c\mid x,y)\,
-# \frac{p(x,z,c\mid y)}{q(z,c\mid x,y)}\,dz
-# \;\ge\; \mathbb E_{q(z,c\mid x,y)}\left[\log\frac{p(x,z,c\mid y)}{q(z,c\mid x,y)}\right].
+# \begin{aligned}
+# \log p(x\mid y) &= \log\int_z\sum_{c\in\mathcal C_y} q(z,c\mid x,y)\,
+# \frac{p(x,z,c\mid y)}{q(z,c\mid x,y)}\,dz\\
+# &\ge \mathbb E_{q(z,c\mid x,y)}\left[\log\frac{p(x,z,c\mid y)}{q(z,c\mid x,y)}\right].
+# \end{aligned}
 # $$ (eq-lgmvae-jensen)
 #
 # Substituting {eq}`eq-lgmvae-joint` and {eq}`eq-lgmvae-q` and writing the expectation over
@@ -129,12 +137,14 @@ _ = torch.manual_seed(seed)
 # q(c\mid x,y)\,\mathbb E_{q(z\mid x,c,y)}[f]$, gives Eq. 3 term by term:
 #
 # $$
+# \begin{aligned}
 # \mathcal L_\text{ELBO, LGMVAE}
-# = \underbrace{-\operatorname{KL}\big(q(c\mid x,y)\,\|\,p(c\mid y)\big)}_{-\mathrm{KL}(c)}
-# \;\underbrace{-\sum_{c\in\mathcal C_y} q(c\mid x,y)\,
-#   \operatorname{KL}\big(q(z\mid x,c,y)\,\|\,p(z\mid c)\big)}_{-\mathrm{KL}(z)}
-# \;+\;\underbrace{\sum_{c\in\mathcal C_y} q(c\mid x,y)\,
+# = {}& \underbrace{-\operatorname{KL}\big(q(c\mid x,y)\,\|\,p(c\mid y)\big)}_{-\mathrm{KL}(c)}\\
+# & \underbrace{-\sum_{c\in\mathcal C_y} q(c\mid x,y)\,
+#   \operatorname{KL}\big(q(z\mid x,c,y)\,\|\,p(z\mid c)\big)}_{-\mathrm{KL}(z)}\\
+# & +\underbrace{\sum_{c\in\mathcal C_y} q(c\mid x,y)\,
 #   \mathbb E_{q(z\mid x,c,y)}\big[\log p(x\mid z)\big]}_{\text{Reconstruction}}.
+# \end{aligned}
 # $$ (eq-lgmvae-elbo)
 #
 # The first term does not depend on $z$, so its expectation over $z$ is itself; the second and
@@ -168,9 +178,9 @@ _ = torch.manual_seed(seed)
 # We train an L-GMVAE on the red-wine data (11 continuous features scaled to $[0,1]$, binary
 # label "quality ≥ 6") with the parameters above, Appendix B's networks ($q(z\mid x,c,y)$) and
 # the fixed-variance likelihood just described: the bound is checked for Eq. 3's likelihood,
-# which `lapace.LGMVAE`'s default recipe replaces by a calibrated one (chapter *Why the
-# clusters collapse*). For a check of the mathematics the labels
-# are the ground truth; the tabular chapter trains on a classifier's predictions as §3.1 asks.
+# which `lapace.LGMVAE`'s default recipe replaces by a calibrated one ({doc}`Why the clusters collapse
+# <collapse>`). For a check of the mathematics the labels
+# are the ground truth; the {doc}`tabular chapter <tabular>` trains on a classifier's predictions as §3.1 asks.
 
 # %%
 ds = load_dataset(dataset, seed=seed, max_rows=max_rows)
@@ -242,7 +252,7 @@ fig = kl_convergence(mc, kl_z_exact, kl_c_exact)
 _ = save_figure(fig, "eq3_kl_monte_carlo", profile=profile)
 
 # %% [markdown]
-# **Figure 1.** Left and middle: the mean over all (input, cluster) pairs of the Monte Carlo
+# **Figure 1.1.** Left and middle: the mean over all (input, cluster) pairs of the Monte Carlo
 # estimate of KL(z), and over inputs of KL(c), against the number of samples $S$; the dashed
 # line is the closed form computed by `lapace.elbo.kl_z` / `kl_c`. Right: the mean absolute
 # error per input falls like $1/\sqrt S$, as a Monte Carlo error must; the closed forms have no
@@ -294,7 +304,7 @@ fig = elbo_bound(bound, gaps)
 _ = save_figure(fig, "eq3_elbo_bound", profile=profile)
 
 # %% [markdown]
-# **Figure 2.** Left: the mean ELBO (dashed) and the mean importance-sampled estimate of
+# **Figure 1.2.** Left: the mean ELBO (dashed) and the mean importance-sampled estimate of
 # $\log p(x\mid y)$ against the number of samples $S$. Right: the difference per input. At
 # $S=1$ the estimate is a noisy, unbiased sample of the ELBO (the difference is centred on
 # zero); as $S$ grows the estimate rises and levels off above the ELBO. Seen from the other
@@ -344,7 +354,7 @@ fig = loss_weight_bars(weights_table, ["KL(z)", "KL(c)", "rec (sum of squares)",
 _ = save_figure(fig, "table4_loss_weights", profile=profile)
 
 # %% [markdown]
-# **Figure 3.** The unweighted terms of Eq. 3, the ELBO and the distinctness of the decoded
+# **Figure 1.3.** The unweighted terms of Eq. 3, the ELBO and the distinctness of the decoded
 # centroids on the evaluation inputs, for models trained with different loss weights
 # $(w_z, w_c, w_x)$ (x axis), all else equal.
 #
@@ -352,7 +362,7 @@ _ = save_figure(fig, "table4_loss_weights", profile=profile)
 # unweighted ELBO $(1,1,1)$, and also with $(0.5, 0.3, 1)$, KL(z) and KL(c) are practically
 # zero: $q(z\mid x,c,y)$ equals the prior, the decoder outputs one mean record per label,
 # and the decoded centroids of a label coincide (distinctness near 0). This is the
-# *posterior collapse* of VAEs with a weak decoder likelihood: eleven features in $[0,1]$ with
+# *posterior collapse* of VAEs ({ref}`Does z carry anything? <collapse-z>`) with a weak decoder likelihood: eleven features in $[0,1]$ with
 # a variance-½ Gaussian cost so little to model by their mean that encoding anything in $z$
 # does not pay. Such a model even has the *highest* ELBO in the table, although it is useless
 # for LAPACE: every path would be constant. Smaller KL weights, as in Table 4's

@@ -30,7 +30,7 @@ clusters_per_class = 3       # Appendix B
 loss_weights = [1.0, 1.0, 1.0]   # (w_klz, w_klc, w_rec), Appendix B: unweighted
 objective = "marginal"       # KL(c) form: "marginal" (lapace's default) or "paper" (Eq. 3 per sample)
 likelihood = "fixed"         # p(x|z) of the "marginal" model: Appendix B's MSE ("calibrated": lapace's default)
-compare_paper_objective = True   # also train with objective="paper" for Figure 5b
+compare_paper_objective = True   # also train with objective="paper" (the second centroid figure)
 lr = 0.001                   # Adam, Appendix B
 batch_size = 128             # Appendix B: 1024 (paper profile); see the text for why quick uses 128
 max_epochs = 30              # epoch budget; early stopping on the validation split decides
@@ -70,6 +70,7 @@ from lapace.diagnostics import digit_styles
 from lapace.images import region_ink, region_mask, region_penalty
 from lapace.plots import centroid_grid, image_grid, region_ink_along_path, target_share
 from lapace.provenance import save_figure, save_table
+from lapace.text import compare_word, percent
 
 torch.set_num_threads(torch_threads)
 
@@ -89,6 +90,13 @@ torch.set_num_threads(torch_threads)
 # is only a handful of optimiser steps per epoch, and in the quick profile's epoch budget the
 # decoded centroids stay shapeless blobs, so the quick profile uses batch size 128 (same
 # epochs, eight times the steps); the paper profile uses 1024 with a large epoch budget.
+#
+# The images come from `lapace.load_mnist`, which reads MNIST's IDX files with NumPy, not from
+# torchvision: torchvision's PyPI wheels are built for CUDA builds of torch, and with the
+# pinned CPU torch 2.13.0 `import torchvision` fails with `operator torchvision::nms does not
+# exist`. With a CUDA build of torch and its torchvision, `torchvision.datasets.MNIST(root,
+# train=False)` gives the same 10000 test images (`uint8`: divide by 255 and flatten to get
+# these arrays).
 
 # %%
 X_all, y_all = load_mnist(split)
@@ -157,11 +165,11 @@ setup.T
 # %%
 centroids = vae.decoded_centroids().reshape(10, clusters_per_class, -1)
 centroid_pred = clf.predict(centroids.reshape(-1, centroids.shape[-1])).reshape(10, -1)
-fig = centroid_grid(centroids, centroid_pred, suptitle="Decoded cluster centroids (Figure 5)")
+fig = centroid_grid(centroids, centroid_pred, suptitle="Decoded cluster centroids (paper's Figure 5)")
 _ = save_figure(fig, "figure5_centroids", profile=profile)
 
 # %% [markdown]
-# **Figure 5.** The decoded centroids of the L-GMVAE's 30 clusters, one column per digit,
+# **Figure 5 (paper).** The decoded centroids of the L-GMVAE's 30 clusters, one column per digit,
 # one row per cluster of that digit; over each, the digit classifier's label (red where it is
 # not the column's digit).
 #
@@ -173,10 +181,10 @@ _ = save_figure(fig, "figure5_centroids", profile=profile)
 # ten digits (`lapace.diagnostics.spread_ratio`). Near 0 the three prototypes are one image;
 # near 1 they differ as much as real handwriting does.
 #
-# This model trains with lapace's default recipe (chapter *Why the clusters collapse*) except
+# This model trains with lapace's default recipe ({doc}`Why the clusters collapse <collapse>`) except
 # for its likelihood. It keeps KL(c) in the form `objective="marginal"`, not in the per-sample
 # form of the paper's Eq. 3, with which the clusters of a digit collapse into one prototype
-# (Figure 5b below), and one code per image (`encoder="shared"`), not Appendix B's one per
+# (Figure 2.1 below), and one code per image (`encoder="shared"`), not Appendix B's one per
 # cluster. It leaves out the calibrated likelihood, which we chose for tabular columns: on 784
 # pixels, many of them almost constant, its per-column variance falls to its floor on the
 # border, and in our trials it did not improve the prototypes, so the reconstruction term here
@@ -206,7 +214,7 @@ if compare_paper_objective:
     paper_centroids = paper_vae.decoded_centroids().reshape(10, clusters_per_class, -1)
     paper_pred = clf.predict(paper_centroids.reshape(-1, paper_centroids.shape[-1])).reshape(10, -1)
     fig = centroid_grid(paper_centroids, paper_pred,
-                        suptitle="Decoded centroids, the paper's per-sample KL(c) (Figure 5b)")
+                        suptitle="Decoded centroids, the paper's per-sample KL(c) (Figure 2.1)")
     _ = save_figure(fig, "figure5_centroids_paper_objective", profile=profile)
     compare = pd.DataFrame(
         [styles(vae), styles(paper_vae)], columns=["spread ratio", "centroids correct"],
@@ -218,7 +226,7 @@ if compare_paper_objective:
     display(compare.round(2))
 
 # %% [markdown]
-# **Figure 5b.** As Figure 5, for the same network and settings trained with the paper's
+# **Figure 2.1.** As Figure 5 (paper), for the same network and settings trained with the paper's
 # objective as written (per-sample KL(c), `objective="paper"`). The table compares the two
 # models: spread ratio, share of correct centroids, and the mean of the largest cluster
 # probability $\max_c q(c\mid x,y)$ over held-out images (1/3 when the assignment ignores
@@ -256,11 +264,11 @@ fig = image_grid(
     col_labels=["original"] + [f"τ={t:.2f}" for t in taus],
     titles=labels, title_colors=np.where(labels == target_digit, "green", "black"),
     cell_size=0.62, suptitle=f"LAPACE paths from a {source_digit} to the centroids of "
-                             f"{target_digit} (Figure 2)")
+                             f"{target_digit} (paper's Figure 2)")
 _ = save_figure(fig, "figure2_paths", profile=profile)
 
 # %% [markdown]
-# **Figure 2.** LAPACE paths from a held-out image of a 5 (left) to each of the three
+# **Figure 2 (paper).** LAPACE paths from a held-out image of a 5 (left) to each of the three
 # centroids of 7 (one row per cluster). The second column ($\tau=0$) is the input's
 # reconstruction, the last ($\tau=1$) the decoded centroid. Over every image: the digit
 # classifier's label, green where it is the target 7.
@@ -304,19 +312,32 @@ _ = save_table(pd.DataFrame(per_path.T, index=pd.Index(taus.round(2), name="tau"
                .assign(all=share), "figure2_share_target", profile=profile)
 
 # %% [markdown]
-# **Figure 2b.** Share of path points the digit classifier labels 7, at every τ, over all
+# **Figure 2.2.** Share of path points the digit classifier labels 7, at every τ, over all
 # paths (black) and per target cluster (dashed), for held-out 5s. The dotted line marks the
 # paper's "roughly τ ≥ 0.7". The paper's column of the table above is read off its Figure 2,
 # a single input.
-#
-# The qualitative claim holds: points before the middle of the path are almost never
-# predicted 7, every path ends in a 7 (the decoded centroids are valid, after repair where
-# needed), and the share predicted 7 rises steeply towards τ = 1. Quantitatively our paths
-# turn later than the paper's example: the classifier reads the intermediate images as 9 (the
-# paper's paths pass through 9 and 3 too), and the median first τ predicted 7 and the share
-# from τ = 0.7 on are compared with the paper's single example in the table. With one input
-# in the paper, a difference of a step or two along the path is within what the choice of
-# input, prototypes and classifier can move.
+
+# %% tags=["remove-input"]
+ours_first, paper_first_med = float(np.nanmedian(first_tau)), float(np.median(paper_first))
+ours_late, paper_late = many.valid[:, :, late].mean(), paper_valid[:, late].mean()
+early = many.valid[:, :, taus < 0.5 - 1e-6].mean()
+between = many.labels[(many.labels != source_digit) & (many.labels != target_digit)]
+via = (f"most often as {np.bincount(between).argmax()}" if between.size else "only as "
+       f"{source_digit} or {target_digit}")
+display(Markdown(
+    f"Points before the middle of the path are predicted {target_digit} in "
+    f"{percent(early, 0)} of the cases, {percent((many.first_index >= 0).mean(), 0)} of the "
+    f"paths reach a {target_digit}, and the share predicted {target_digit} "
+    f"{compare_word(share[-1], share[len(share) // 2], 'rises', 'falls', 'stays level')} from "
+    f"the middle to τ = 1. Our paths turn "
+    f"{compare_word(ours_first, paper_first_med, 'later than', 'earlier than', 'at the same τ as')}"
+    f" the paper's example (median first τ predicted {target_digit}: {ours_first:.2f} against "
+    f"{paper_first_med:.2f}), and the share predicted {target_digit} from τ = 0.7 on is "
+    f"{compare_word(ours_late, paper_late)} the paper's ({ours_late:.2f} against "
+    f"{paper_late:.2f}). On the way the classifier reads the intermediate images {via} (the "
+    "paper's paths pass through 9 and 3). With one input in the paper, a difference of a step "
+    "or two along the path is within what the choice of input, prototypes and classifier can "
+    "move."))
 
 # %% [markdown]
 # ## Figure 3: no dash in the 7
@@ -355,11 +376,11 @@ fig = image_grid(
     col_labels=[f"τ={t:.2f}" for t in taus], titles=row_labels,
     title_colors=np.where(row_labels == target_digit, "green", "black"), cell_size=0.62,
     suptitle=f"Path to the 7 with the most ink in the dash region (#{dash_j + 1}) without and with the "
-             "constraint (Figure 3)", box=(dash_rows, dash_cols))
+             "constraint (paper's Figure 3)", box=(dash_rows, dash_cols))
 _ = save_figure(fig, "figure3_dash", profile=profile)
 
 # %% [markdown]
-# **Figure 3.** The path from the input of Figure 2 to the 7-centroid with the most ink in the
+# **Figure 3 (paper).** The path from the input of Figure 2 (paper) to the 7-centroid with the most ink in the
 # dash region (orange box), without (top) and with (bottom) the no-dash constraint; labels as
 # in Figure 2.
 #
@@ -392,6 +413,6 @@ _ = save_table(fig3_check, "figure3_check", profile=profile)
 fig3_check
 
 # %% [markdown]
-# **Figure 3b.** Ink above 0.01 in the dash region (rows 12–17, columns 7–13, 0-based) at every
+# **Figure 2.3.** Ink above 0.01 in the dash region (rows 12–17, columns 7–13, 0-based) at every
 # τ, without and with the constraint; the dotted line is the tolerance below which the
 # constraint counts as satisfied.

@@ -21,7 +21,7 @@
 # classifier's *predictions*, so that the latent clusters describe what the classifier does,
 # not what the ground truth says. Before LAPACE uses these models, Table 1 checks two things:
 #
-# - **Utility** by *Train on Synthetic, Test on Real* (TSTR) {cite:p}`stoian2025beyond`: a random
+# - **Utility** by *Train on Synthetic, Test on Real* (TSTR) {cite:p}`stoian2025survey`: a random
 #   forest trained on data sampled from the L-GMVAE should score almost as well on held-out
 #   real data as one trained on the real data. A small gap means the L-GMVAE has learned the
 #   classifier-labelled data distribution.
@@ -77,6 +77,7 @@ NAMES = {"rf": "RF", "nn": "NN"}
 
 
 # %% [markdown]
+# (tabular-settings)=
 # ## Settings
 #
 # The L-GMVAE follows Appendix B: every network is a 3-layer MLP with 512 hidden ReLU units, and
@@ -129,7 +130,7 @@ display(Markdown(
 # For each pair, `lapace.profiles.load_pair` (the profile's settings, through
 # `lapace.experiments.train_pair`) splits the data 80/20 and trains the
 # classifier — for the random forests the settings that reproduce Table 1's accuracy
-# (`lapace.paper.PAPER_RF`, see *Classifier capacity* below; the paper does not give its
+# (`lapace.paper.PAPER_RF`, see {ref}`Classifier capacity <tabular-capacity>` below; the paper does not give its
 # classifiers' settings), for the MLP `lapace.train_classifier`'s defaults — splits the classifier's training set again 80/20 into an L-GMVAE
 # training and test set, labels both with the classifier's predictions and trains the L-GMVAE.
 # Both models are loaded from the cache when they already exist for exactly these settings.
@@ -234,25 +235,36 @@ lines.append(
     f"{signed_points(gap.max())} (paper: {signed_points(gap_paper.min())} to "
     f"{signed_points(gap_paper.max())}). Classifier accuracies differ from the paper's by "
     f"{signed_points(compare.clf_accuracy_diff.min())} to "
-    f"{signed_points(compare.clf_accuracy_diff.max())}.")
+    f"{signed_points(compare.clf_accuracy_diff.max())}. ")
 display(Markdown("".join(lines)))
+
+# %% tags=["remove-input"]
+real = compare.pivot(index="dataset", columns="classifier", values="tstr_real_mean")
+rf_higher = int((real["rf"] > real["nn"]).sum())
+display(Markdown(
+    f"TSTR real is higher for the RF black box than for the NN on {rf_higher} of {len(real)} "
+    f"data sets ({', '.join(f'{d}: {percent(r.rf)} against {percent(r.nn)}' for d, r in real.iterrows())})"
+    + ("." if 2 * rf_higher == len(real) else
+       f": a forest imitates {'a forest' if 2 * rf_higher > len(real) else 'an MLP'} more easily."))
 
 # %% [markdown]
 # How to read the differences:
 #
 # - **Classifier accuracy** depends on classifier settings the paper does not report; our
-#   forests are chosen to match Table 1 (*Classifier capacity* below), our MLP has 64 and 32
-#   hidden units and early stopping. The splits are ours too.
+#   forests are chosen to match Table 1 ({ref}`Classifier capacity <tabular-capacity>`
+#   below), our MLP has 64 and 32 hidden units and early stopping. The splits are ours too.
 # - **TSTR real** is the agreement of a fresh random forest with the black box on held-out
-#   data. It is high when the black box is easy to imitate (a smooth NN) and lower for an RF
-#   black box, whose trees fit details that a second forest does not reproduce.
+#   data: how easy the black box is to imitate for a forest (which of our black boxes is
+#   easier is said, from the table, just above).
 # - **TSTR synthetic** also depends on how well the L-GMVAE has converged: in the quick
 #   profile it trains on a subsample for few epochs, which widens the gap.
 # - **Centroid accuracy** is a property of the *pair*: a decoded centroid is an average-looking
 #   record, and nothing in the L-GMVAE's loss asks the classifier to agree with it. A smooth
-#   NN usually does; a fully grown RF often does not (*Classifier capacity* below).
+#   NN usually does; a fully grown RF often does not
+#   ({ref}`Classifier capacity <tabular-capacity>`).
 
 # %% [markdown]
+# (tabular-prototypes)=
 # ## Do the L-GMVAEs learn what LAPACE stands on?
 #
 # §3.1 promises three properties of a well-trained L-GMVAE: *meaningful centroids*, *diverse
@@ -266,8 +278,8 @@ display(Markdown("".join(lines)))
 # pair's **raw centroid accuracy**. Our L-GMVAEs train with `lapace.LGMVAE`'s default recipe:
 # KL(c) of the batch's mean assignment (`objective="marginal"`) instead of the paper's
 # per-sample form, which collapses the clusters, one latent code per input
-# (`encoder="shared"`), a calibrated likelihood and labels weighted equally; the next chapter
-# shows why, part by part, and compares them with the paper's recipe. The targets we hold the
+# (`encoder="shared"`), a calibrated likelihood and labels weighted equally; the next chapter,
+# {doc}`Why the clusters collapse <collapse>`, shows why, part by part, and compares them with the paper's recipe. The targets we hold the
 # models to are in the last row.
 
 # %%
@@ -296,10 +308,10 @@ display(Markdown(
     + ". In the quick profile the L-GMVAEs see a 2 500-row subsample for at most 40 epochs; "
     "the paper profile trains on all rows to convergence. The next chapter compares the "
     "recipes part by part and separates the causes of misses: a decoder that ignores $z$ "
-    "(*Does z carry anything?*), a black-box region thinner than the decoder's error "
-    "(*When a reconstruction cannot keep its label*), and prototypes narrower than the data "
-    "allow, measured against k-means centres and a longer training budget (*When the "
-    "prototypes share their categories*)."))
+    "({ref}`Does z carry anything? <collapse-z>`), a black-box region thinner than the decoder's error "
+    "({ref}`When a reconstruction cannot keep its label <collapse-label>`), and prototypes narrower than the data "
+    "allow, measured against k-means centres and a longer training budget ({ref}`When the "
+    "prototypes share their categories <collapse-categories>`)."))
 
 # %% [markdown]
 # ## Which centroids fail, and what repair does
@@ -435,6 +447,7 @@ if collapsed:
         "vary little within a cluster, which shows as a large TSTR gap."))
 
 # %% [markdown]
+# (tabular-capacity)=
 # ## Classifier capacity
 #
 # The paper does not report its classifiers' settings. Fully grown random forests
@@ -482,21 +495,21 @@ else:
 # ## Where this chapter differs from the paper
 #
 # - **Classifiers.** The paper does not report its classifiers' hyper-parameters. Our random
-#   forests are the shallow forests that match Table 1's accuracy (*Classifier capacity*);
+#   forests are the shallow forests that match Table 1's accuracy ({ref}`Classifier capacity <tabular-capacity>`);
 #   the MLP uses `lapace.train_classifier`'s defaults.
 # - **The L-GMVAE's recipe.** It trains the KL of the batch's mean assignment
 #   (`objective="marginal"`), not the per-sample KL(c) of Eq. 3, which collapses the clusters;
 #   one code $q(z\mid x,y)$ per input, not Appendix B's $q(z\mid x,c,y)$; a Gaussian
 #   $p(x\mid z)$ whose variance per column is the batch's squared error, not §3.1's "MSE
 #   loss"; and each label's inputs weighted equally, not the plain average of Eq. 3. The next
-#   chapter gives the evidence; `LGMVAE(objective="paper")` is the paper's recipe.
+#   chapter ({doc}`collapse`) gives the evidence; `LGMVAE(objective="paper")` is the paper's recipe.
 # - **Data.** We use the versions of the data sets described in `lapace.data` (red wine,
 #   target quality ≥ 6; the CARLA versions of adult and compas) and our own stratified 80/20
 #   splits with seed 0.
 # - **Loss.** Under the paper's recipe the reconstruction term is the summed squared error
 #   over continuous columns plus binary cross-entropy over one-hot columns, per sample,
 #   averaged over a batch; the paper says "MSE". The order of the loss weights in Table 4 is
-#   our reading (see *Settings*).
+#   our reading (see {ref}`Settings <tabular-settings>`).
 # - **Categorical decoding.** One-hot blocks are decoded by argmax, so every decoded record is
 #   valid; the paper rounds each sigmoid output.
 # - **TSTR.** Each repetition draws a new synthetic set and trains both random forests with the

@@ -15,7 +15,9 @@ Steps (all output under ``_build/``, ``results/`` and ``.cache/``, which git ign
    keeps as many cores busy as its ``n_jobs`` or ``torch_threads`` parameter says (else one), and
    starts only after the chapters ``notebooks/depends.yml`` names for it, whose cached models it
    loads. A failing chapter is recorded and the others run; a provenance banner (profile,
-   commit, data source, date, run time) is inserted under the chapter's title;
+   commit, data source, date, run time) and a "Rerun this chapter" box (the ``make book`` and
+   ``papermill`` commands with this build's parameters, the measured run times of every
+   profile) are inserted under the chapter's title;
 3. assemble ``_build/site-src/<profile>/`` (``_config.yml``, ``_toc.yml``, ``book/``, executed
    notebooks) and run ``jupyter-book build -W -n --keep-going`` on it into ``_build/html``;
 4. write ``results/<profile>/build_times.csv`` and print a summary; exit 1 if any chapter or
@@ -291,12 +293,70 @@ def banner_markdown(prov: Provenance, run: ChapterRun | None, title: str = "How 
     return f"```{{admonition}} {title}\n:class: note\n\n{table}```\n"
 
 
-def add_banner(nb_path: Path, prov: Provenance, run: ChapterRun) -> None:
-    """Insert (or replace) the provenance cell, just below the chapter's title cell."""
+def measured_times(results: Path) -> dict[str, dict[str, float]]:
+    """``{profile: {chapter: seconds}}``: each chapter's last successful run, read from every
+    ``results/<profile>/build_times.csv``."""
+    times: dict[str, dict[str, float]] = {}
+    for path in sorted(results.glob("*/build_times.csv")):
+        with open(path, newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("status") == "ok" and row.get("started"):
+                    times.setdefault(path.parent.name, {})[row["step"]] = float(row["seconds"])
+    return times
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "not measured yet"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def papermill_args(injected: dict[str, Any], defaults: dict[str, Any]) -> str:
+    """``-p name value`` for what the build injects (and, if that is only ``profile``, the
+    chapter's first other parameter at its default): lists and mappings go in one ``-y``."""
+    import shlex
+
+    params = dict(injected)
+    if set(params) <= {"profile"}:
+        first = next((k for k in defaults if k != "profile"), None)
+        if first is not None:
+            params[first] = defaults[first]
+    scalars = {k: v for k, v in params.items() if not isinstance(v, list | dict)}
+    others = {k: v for k, v in params.items() if k not in scalars}
+    args = [f"-p {k} {shlex.quote(str(v))}" for k, v in scalars.items()]
+    if others:
+        args.append("-y " + shlex.quote(json.dumps(others)))
+    return " \\\n    ".join(" ".join(args[i:i + 3]) for i in range(0, len(args), 3))
+
+
+def rerun_markdown(stem: str, injected: dict[str, Any], defaults: dict[str, Any],
+                   times: dict[str, dict[str, float]]) -> str:
+    """MyST admonition "Rerun this chapter": the commands, the injected cell, the run times."""
+    profile = injected.get("profile", "quick")
+    rows = "\n".join(f"| `{p}` | {_duration(times.get(p, {}).get(stem))} |"
+                      for p in dict.fromkeys(["quick", "paper", profile]))
+    return (f"````{{admonition}} Rerun this chapter\n:class: tip\n\n"
+            f"From the repository's root (`make book` creates `.venv` with the pinned set):\n\n"
+            f"```bash\nmake book CHAPTERS={stem}                 # profile quick\n"
+            f"make book CHAPTERS={stem} PROFILE=paper   # the paper's settings\n```\n\n"
+            f"or as a notebook of its own, with this page's parameters (change any of them):\n\n"
+            f"```bash\n. .venv/bin/activate\njupytext --to ipynb notebooks/{stem}.py\n"
+            f"papermill notebooks/{stem}.ipynb {stem}-run.ipynb --cwd notebooks \\\n"
+            f"    {papermill_args(injected, defaults)}\n```\n\n"
+            "The code cell headed `# Parameters` just below the chapter's parameters cell was "
+            "injected by papermill: it sets the values this build passed (the profile's and "
+            "`profile` itself), which override the defaults above it.\n\n"
+            f"| Profile | Run time of this chapter |\n|---|---|\n{rows}\n````\n")
+
+
+def add_banner(nb_path: Path, prov: Provenance, run: ChapterRun, rerun: str = "") -> None:
+    """Insert (or replace) the provenance cell and, if given, the "Rerun this chapter" cell,
+    just below the chapter's title cell."""
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
-    nb.cells = [c for c in nb.cells if "provenance" not in c.metadata.get("tags", [])]
+    nb.cells = [c for c in nb.cells
+                if not {"provenance", "rerun"} & set(c.metadata.get("tags", []))]
     cell = nbformat.v4.new_markdown_cell(banner_markdown(prov, run))
     cell.metadata["tags"] = ["provenance"]
     # below the title cell; papermill puts its "An Exception was encountered" cell above it
@@ -304,13 +364,24 @@ def add_banner(nb_path: Path, prov: Provenance, run: ChapterRun) -> None:
     for i, c in enumerate(nb.cells[:3]):
         if "papermill-error-cell-tag" in c.metadata.get("tags", []):
             at = i + 1
-        elif c.cell_type == "markdown" and c.source.lstrip().startswith("# "):
+        elif c.cell_type == "markdown" and _is_title(c.source):
             at = i + 1
             break
         else:
             break
     nb.cells.insert(at, cell)
+    if rerun:
+        box = nbformat.v4.new_markdown_cell(rerun)
+        box.metadata["tags"] = ["rerun"]
+        nb.cells.insert(at + 1, box)
     nbformat.write(nb, nb_path)
+
+
+def _is_title(source: str) -> bool:
+    """A Markdown cell that starts with the chapter's ``# title`` (after ``(label)=`` lines)."""
+    lines = [ln for ln in source.lstrip().splitlines()
+             if not (ln.startswith("(") and ln.rstrip().endswith(")="))]
+    return bool(lines) and lines[0].startswith("# ")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,10 +471,14 @@ def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Prove
     if site_src.exists():
         shutil.rmtree(site_src)
     site_src.mkdir(parents=True)
-    shutil.copy2(config, site_src / "_config.yml")
+    built = {f"notebooks/{r.chapter}" for r in runs if r.output is not None}
+    # a partial build: references into the chapters left out are shown as text (book/_ext)
+    conf = yaml.safe_load(config.read_text())
+    conf.setdefault("sphinx", {}).setdefault("config", {})["lapace_chapters_left_out"] = [
+        f for f in toc_files(toc) if f.startswith("notebooks/") and f not in built]
+    (site_src / "_config.yml").write_text(yaml.safe_dump(conf, sort_keys=False))
     shutil.copytree(book_dir, site_src / "book")
     (site_src / "notebooks").mkdir()
-    built = {f"notebooks/{r.chapter}" for r in runs if r.output is not None}
     for r in runs:
         if r.output is not None:
             shutil.copy2(r.output, site_src / "notebooks" / f"{r.chapter}.ipynb")
@@ -555,7 +630,10 @@ def main(argv: list[str] | None = None) -> int:
         run.seconds = time.perf_counter() - start
         if out.exists():
             run.output = out
-            add_banner(out, prov, run)
+            times = measured_times(results)
+            if run.status == "ok":
+                times.setdefault(args.profile, {})[stem] = run.seconds
+            add_banner(out, prov, run, rerun_markdown(stem, params[stem], cells[stem], times))
         with lock:
             print(f"build_book: [{stem}] {run.status} in {run.seconds:.1f} s", flush=True)
 
@@ -573,10 +651,19 @@ def main(argv: list[str] | None = None) -> int:
 
     results_profile = results / args.profile
     results_profile.mkdir(parents=True, exist_ok=True)
+    earlier = {}  # a chapter this build did not run keeps its last measurement
+    if (results_profile / "build_times.csv").exists():
+        with open(results_profile / "build_times.csv", newline="") as fh:
+            earlier = {row["step"]: row for row in csv.DictReader(fh)}
     with open(results_profile / "build_times.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["step", "status", "seconds", "started", "profile", "commit", "error"])
         for r in runs:
+            old = earlier.get(r.chapter)
+            if r.status == "not run" and old and old.get("status") == "ok":
+                w.writerow([old[k] for k in ("step", "status", "seconds", "started", "profile",
+                                             "commit", "error")])
+                continue
             w.writerow([r.chapter, r.status, f"{r.seconds:.2f}", r.started, args.profile,
                         prov.commit, r.error])
         w.writerow(["chapters (wall clock)", "ok", f"{wall:.2f}", "", args.profile, prov.commit,

@@ -14,7 +14,11 @@ page the check fails when
 - a link or asset inside the site is broken (every internal ``href``/``src`` must name an existing
   file and, with ``#anchor``, an existing ``id``/``name`` there),
 - a request failed (e.g. an asset that would come from a CDN, unreachable offline),
-- an output shows a machine path, a cache log or a warning (a reader must never see them).
+- an output shows a machine path, a cache log, a warning (``...Warning:``) or a stderr stream,
+- the page text shows a machine path (``/work/``, ``/root/``, ``/home/``, ``/tmp/``), an object
+  repr (``<... at 0x...>``) or ``$...$`` outside math, code and scripts (math MathJax never saw),
+- the page is wider than the 1280 px window (horizontal overflow: wide tables belong in a
+  scrolling container) or a display equation is wider than its text column (clipped).
 
 A full-page screenshot of every page is kept under ``_build/screenshots/``. A summary table is
 printed; the exit status is 1 on any failure, 2 if the check could not run.
@@ -308,8 +312,44 @@ PAGE_PROBE = r"""
   const leakPattern =
       /(\/(work|home|root|tmp|Users)\/[^\s]*|loaded from cache|stored in \S*\.cache|\w+Warning:)/;
   const leaks = outputs.map(o => (o.textContent.match(leakPattern) || [null])[0]).filter(x => x);
+  // ... and nowhere on the page (prose, boxes, tables): a machine path or an object repr
+  const main = document.querySelector("main") || document.body;
+  const pageText = main.innerText;
+  const pathPattern = /(?:^|[\s"'`(=:])(\/(?:work|home|root|tmp|Users)\/[^\s"'`)]*)/g;
+  const paths = [...pageText.matchAll(pathPattern)].map(m => m[1]);
+  const reprs = pageText.match(/<[A-Za-z_][\w.]*(?: object)? at 0x[0-9a-fA-F]+>/g) || [];
+  // text outside math, code and scripts: a `$...$` there is math MathJax never saw
+  const clone = main.cloneNode(true);
+  clone.querySelectorAll("pre, code, script, style, mjx-container, .math, textarea")
+       .forEach(el => el.remove());
+  const rawMath = (clone.textContent.match(/\$[^$\s][^$\n]{0,80}?\$/g) || []);
+  const stderr = document.querySelectorAll(".output.stderr, .stderr").length;
+  const warnings = [...new Set(outputs.map(
+      o => (o.textContent.match(/\b\w*Warning:[^\n]{0,60}/) || [null])[0]).filter(x => x))];
+  // the page at 1280 px: nothing may push it sideways, no display equation may be clipped
+  const viewport = window.innerWidth;
+  const pageWidth = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+  const wide = pageWidth > viewport + 1 ? [...main.querySelectorAll("*")]
+      .filter(el => el.getBoundingClientRect().right > viewport + 1)
+      .filter(el => !el.parentElement || el.parentElement.getBoundingClientRect().right
+                    <= viewport + 1)
+      .slice(0, 3).map(el => el.tagName.toLowerCase() + (typeof el.className === "string"
+                       && el.className ? "." + el.className.split(" ")[0] : "")) : [];
+  const clipped = [...document.querySelectorAll('mjx-container[display="true"]')]
+      .filter(el => el.scrollWidth > el.clientWidth + 2 ||
+                    el.getBoundingClientRect().right > (el.closest(".bd-article, article, main")
+                        || document.body).getBoundingClientRect().right + 2)
+      .map(el => (el.querySelector("mjx-assistive-mml") || el).textContent.slice(0, 50));
   return {
     leaks: [...new Set(leaks)],
+    paths: [...new Set(paths)],
+    reprs: [...new Set(reprs)],
+    rawMath: [...new Set(rawMath)],
+    stderr: stderr,
+    warnings: warnings,
+    overflow: pageWidth > viewport + 1 ? {page: pageWidth, viewport: viewport, wide: wide}
+                                       : null,
+    clippedMath: clipped,
     title: document.title,
     images: images.length,
     brokenImages: broken.map(i => i.getAttribute("src")),
@@ -390,6 +430,20 @@ def check_page(browser: Browser, site: Path, base_url: str, page: Path, shots: P
             res.math = "ok"
     res.problems += [f"output shows a machine path, cache log or warning: {t[:80]}"
                      for t in probe["leaks"]]
+    res.problems += [f"page shows a machine path: {t[:80]}" for t in probe["paths"]]
+    res.problems += [f"page shows an object repr: {t[:80]}" for t in probe["reprs"]]
+    res.problems += [f"unrendered math in the page text: {t[:80]}" for t in probe["rawMath"]]
+    res.problems += [f"output shows a warning: {t[:80]}" for t in probe["warnings"]
+                     if not any(t in leak for leak in probe["leaks"])]
+    if probe["stderr"]:
+        res.problems.append(f"{probe['stderr']} stderr output(s) shown")
+    if probe["overflow"]:
+        o = probe["overflow"]
+        res.problems.append(f"page wider than the window: {o['page']} px > {o['viewport']} px "
+                            f"(sticking out: {', '.join(o['wide']) or '?'}); put wide content "
+                            "in a horizontally scrolling container")
+    res.problems += [f"display equation wider than the text column (clipped): {t}"
+                     for t in probe["clippedMath"]]
     res.errors = probe["errorOutputs"]
     if res.errors:
         res.problems.append(f"{res.errors} error output(s) / traceback(s) shown")

@@ -159,6 +159,10 @@ def test_errors_are_collected_across_chapters(tmp_path, monkeypatch, capsys):
     assert fine.cells[0].source.startswith("# Fine")
     assert "provenance" in fine.cells[1].metadata["tags"]
     assert "`dev`" in fine.cells[1].source and "Run time" in fine.cells[1].source
+    rerun = fine.cells[2]  # the "Rerun this chapter" box, with this build's parameters
+    assert "rerun" in rerun.metadata["tags"] and "make book CHAPTERS=fine" in rerun.source
+    assert "jupytext --to ipynb notebooks/fine.py" in rerun.source
+    assert "-p n 7 -p profile dev" in rerun.source and "| `paper` | not measured yet |" in rerun.source
     broken = nbformat.read(executed / "broken.ipynb", as_version=4)
     banner = [c for c in broken.cells if "provenance" in c.metadata.get("tags", [])]
     assert len(banner) == 1 and "**failed**: cell" in banner[0].source

@@ -5,7 +5,16 @@ import math
 import pytest
 
 from lapace import Immutable, Monotone, Range, Relation
-from lapace.text import MISSING, beside_paper, describe_constraint, join_and, mean_std, percent, signed_points
+from lapace.text import (
+    MISSING,
+    beside_paper,
+    compare_word,
+    describe_constraint,
+    join_and,
+    mean_std,
+    percent,
+    signed_points,
+)
 
 
 def test_percent_and_signed_points():
@@ -51,3 +60,15 @@ def test_describe_constraint():
     assert describe_constraint(Immutable("sex")) == "sex stays the input's"
     assert describe_constraint(Monotone("age")) == "age may only increase"
     assert describe_constraint(Monotone("debt", "decrease")) == "debt may only decrease"
+
+
+def test_compare_word_follows_the_numbers():
+    assert compare_word(0.65, 0.80, "later than", "earlier than") == "earlier than"
+    assert compare_word(0.90, 0.80, "later than", "earlier than") == "later than"
+    assert compare_word(0.80, 0.80) == "the same as"
+    assert compare_word(0.81, 0.80, tol=0.02) == "the same as"
+    assert compare_word(0.83, 0.80, tol=0.02) == "higher than"
+    with pytest.raises(ValueError, match="two numbers"):
+        compare_word(float("nan"), 1.0)
+    with pytest.raises(ValueError, match="tol"):
+        compare_word(1.0, 1.0, tol=-1)

@@ -172,10 +172,23 @@ def test_cache_keys_follow_the_unit_of_work(tmp_path):
     assert all(after_metrics[m] != after_dice[m] for m in benchmark.ALL_METHODS)
     after_lapace = edit("explain.py")
     assert [m for m in before if after_lapace[m] != after_metrics[m]] == [
-        "LAPACE-First", "LAPACE-Middle", "LAPACE-Last"]
+        "LAPACE-First", "LAPACE-Middle", "LAPACE-Last", "LAPACE-paper-First",
+        "LAPACE-paper-Middle", "LAPACE-paper-Last"]
     after_model = edit("model.py")
     assert after_model["model"] != before["model"]
     assert all(after_model[m] != after_lapace[m] for m in benchmark.ALL_METHODS)
+
+
+def test_the_paper_recipe_cells_load_the_collapse_chapters_paper_models():
+    from lapace.ablation import VARIANTS
+    from lapace.evaluation import Cell, cell_key, grid_pair_kwargs
+
+    settings = benchmark.defaults()
+    ours = cell_key(Cell("wine", "nn", "LAPACE-Last", 0), settings)["pair"]
+    paper = cell_key(Cell("wine", "nn", "LAPACE-paper-Last", 0), settings)["pair"]
+    assert ours == grid_pair_kwargs("wine", "nn", settings) and "objective" not in str(ours)
+    assert paper["vae_params"] == {**VARIANTS["paper"], **ours.get("vae_params", {})}
+    assert REGISTRY["LAPACE-paper-Last"].params == {"point": "last", "repair_centroids": False}
 
 
 def test_retraining_selections():

@@ -182,7 +182,8 @@ display(Markdown(f"The paper-recipe L-GMVAEs took {sum(paper_seconds.values()):.
 # ## Table 1
 #
 # The table below is Table 1 with our numbers beside the paper's, for both L-GMVAE recipes:
-# *ours* (the book's default) and *paper* (the paper's recipe, without centroid repair). *Classifier* is the test
+# *ours* (the book's default) and *paper* (the paper's recipe, without centroid repair).
+# *Classifier* is the test
 # accuracy of the black box on its own test split. *TSTR real* / *TSTR synthetic* are the test
 # accuracies (mean ± standard deviation over the TSTR seeds) of a random forest trained on the
 # real L-GMVAE training set or on a synthetic set of the same size, sampled from the L-GMVAE

@@ -200,3 +200,23 @@ def test_retraining_selections():
     assert len({s for _, s, _ in sel}) == 4
     with pytest.raises(ValueError, match="at least one"):
         selections(200, 0, 0)
+
+
+def test_paper_recipe_cell_and_last_distances(cache):
+    """A LAPACE-paper cell runs on the paper-recipe pair; LAPACE-Last's proximity is the mean
+    distance to the decoded centroids (lapace.proximity_gap)."""
+    from lapace.evaluation import grid_pair
+    from lapace.experiments import select_inputs
+    from lapace.proximity_gap import DISTANCE_COLUMNS, last_distances
+
+    settings = benchmark.check_settings(TINY)
+    row = benchmark.run_cell(benchmark.Cell("compas", "rf", "LAPACE-paper-Last", 0), settings,
+                             cache=False)["row"]
+    pair = grid_pair("compas", "rf", settings, "paper")
+    assert pair.vae.objective == "paper"
+    X = pair.X_test[select_inputs(pair, 3, 0)]
+    dist = last_distances(pair, X, repair_centroids=False)
+    assert list(dist.columns) == DISTANCE_COLUMNS and len(dist) == 3
+    assert (dist.centroids_nearest <= dist.centroids_mean + 1e-6).all()
+    assert ((0 <= dist.categorical_share) & (dist.categorical_share <= 1)).all()
+    assert row["input_robustness"] == 0.0 or np.isnan(row["input_robustness"])  # no valid CE

@@ -265,8 +265,8 @@ parts = []
 for r in m.index:
     x = m.loc[r]
     parts.append(
-        f"with the *{r}* recipe the decoded centroids lie {x.centroids_mean:.2f} from the input "
-        f"on average over the pairs, the nearest of them {x.centroids_nearest:.2f} (taking the "
+        f"with the *{r}* recipe the decoded centroids lie {x.centroids_mean:.2f} from the input, "
+        f"the nearest of them {x.centroids_nearest:.2f} (taking the "
         f"nearest path instead of all five would cut the distance by "
         f"{1 - x.centroids_nearest / x.centroids_mean:.0%}); the reconstruction at τ = 0 alone "
         f"is {x.reconstruction:.2f} ({x.reconstruction / x.centroids_mean:.0%} of the distance to "

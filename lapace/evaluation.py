@@ -3,7 +3,8 @@
 
 A *cell* is (dataset, classifier, method, repetition).  :func:`compute_cell`
 
-1. loads the pair (:func:`lapace.experiments.train_pair`, cached) and draws the repetition's
+1. loads the pair (:func:`lapace.experiments.train_pair`, cached; its L-GMVAE trained with the
+   method's recipe, :attr:`lapace.methods.MethodSpec.recipe`) and draws the repetition's
    test inputs the black box predicts as 0 (:func:`lapace.experiments.select_inputs`);
 2. builds the method from :data:`lapace.methods.REGISTRY` and times ``explain(X, target=1)``;
 3. scores the counterfactuals: validity, proximity, plausibility (LOF against the training
@@ -34,11 +35,11 @@ import pandas as pd
 
 from . import metrics
 from .experiments import Pair, pair_kwargs, select_inputs, train_pair
-from .methods import REGISTRY
+from .methods import LGMVAE_RECIPES, REGISTRY
 from .retrain import retrained_classifiers
 
 __all__ = ["COLUMNS", "PER_INPUT_COLUMNS", "PER_INPUT_METRICS", "Cell", "cell_code", "cell_key",
-           "compute_cell", "grid_pair", "perturb", "retrained"]
+           "compute_cell", "grid_pair", "grid_pair_kwargs", "perturb", "retrained"]
 
 #: columns of evaluation.csv, one row per cell
 COLUMNS = ["dataset", "classifier", "method", "repetition", "n_inputs", "validity", "proximity",
@@ -73,7 +74,9 @@ def cell_key(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
     """Everything that decides a cell's result (other methods' parameters do not)."""
     return {**asdict(cell), "n_inputs": settings["n_inputs"], "n_retrained": settings["n_retrained"],
             "n_perturbations": settings["n_perturbations"], "sigma": settings["sigma"],
-            "seed": settings["seed"], "pair": pair_kwargs(cell.dataset, cell.classifier, settings["pair"]),
+            "seed": settings["seed"],
+            "pair": grid_pair_kwargs(cell.dataset, cell.classifier, settings,
+                                     REGISTRY[cell.method].recipe),
             "method_params": settings["method_params"].get(cell.method, {}),
             "robustness_inputs": settings["robustness_inputs"].get(cell.method)}
 
@@ -83,10 +86,22 @@ def _load_pair(dataset: str, classifier: str, kwargs_json: str) -> Pair:
     return train_pair(dataset, classifier, **json.loads(kwargs_json))
 
 
-def grid_pair(dataset: str, classifier: str, settings: Mapping[str, Any]) -> Pair:
-    """The pair as the grid uses it: its ``pair`` settings and ``seed`` (cached on disk, and in
-    memory per worker process)."""
-    kw = {"seed": settings["seed"], **pair_kwargs(dataset, classifier, settings["pair"])}
+def grid_pair_kwargs(dataset: str, classifier: str, settings: Mapping[str, Any],
+                     recipe: str = "ours") -> dict[str, Any]:
+    """:func:`~lapace.experiments.train_pair`'s arguments (but ``seed``) of the grid's pair: its
+    ``pair`` settings, with the recipe's ``vae_params`` (:data:`lapace.methods.LGMVAE_RECIPES`)
+    as :func:`lapace.profiles.load_pair` applies them."""
+    pair = dict(settings["pair"])
+    if LGMVAE_RECIPES[recipe]:
+        pair["vae_params"] = {**pair.get("vae_params", {}), **LGMVAE_RECIPES[recipe]}
+    return pair_kwargs(dataset, classifier, pair)
+
+
+def grid_pair(dataset: str, classifier: str, settings: Mapping[str, Any],
+              recipe: str = "ours") -> Pair:
+    """The pair as the grid uses it: its ``pair`` settings, ``seed`` and the L-GMVAE
+    ``recipe`` (cached on disk, and in memory per worker process)."""
+    kw = {"seed": settings["seed"], **grid_pair_kwargs(dataset, classifier, settings, recipe)}
     with CACHE_LOCK:
         return _load_pair(dataset, classifier, json.dumps(kw, sort_keys=True))
 
@@ -156,7 +171,7 @@ def _input_robustness(pair, method, X, points, valid, settings, cell, target) ->
 
 def compute_cell(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The metrics of one cell: ``{"row": dict of COLUMNS, "per_input": DataFrame, "info"}``."""
-    pair = grid_pair(cell.dataset, cell.classifier, settings)
+    pair = grid_pair(cell.dataset, cell.classifier, settings, REGISTRY[cell.method].recipe)
     idx = select_inputs(pair, settings["n_inputs"], cell.repetition)
     X = pair.X_test[idx]
     target = 1

@@ -40,7 +40,18 @@ from .validation import (
     predict_labels,
 )
 
-__all__ = ["REGISTRY", "CounterfactualMethod", "MethodSpec", "black_box"]
+__all__ = ["LGMVAE_RECIPES", "REGISTRY", "CounterfactualMethod", "MethodSpec", "black_box"]
+
+#: the L-GMVAE recipes a method can be explained with: ``vae_params`` of
+#: :func:`lapace.experiments.train_pair` on top of the profile's settings.  ``"ours"`` is
+#: :class:`~lapace.LGMVAE`'s default (marginal KL(c), shared encoder, calibrated likelihood,
+#: balanced labels); ``"paper"`` is Eq. 3 with Appendix B's networks, spelled exactly as
+#: :data:`lapace.ablation.VARIANTS` ``["paper"]`` so the collapse chapter loads the same models
+LGMVAE_RECIPES: dict[str, dict[str, Any]] = {
+    "ours": {},
+    "paper": {"likelihood": "fixed", "encoder": "per_cluster", "balance_labels": False,
+              "objective": "paper"},
+}
 
 
 def black_box(model, needs_proba: bool = False, who: str = "this method"):
@@ -206,12 +217,18 @@ class CounterfactualMethod:
 @dataclass(frozen=True)
 class MethodSpec:
     """How the benchmark builds a method: ``path`` ``"module:Class"``, the constructor
-    ``params`` that define it (LAPACE's ``point``), and whether its constructor takes the pair's
-    L-GMVAE first (``lgmvae``).  ``module`` is what the method's cached results depend on."""
+    ``params`` that define it (LAPACE's ``point``), whether its constructor takes the pair's
+    L-GMVAE first (``lgmvae``) and which L-GMVAE recipe that is (``recipe``, a key of
+    :data:`LGMVAE_RECIPES`).  ``module`` is what the method's cached results depend on."""
 
     path: str
     params: dict = field(default_factory=dict)
     lgmvae: bool = False
+    recipe: str = "ours"
+
+    def __post_init__(self):
+        if self.recipe not in LGMVAE_RECIPES:
+            raise ValueError(f"recipe must be one of {list(LGMVAE_RECIPES)}, got {self.recipe!r}.")
 
     @property
     def module(self) -> str:
@@ -226,7 +243,8 @@ class MethodSpec:
         return method.fit(pair.X_train, pair.clf, dataset=pair.ds)
 
 
-#: every method of the paper's Figure 4, in its order: name -> how to build it
+#: every method of the paper's Figure 4, in its order, then the paper's method as we read it
+#: (``LAPACE-paper-*``: the paper's L-GMVAE recipe, no centroid repair): name -> how to build it
 REGISTRY: dict[str, MethodSpec] = {
     "NNCE": MethodSpec("lapace.baselines.nnce:NNCE"),
     "FACE": MethodSpec("lapace.baselines.face:FACE"),
@@ -236,4 +254,7 @@ REGISTRY: dict[str, MethodSpec] = {
     "LAPACE-First": MethodSpec("lapace.explain:Lapace", {"point": "first"}, lgmvae=True),
     "LAPACE-Middle": MethodSpec("lapace.explain:Lapace", {"point": "middle"}, lgmvae=True),
     "LAPACE-Last": MethodSpec("lapace.explain:Lapace", {"point": "last"}, lgmvae=True),
+    **{f"LAPACE-paper-{point.title()}": MethodSpec(
+        "lapace.explain:Lapace", {"point": point, "repair_centroids": False}, lgmvae=True,
+        recipe="paper") for point in ("first", "middle", "last")},
 }

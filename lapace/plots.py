@@ -416,7 +416,8 @@ def benchmark_bars(summary, metrics: Sequence[str], higher_is_better: dict, titl
     """
     pairs = list(dict.fromkeys(zip(summary["dataset"], summary["classifier"], strict=True)))
     methods = list(dict.fromkeys(summary["method"]))
-    colors = dict(zip(methods, plt.cm.tab10(np.arange(len(methods)) % 10), strict=True))
+    cmap = plt.cm.tab10 if len(methods) <= 10 else plt.cm.tab20
+    colors = dict(zip(methods, cmap(np.arange(len(methods)) % cmap.N), strict=True))
     fig, axes = plt.subplots(len(metrics), len(pairs), squeeze=False, sharey=True,
                              figsize=(panel_size[0] * len(pairs) + 1.2,
                                       panel_size[1] * len(metrics) + 0.6))

@@ -172,10 +172,23 @@ def test_cache_keys_follow_the_unit_of_work(tmp_path):
     assert all(after_metrics[m] != after_dice[m] for m in benchmark.ALL_METHODS)
     after_lapace = edit("explain.py")
     assert [m for m in before if after_lapace[m] != after_metrics[m]] == [
-        "LAPACE-First", "LAPACE-Middle", "LAPACE-Last"]
+        "LAPACE-First", "LAPACE-Middle", "LAPACE-Last", "LAPACE-paper-First",
+        "LAPACE-paper-Middle", "LAPACE-paper-Last"]
     after_model = edit("model.py")
     assert after_model["model"] != before["model"]
     assert all(after_model[m] != after_lapace[m] for m in benchmark.ALL_METHODS)
+
+
+def test_the_paper_recipe_cells_load_the_collapse_chapters_paper_models():
+    from lapace.ablation import VARIANTS
+    from lapace.evaluation import Cell, cell_key, grid_pair_kwargs
+
+    settings = benchmark.defaults()
+    ours = cell_key(Cell("wine", "nn", "LAPACE-Last", 0), settings)["pair"]
+    paper = cell_key(Cell("wine", "nn", "LAPACE-paper-Last", 0), settings)["pair"]
+    assert ours == grid_pair_kwargs("wine", "nn", settings) and "objective" not in str(ours)
+    assert paper["vae_params"] == {**VARIANTS["paper"], **ours.get("vae_params", {})}
+    assert REGISTRY["LAPACE-paper-Last"].params == {"point": "last", "repair_centroids": False}
 
 
 def test_retraining_selections():
@@ -187,3 +200,23 @@ def test_retraining_selections():
     assert len({s for _, s, _ in sel}) == 4
     with pytest.raises(ValueError, match="at least one"):
         selections(200, 0, 0)
+
+
+def test_paper_recipe_cell_and_last_distances(cache):
+    """A LAPACE-paper cell runs on the paper-recipe pair; LAPACE-Last's proximity is the mean
+    distance to the decoded centroids (lapace.proximity_gap)."""
+    from lapace.evaluation import grid_pair
+    from lapace.experiments import select_inputs
+    from lapace.proximity_gap import DISTANCE_COLUMNS, last_distances
+
+    settings = benchmark.check_settings(TINY)
+    row = benchmark.run_cell(benchmark.Cell("compas", "rf", "LAPACE-paper-Last", 0), settings,
+                             cache=False)["row"]
+    pair = grid_pair("compas", "rf", settings, "paper")
+    assert pair.vae.objective == "paper"
+    X = pair.X_test[select_inputs(pair, 3, 0)]
+    dist = last_distances(pair, X, repair_centroids=False)
+    assert list(dist.columns) == DISTANCE_COLUMNS and len(dist) == 3
+    assert (dist.centroids_nearest <= dist.centroids_mean + 1e-6).all()
+    assert ((0 <= dist.categorical_share) & (dist.categorical_share <= 1)).all()
+    assert row["input_robustness"] == 0.0 or np.isnan(row["input_robustness"])  # no valid CE

@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 
 from lapace.benchmark import ALL_METHODS, COLUMNS, summarise
-from lapace.claims import PAPER_TABLE2, check_claims, mean_ranks
+from lapace.claims import CLAIM_COLUMNS, PAPER_TABLE2, check_claims, mean_ranks
 from lapace.metrics import HIGHER_IS_BETTER
 from lapace.plots import benchmark_bars
 
-# one value per method, in ALL_METHODS order: NNCE FACE RobX DiCE DRCE First Middle Last
+# one value per method: NNCE FACE RobX DiCE DRCE First Middle Last; the LAPACE-paper-* methods
+# get the same values as LAPACE-* unless a test says otherwise
 AS_THE_PAPER_SAYS = {
     "validity": [1, 1, 1, 0.9, 1, 1, 1, 1],
-    "proximity": [0.1, 0.3, 0.4, 0.5, 0.1, 0.2, 0.6, 0.9],
+    "proximity": [0.1, 0.3, 0.8, 0.5, 0.1, 0.12, 0.6, 0.9],
     "plausibility": [1.3, 1.2, 1.2, 1.8, 1.4, 1.1, 1.0, 1.05],
     "diversity": [np.nan, np.nan, np.nan, 0.5, 0.4, 0.6, 0.7, 0.8],   # mixed data: LAPACE wins
     "model_robustness": [0.8, 0.8, 0.95, 0.7, 0.8, 0.6, 0.9, 1.0],
@@ -24,12 +25,24 @@ AS_THE_PAPER_SAYS = {
 }
 
 
-def evaluation(dataset="compas", values=AS_THE_PAPER_SAYS, repetitions=2):
+KEYS = ["validity", "proximity", "first_proximity", "plausibility", "diversity",
+        "last_model_robustness", "last_input_robustness", "robustness_first_to_last", "runtime",
+        "last_vs_robx", "last_vs_drce", "balanced", "stability"]
+
+
+def evaluation(dataset="compas", values=AS_THE_PAPER_SAYS, repetitions=2, paper=None):
+    """Cells of every method; ``paper``: the LAPACE-paper-* values (default: LAPACE-*'s)."""
+    names = ["NNCE", "FACE", "RobX", "DiCE", "DRCE", "LAPACE-First", "LAPACE-Middle",
+             "LAPACE-Last"]
     rows = []
     for r in range(repetitions):
-        for i, m in enumerate(ALL_METHODS):
+        for m in ALL_METHODS:
+            if m.startswith("LAPACE-paper-") and paper is not None:
+                src, j = paper, ["First", "Middle", "Last"].index(m.rsplit("-", 1)[1])
+            else:
+                src, j = values, names.index(m.replace("paper-", ""))
             rows.append({"dataset": dataset, "classifier": "rf", "method": m, "repetition": r,
-                         "n_inputs": 5, **{k: v[i] for k, v in values.items()}})
+                         "n_inputs": 5, **{k: v[j] for k, v in src.items()}})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -44,9 +57,11 @@ def test_summarise_means_and_stds_over_repetitions():
 
 def test_claims_hold_on_a_summary_built_to_agree():
     claims = check_claims(summarise(evaluation()))
-    assert list(claims.columns) == ["claim", "paper_says", "ours", "holds"]
-    assert len(claims) >= 7
+    assert list(claims.columns) == CLAIM_COLUMNS
+    for recipe in ("ours", "paper"):
+        assert list(claims[claims.recipe == recipe].key) == KEYS
     assert set(claims.holds) == {"yes"}, claims[claims.holds != "yes"]
+    assert "untested" in claims.set_index(["key", "recipe"]).loc[("stability", "ours"), "ours"]
 
 
 def test_claims_fail_where_the_numbers_disagree():
@@ -54,12 +69,46 @@ def test_claims_fail_where_the_numbers_disagree():
     values["validity"][0] = 0.8                       # NNCE misses inputs
     values["model_robustness"][7] = 0.9               # Last no more robust than Middle
     ev = pd.concat([evaluation("compas"), evaluation("heloc", values)])   # heloc: continuous
-    claims = check_claims(summarise(ev)).set_index("claim").holds
-    assert claims["validity"] == "partly"             # 15 of 16 non-DiCE cells valid
-    assert claims["model robustness of LAPACE-Last"] == "partly"
+    claims = check_claims(summarise(ev)).set_index(["key", "recipe"]).holds
+    assert claims["validity", "ours"] == "partly"      # 1 of 14 non-DiCE cells below 1
+    assert claims["last_model_robustness", "ours"] == "partly"
     # on continuous heloc the paper expects LAPACE to lose on diversity; here it wins
-    assert claims["diversity"] == "partly"
-    assert claims["input robustness of LAPACE-Last"] == "yes"
+    assert claims["diversity", "ours"] == "partly"
+    assert claims["last_input_robustness", "ours"] == "yes"
+
+
+def test_the_paper_recipe_is_checked_on_its_own_methods():
+    # the paper's recipe: LAPACE-paper-Last far from the input, First not comparable
+    paper = {k: list(v[5:]) for k, v in AS_THE_PAPER_SAYS.items()}
+    paper["proximity"] = [0.5, 1.0, 3.8]
+    ev = evaluation(paper=paper)
+    ev.loc[(ev.method == "LAPACE-paper-Last") & (ev.repetition == 1), "plausibility"] = 2.0
+    claims = check_claims(summarise(ev)).set_index(["key", "recipe"])
+    assert claims.holds["first_proximity", "ours"] == "yes"
+    assert claims.holds["first_proximity", "paper"] == "no"
+    assert claims.holds["last_vs_robx", "ours"] == "yes"
+    assert claims.holds["last_vs_robx", "paper"] == "partly"   # 2 of 4 parts: proximity and plausibility fail
+    assert claims.holds["stability", "paper"] == "partly"     # one std of 18 too large
+    assert "0.90 vs 0.80" in claims.ours["last_vs_robx", "ours"]
+
+
+def test_table1_and_table3_claims():
+    t1 = pd.DataFrame({"dataset": ["heloc", "wine", "adult"] * 2, "classifier": ["rf"] * 6,
+                       "recipe": ["ours"] * 3 + ["paper"] * 3,
+                       "tstr_real_mean": [0.74, 0.90, 0.94, 0.74, 0.90, 0.94],
+                       "tstr_synth_mean": [0.72, 0.85, 0.80, 0.72, 0.89, 0.80],
+                       "centroid_accuracy": [1, 1, 1, 1, 0.8, 0.6]})
+    t3 = pd.DataFrame({"dataset": ["heloc"] * 4, "classifier": ["rf"] * 4,
+                       "method": ["FACE-Interpolate", "FACE-Greedy", "LAPACE-Naive",
+                                  "LAPACE-Constrained"], "share": [0.5, 0.7, 1.0, 0.9]})
+    claims = check_claims(summarise(evaluation()), table1=t1, table3=t3)
+    holds = claims.set_index(["key", "recipe"]).holds
+    assert holds["table1_tstr_gap", "ours"] == "partly"        # wine: 5 pp
+    assert holds["table1_tstr_gap", "paper"] == "yes"          # adult is not continuous
+    assert holds["table1_centroid_accuracy", "ours"] == "yes"
+    assert holds["table1_centroid_accuracy", "paper"] == "no"  # 1 of 3 pairs
+    assert holds["table3_actionability", "ours"] == "partly"   # Constrained 90%
+    assert ("table3_actionability", "paper") not in holds.index  # no paper rows in Table 3
 
 
 def test_mean_ranks_and_table2():

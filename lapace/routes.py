@@ -15,7 +15,9 @@ subset of the steps and still return exactly what the full paths give:
   order, a block at a time across all inputs, and each path stops at its first point predicted
   as the target.  The label along a path need not be monotone in tau, so a bisection would not
   be exact; the in-order blocks are.  A block holds about ``first_block_rows`` points, so the
-  black box's per-call overhead is paid a few times per chunk, not once per step;
+  black box's per-call overhead is paid once per block, not once per step and input; the
+  route takes ``batch_size * steps`` inputs at a time (at most as many points per block as a
+  chunk of the full paths holds);
 - **Middle**: First, then one decode and one call for the midpoints;
 - **Last**: the decoded centroids themselves, valid as the centroid check of ``fit`` found.
 
@@ -42,7 +44,7 @@ class FastRoutes:
     """The unconstrained routes of :class:`~lapace.Lapace` (see the module docstring)."""
 
     #: points per block of the First route (about one black-box call's fixed cost in rows)
-    first_block_rows = 1024
+    first_block_rows = 4096
     #: up to this many path points per chunk, the middle points of every possible First are
     #: decoded with the paths, so paths and middles cost one black-box call
     speculate_rows = 512
@@ -243,7 +245,7 @@ class FastRoutes:
         if point == "middle" and n * k * self.steps <= self.speculate_rows:
             return self.explain_paths(X, target, y=None if deferred else y).middle()
         parts, firsts, x_labels = [], [], []
-        for s in chunks(n, self.batch_size):
+        for s in chunks(n, self.batch_size * self.steps):   # a block's rows <= a chunk's paths
             first, points, z_x, residual, xl = self._first_chunk(X[s], y[s], target, deferred)
             firsts.append(first)
             x_labels.append(xl)

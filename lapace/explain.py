@@ -36,6 +36,7 @@ from .elbo import reparameterize
 from .methods import CounterfactualMethod
 from .model import LGMVAE
 from .paths import LapaceResult, counted
+from .routes import FastRoutes
 from .validation import (
     SEED,
     boolean,
@@ -74,7 +75,7 @@ def _warn_unsatisfied(violation, held: np.ndarray, shape: tuple[int, int, int]) 
                 "bounds against the data, or raise max_corrections / eta.")
 
 
-class Lapace(CounterfactualMethod):
+class Lapace(FastRoutes, CounterfactualMethod):
     """LAPACE counterfactual paths with a fitted :class:`~lapace.LGMVAE` (Algorithm 1).
 
     ``Lapace(vae).fit(model=clf, dataset=ds)``, then ``explain(X, target)`` for one point per
@@ -213,6 +214,7 @@ class Lapace(CounterfactualMethod):
         self.targets_ = targets
         self._decoded_targets = self._decode(targets)
         final = self._labels(self._decoded_targets)
+        self._target_labels = final                     # the labels of every path's tau = 1
         report = pd.DataFrame(rows)
         report["valid"] = final == own
         self.centroid_report_ = report
@@ -270,8 +272,23 @@ class Lapace(CounterfactualMethod):
     def explain(self, X, target: int = 1, constraints=None) -> Counterfactuals:
         """The ``point`` (First, Middle or Last, §4.1) of every path from every row of ``X``:
         points (n, K_y, d), one per centroid of ``target``.  ``constraints`` as in
-        :meth:`explain_paths`; a point counts (``valid``) only where they hold."""
-        return super().explain(X, target, constraints=constraints)
+        :meth:`explain_paths`; a point counts (``valid``) only where they hold.
+
+        Without constraints, the cheapest exact route (:mod:`lapace.routes`): First evaluates
+        the steps in order and stops each path at its first hit, Middle adds one decode, Last
+        needs no path; the same points as ``explain_paths(X, target)``'s ``first()``,
+        ``middle()``, ``last()``.  With constraints, the full paths."""
+        if compile_constraints(constraints, self.dataset_) is not None:
+            return super().explain(X, target, constraints=constraints)
+        X, target = self._check_inputs(X, target, labels=False)
+        return self._route(X, target, self.point)
+
+    def first(self, X, target: int = 1) -> Counterfactuals:
+        """LAPACE-First without constraints, whatever ``point`` is: the points of
+        ``explain_paths(X, target).first()`` at the cost of the steps up to each path's first
+        hit (Algorithm 1 lines 4-8, in order, in blocks across inputs)."""
+        X, target = self._check_inputs(X, target, labels=False)
+        return self._route(X, target, "first")
 
     def _explain_chunk(self, X, target, rows, constraints=None) -> Counterfactuals:
         return getattr(self.explain_paths(X, target, constraints), self.point)()
@@ -301,10 +318,17 @@ class Lapace(CounterfactualMethod):
             predicted as the target.
         """
         X, target = self._check_inputs(X, target, labels=False)
-        y = self._labels(X) if y is None else check_labels(y, X.shape[0], self.n_labels_)
-        check_not_target(y, target)
         violation = compile_constraints(constraints, self.dataset_)
         fixed = fixed_columns(constraints, self.dataset_)
+        deferred = False
+        if y is not None:
+            y = check_labels(y, X.shape[0], self.n_labels_)
+            check_not_target(y, target)
+        elif violation is None:                 # binary: checked in the paths' black-box call
+            y, deferred = self._input_labels(X, target, None)
+        else:
+            y = self._labels(X)
+            check_not_target(y, target)
         clusters = self.vae.clusters(target)
         n, k, T, h, d = X.shape[0], len(clusters), self.steps, self.vae.latent_dim, X.shape[1]
         res = LapaceResult(                                              # filled chunk by chunk
@@ -316,23 +340,31 @@ class Lapace(CounterfactualMethod):
             middle_labels=np.empty((n, k), np.int64),
             middle_satisfied=None if violation is None else np.empty((n, k), bool),
         )
-        held = None
-        for start in range(0, n, self.batch_size):
-            part = self._fill_paths(res, slice(start, min(start + self.batch_size, n)), X, violation,
-                                    fixed)
-            held = part if held is None else held | part
-        if violation is not None:
+        if violation is None:
+            x_labels = self._free_paths(res, X, deferred)
+            if deferred:
+                check_not_target(x_labels, target)
+        else:
+            held = None
+            for start in range(0, n, self.batch_size):
+                part = self._fill_paths(res, slice(start, min(start + self.batch_size, n)), X,
+                                        violation, fixed)
+                held = part if held is None else held | part
             _warn_unsatisfied(violation, held, (n, k, T))
         res.dataset_fingerprint = self.fingerprint_
-        found = res.first_index >= 0
-        at_start = int((res.first_index == 0).sum())
+        self._warn_at_start(res.first_index)
+        return res
+
+    def _warn_at_start(self, first_index: np.ndarray) -> None:
+        """Warn when most First points are at tau = 0 (the reconstructions)."""
+        found = first_index >= 0
+        at_start = int((first_index == 0).sum())
         if self.start == "reconstruction" and found.any() and at_start > 0.5 * found.sum():
             warn(
                 f"{at_start} of {int(found.sum())} LAPACE-First points are at tau = 0, the inputs' "
                 "reconstructions: the L-GMVAE reconstructs these inputs across the black box's "
                 "boundary, so First is a reconstruction, not a change to the input "
                 "(res.start_valid). Lapace(..., start='input') anchors every path at the input.")
-        return res
 
     @staticmethod
     def _first_index(labels: np.ndarray, satisfied: np.ndarray | None, target: int) -> np.ndarray:
@@ -357,8 +389,8 @@ class Lapace(CounterfactualMethod):
 
     def _fill_paths(self, res: LapaceResult, s: slice, X: np.ndarray, violation,
                     fixed: np.ndarray) -> np.ndarray | None:
-        """Algorithm 1 for the inputs ``X[s]``, written into ``res[s]`` in place; returns, with
-        constraints, whether each constraint held at some point of the chunk's paths.
+        """Algorithm 1 with constraints (§3.3) for the inputs ``X[s]``, written into ``res[s]`` in
+        place; returns whether each constraint held at some point of the chunk's paths.
 
         Labels and constraints are judged on the decoded record (:meth:`_record`), the one the
         user reads, never on the raw decoding."""
@@ -374,20 +406,13 @@ class Lapace(CounterfactualMethod):
         offset = None if residual is None else (
             (1 - tau) * residual[:, None, None, :]).repeat(k, 1).reshape(-1, d)
         paths = res.paths[s]                                            # a view: filled in place
-        if violation is not None:
-            X0 = np.repeat(X, k * T, axis=0)                            # input of each point
-            Z, satisfied = self._correct(Z, X0, violation, offset)
-            del X0
-            paths[...] = self._record(vae.decode(Z, offset).reshape(n, k, T, d), X, fixed)
-            if self.dataset_ is not None:                               # judged on the record
-                satisfied = violation.satisfied(paths.reshape(-1, d), np.repeat(X, k * T, axis=0))
-            res.satisfied[s] = satisfied.reshape(n, k, T)
-        else:
-            paths[...] = vae.decode(Z, offset).reshape(n, k, T, d)
-            paths[:, :, -1] = self._decoded_targets[clusters][None]     # exactly Dec(z_c)
-            if residual is not None:
-                paths[:, :, 0] = vae.harden(X)[:, None]                  # exactly x (no rounding)
-            paths[...] = self._record(paths, X, fixed)
+        X0 = np.repeat(X, k * T, axis=0)                                # input of each point
+        Z, satisfied = self._correct(Z, X0, violation, offset)
+        del X0
+        paths[...] = self._record(vae.decode(Z, offset).reshape(n, k, T, d), X, fixed)
+        if self.dataset_ is not None:                                   # judged on the record
+            satisfied = violation.satisfied(paths.reshape(-1, d), np.repeat(X, k * T, axis=0))
+        res.satisfied[s] = satisfied.reshape(n, k, T)
         del offset
         labels = self._labels(paths.reshape(-1, d)).reshape(n, k, T)
         res.labels[s] = labels

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from toys import toy
 
-from lapace import LGMVAE, Immutable, Lapace, Range, Relation
+from lapace import LGMVAE, Counterfactuals, Immutable, Lapace, Range, Relation
 
 
 def _negatives(X, clf, n=40):
@@ -289,3 +289,76 @@ def test_start_must_be_known():
     ds, X, clf, vae = toy()
     with pytest.raises(ValueError, match=r"start must be one of \['reconstruction', 'input'\]"):
         Lapace(vae, start="x").fit(model=clf.predict)
+
+
+# --- the fast routes (issue 23): the same points as the full paths, at the cost of fewer steps ---
+
+def _same(a, b):
+    """Two Counterfactuals hold the same points and validity: the decoder's float32 rows may
+    differ in the last bit with the batch they are decoded in (BLAS kernels), so >= 99.5% of
+    the paths agree in validity and every point found by both agrees to 1e-5."""
+    assert a.points.shape == b.points.shape and (a.valid == b.valid).mean() >= 0.995
+    both = a.found & b.found
+    assert (a.found == b.found).mean() >= 0.995
+    np.testing.assert_allclose(a.points[both], b.points[both], atol=1e-5)
+
+
+def _mixed_pair():
+    from test_records import mixed  # integer age, 6- and 2-level categories
+    ds, X, clf, vae, _ = mixed()
+    Xt = ds.encode(ds.X_test)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ds, clf, vae, Xt[clf.predict(Xt) == 0][:60]
+
+
+@pytest.mark.parametrize("data", ["toy", "mixed"])
+@pytest.mark.parametrize("start", ["reconstruction", "input"])
+@pytest.mark.parametrize("block", [1, 40, 4096])
+def test_fast_routes_equal_the_full_paths(data, start, block):
+    if data == "toy":
+        ds, X, clf, vae = toy()
+        Xn = _negatives(X, clf, 60)
+    else:
+        ds, clf, vae, Xn = _mixed_pair()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = Lapace(vae, start=start, batch_size=16).fit(model=clf, dataset=ds)
+        res = full.explain_paths(Xn, target=1)
+        for point in ("first", "middle", "last"):
+            fast = Lapace(vae, point=point, start=start, batch_size=16).fit(model=clf, dataset=ds)
+            fast.first_block_rows = block
+            _same(fast.explain(Xn, target=1), getattr(res, point)())
+        _same(full.first(Xn, target=1), res.first())
+        # a few inputs: the middle points of every possible First ride in the paths' one call
+        few = full.explain_paths(Xn[:2], target=1)
+        np.testing.assert_array_equal(few.first_index, res.first_index[:2])
+        _same(few.middle(), Counterfactuals(res.middle_points[:2], res.middle().valid[:2]))
+    if data == "toy":                                  # the routes have work: hits mid-path
+        assert ((res.first_index > 0) & (res.first_index < 20)).any()
+
+
+def test_paths_call_the_black_box_once_per_chunk_and_check_the_inputs_in_it():
+    ds, X, clf, vae = toy()
+    Xn = _negatives(X, clf, 30)
+    sizes = []
+
+    def predict(A):
+        sizes.append(len(A))
+        return clf.predict(A)
+
+    explainer = Lapace(vae, batch_size=10).fit(model=predict, dataset=ds)
+    sizes.clear()
+    res = explainer.explain_paths(Xn, target=1)
+    assert len(sizes) == 3 + 1                 # one call per chunk, one for the last middles
+    assert np.array_equal(res.input_labels, np.zeros(len(Xn)))
+    sizes.clear()
+    explainer.explain_paths(Xn[:1], target=1)
+    assert len(sizes) == 1                     # one input: one call, middles included
+    sizes.clear()
+    Lapace(vae, point="last").fit(model=predict, dataset=ds).explain(Xn, target=1)
+    sizes.clear()
+    with pytest.raises(ValueError, match="already predicted as target 1"):
+        explainer.explain(X[clf.predict(X) == 1][:3], target=1)
+    with pytest.raises(ValueError, match="already predicted as target 1"):
+        explainer.explain_paths(X[clf.predict(X) == 1][:3], target=1)

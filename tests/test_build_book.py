@@ -43,7 +43,7 @@ def test_repo_toc_and_profiles_are_consistent():
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
     assert toc["format"] == "jb-book" and toc["root"] == "book/intro"
     stems = bb.notebook_chapters(toc, REPO / "notebooks")
-    assert stems[:3] == ["elbo", "mnist", "tabular"]
+    assert stems[:4] == ["figure1", "elbo", "mnist", "tabular"]      # Figure 1 opens the book
     assert {"actionability", "evaluation", "collapse"} <= set(stems)
     assert bb.toc_files(toc)[-1] == "book/references"
     for name in ("quick", "paper"):

@@ -62,9 +62,14 @@ TOL = 1e-6
 Violation = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _check_name(kind: str, name) -> None:
+def _check_name(kind: str, name, argument: str = "feature") -> None:
     if not isinstance(name, str) or not name:
-        raise ValueError(f"{kind} needs a feature name (a string), got {name!r}.")
+        raise ValueError(f"{kind}: {argument} must be a feature name (a string), got {name!r}.")
+
+
+def _check_choice(kind: str, argument: str, value, choices) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{kind}: {argument} must be one of {choices}, got {value!r}.")
 
 
 def _check_bound(kind: str, feature: str, which: str, value) -> None:
@@ -205,10 +210,9 @@ class Relation(Constraint):
     b: str
 
     def __post_init__(self):
-        _check_name("Relation", self.a)
-        _check_name("Relation", self.b)
-        if self.op not in _OPS:
-            raise ValueError(f"Relation operator must be one of {_OPS}, got {self.op!r}.")
+        _check_name("Relation", self.a, "a")
+        _check_name("Relation", self.b, "b")
+        _check_choice("Relation", "op (the operator)", self.op, _OPS)
         if self.a == self.b:
             raise ValueError(
                 f"Relation({self.a!r}, {self.op!r}, {self.b!r}) relates a feature to itself: it "
@@ -327,11 +331,7 @@ class Monotone(Constraint):
 
     def __post_init__(self):
         _check_name("Monotone", self.feature)
-        if self.direction not in _DIRECTIONS:
-            raise ValueError(
-                f"Monotone({self.feature!r}): direction must be one of {_DIRECTIONS}, "
-                f"got {self.direction!r}."
-            )
+        _check_choice(f"Monotone({self.feature!r})", "direction", self.direction, _DIRECTIONS)
 
     def compile(self, dataset) -> Violation:
         _check_feature(dataset, self.feature, continuous=True, kind="Monotone constraints")

@@ -20,6 +20,7 @@ import pooch
 from sklearn.model_selection import train_test_split
 
 from .dataset import TabularDataset
+from .validation import check_int, check_real
 
 __all__ = [
     "DATASETS",
@@ -236,8 +237,13 @@ def load_dataset(
     -------
     TabularDataset
     """
-    if name not in _TABULAR:
-        raise ValueError(f"Unknown data set {name!r}; available: {list(DATASETS)}.")
+    if not isinstance(name, str) or name not in _TABULAR:
+        raise ValueError(f"name must be one of the book's data sets {list(DATASETS)}, got "
+                         f"{name!r}; for your own data use TabularDataset.from_frame(df, ...).")
+    check_int(seed, "seed", minimum=0)
+    check_real(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
+    if max_rows is not None:
+        check_int(max_rows, "max_rows", minimum=2)
     spec = _TABULAR[name]
     if name == "wine":
         unknown = sorted(set(options) - {"color", "threshold"})

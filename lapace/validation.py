@@ -463,8 +463,13 @@ def check_predicts(predicts, name: str = "predicts") -> list[Callable]:
 
 def predict_labels_as(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, name: str,
                       n_labels: int | None = None) -> np.ndarray:
-    """:func:`predict_labels` with the error naming the callable as ``name``."""
-    labels = np.asarray(predict(X))
+    """:func:`predict_labels` with the error naming the callable as ``name``; a callable that
+    fails on ``X`` (e.g. points of another width) is reported as such."""
+    try:
+        labels = np.asarray(predict(X))
+    except Exception as err:
+        raise ValueError(f"{name} failed on the points (shape {X.shape}): {err}. Are the points "
+                         "encoded like the inputs the model was trained on?") from err
     if labels.shape != (X.shape[0],):
         raise ValueError(
             f"{name} returned shape {labels.shape} for {X.shape[0]} inputs; it must return one "

@@ -151,6 +151,59 @@ def _table() -> list[Entry]:
             n_estimators=3, **kw), {"kind": "rf", "X": X, "y": ds.y_train}),
         Entry("LapaceResult.to_frame", LapaceResult.to_frame, lambda **kw: res.to_frame(**kw),
               {"dataset": ds}),
+        *_metric_entries(X, Xn, clf),
+        *_constraint_entries(),
+        Entry("load_dataset", lapace.load_dataset, lambda **kw: lapace.load_dataset(**kw),
+              {"name": "wine", "max_rows": 60}),
+    ]
+
+
+def _metric_entries(X, Xn, clf) -> list[Entry]:
+    """The §4.1 metrics (lapace.metrics) on two inputs with two counterfactuals each."""
+    from lapace import metrics as M
+
+    pts = np.stack([X[:2], X[2:4]]).astype(np.float64)               # (2 inputs, 2, d)
+    ok = np.array([[True, False], [True, True]])
+    lof = M.lof_model(X[20:], n_neighbors=5)
+    return [
+        Entry("validity", M.validity, lambda **kw: M.validity(**kw), {"valid": ok}),
+        Entry("valid_share", M.valid_share, lambda **kw: M.valid_share(**kw), {"valid": ok}),
+        Entry("proximity", M.proximity, lambda **kw: M.proximity(**kw),
+              {"X": X[:2], "points": pts, "valid": ok}),
+        Entry("diversity", M.diversity, lambda **kw: M.diversity(**kw),
+              {"points": pts, "valid": ok}, {"points": {"array3d"}}),  # any (n, m, d) is points
+        Entry("plausibility", M.plausibility, lambda **kw: M.plausibility(**kw),
+              {"points": pts, "valid": ok, "lof": lof}),
+        Entry("lof_model", M.lof_model, lambda **kw: M.lof_model(**kw),
+              {"X_reference": X[20:], "n_neighbors": 5}),
+        Entry("model_robustness", M.model_robustness, lambda **kw: M.model_robustness(**kw),
+              {"points": pts, "valid": ok, "predicts": [clf.predict], "target": 1}),
+        Entry("max_set_distance", M.max_set_distance, lambda **kw: M.max_set_distance(**kw),
+              {"A": X[:2], "B": X[2:4]}),
+        Entry("input_robustness", M.input_robustness, lambda **kw: M.input_robustness(**kw),
+              {"points": pts, "valid": ok, "points_perturbed": pts[:, None],
+               "valid_perturbed": ok[:, None]}),
+    ]
+
+
+def _constraint_entries() -> list[Entry]:
+    """The constraints of §3.3, checked against the data when compiled for a dataset."""
+    from lapace import Immutable, Monotone, Range, Relation
+    from lapace.constraints import compile_constraints
+
+    ds = tiny_data()[0]
+
+    def compiled(cls):
+        return lambda **kw: compile_constraints([cls(**kw)], ds)
+
+    return [
+        Entry("Range", Range, compiled(Range), {"feature": "income", "low": 20.0},
+              {"low": {"negative"}}),        # a bound below the data holds everywhere: valid
+        Entry("Relation", Relation, compiled(Relation),
+              {"a": "income", "op": ">=", "b": "debt"}),
+        Entry("Immutable", Immutable, compiled(Immutable), {"feature": "housing"}),
+        Entry("Monotone", Monotone, compiled(Monotone),
+              {"feature": "income", "direction": "increase"}),
     ]
 
 

@@ -128,7 +128,7 @@ def _shifted_ds(ds):
     (lambda: Relation("income", ">", "income"), "relates a feature to itself"),
     (lambda: Range("income", low="30"), r"low must be a finite number .* got '30' \(str\)"),
     (lambda: Range("income", high=float("nan")), "high must be a finite number"),
-    (lambda: Range(3, low=1), "needs a feature name"),
+    (lambda: Range(3, low=1), "feature must be a feature name"),
     (lambda: Immutable("income", tol=-1), "tol must be >= 0"),
     (lambda: compile_constraints([Range("income", low=50), Range("income", high=30)], toy()[0]),
      "Contradictory constraints on 'income'"),

@@ -190,7 +190,7 @@ def test_wine_label_threshold():
 
 
 def test_load_dataset_bad_arguments():
-    with pytest.raises(ValueError, match="available: .*compas"):
+    with pytest.raises(ValueError, match="book.s data sets .*compas.*from_frame"):
         load_dataset("iris")
     with pytest.raises(ValueError, match="takes no options"):
         load_dataset("adult", color="red")

@@ -28,7 +28,7 @@ profile = "quick"        # name of the parameter set (profiles/<profile>.yml)
 n_samples = 600          # points of the two moons
 noise = 0.15             # noise of make_moons
 clusters_per_class = 3   # K_y: clusters per label
-latent_dim = 2           # h = 2, so that the latent space is drawn as it is
+latent_dim = 2           # h: two dimensions, so that the latent space is drawn as it is
 max_epochs = 100         # L-GMVAE epoch budget
 steps = 11               # tau values from 0 to 1 along each path
 seed = 0                 # seed of the data, the classifier and the L-GMVAE

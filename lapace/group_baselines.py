@@ -102,7 +102,8 @@ def candidate_rules(tree: DecisionTreeClassifier, X: np.ndarray, positive: np.nd
                     rho: float, tau: float) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
     """T-CREx's candidate rules from a fitted tree: the nodes with accuracy >= ``tau`` and
     feasibility >= ``rho`` (nested ones included, root first), each
-    ``(low, high, accuracy, feasibility)``: the node holds ``low < x <= high`` (per column, -inf/inf where unbounded).
+    ``(low, high, accuracy, feasibility)``: the node holds ``low < x <= high`` (per column,
+    -inf/inf where unbounded).
 
     ``X`` (N, d), ``positive`` (N,) bool: the training inputs and whether the black box predicts
     the target for them (accuracy and feasibility are measured on them).

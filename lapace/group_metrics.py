@@ -3,6 +3,7 @@ T-CREx, GLANCE): plain functions of arrays, each tested on a case computed by ha
 
 - :func:`coverage`: share of (held-out) affected inputs whose recommended record the black box
   predicts as the target (and that satisfies the constraints);
+- :func:`coverage_at_cost`: the coverage counting only records within a cost budget;
 - :func:`mean_cost`: mean L1 distance, in the encoded space, from input to record over the
   flipped inputs; :func:`original_changes`: the same changes in original units, per feature;
 - :func:`features_changed`: mean number of features (not encoded columns) a flipped input's
@@ -18,7 +19,7 @@ import pandas as pd
 
 from .validation import check_mask, check_X
 
-__all__ = ["assignment_robustness", "coverage", "features_changed", "mean_cost",
+__all__ = ["assignment_robustness", "coverage", "coverage_at_cost", "features_changed", "mean_cost",
            "original_changes", "perturb"]
 
 
@@ -41,6 +42,15 @@ def mean_cost(X, X_cf, flipped) -> float:
     """Mean L1 distance ``|x' - x|_1`` (encoded) over the flipped rows (NaN if none)."""
     A, B = _flipped_pairs(X, X_cf, flipped)
     return float(np.abs(B - A).sum(1).mean()) if len(A) else float("nan")
+
+
+def coverage_at_cost(X, X_cf, flipped, budget: float) -> float:
+    """Share of all inputs flipped at an encoded L1 cost of at most ``budget`` (coverage at a
+    given cost: compares methods at equal cost)."""
+    X = check_X(X, name="X")
+    flipped = check_mask(flipped, "flipped", shape=(len(X),))
+    cost = np.where(flipped, np.nansum(np.abs(np.asarray(X_cf, np.float64) - X), 1), np.inf)
+    return float((cost <= budget + 1e-6).mean()) if len(X) else float("nan")
 
 
 def _changed(dataset, A, B, tol):

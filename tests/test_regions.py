@@ -12,6 +12,7 @@ from lapace.group_baselines import GlobeCE, TCREx, candidate_rules, move_into
 from lapace.group_metrics import (
     assignment_robustness,
     coverage,
+    coverage_at_cost,
     features_changed,
     mean_cost,
     original_changes,
@@ -132,6 +133,8 @@ def test_measures_on_a_hand_computed_case():
     assert ch.loc["income", "mean |change|"] == pytest.approx(0.15 * (hi - lo), rel=1e-4)
     assert ch.loc["debt", "share changed"] == 0.5 and ch.loc["housing", "share changed"] == 0
     assert np.isnan(mean_cost(A, B, np.zeros(3, bool)))
+    assert coverage_at_cost(A, B, flipped, 0.1) == pytest.approx(1 / 3)
+    assert coverage_at_cost(A, B, flipped, 0.3) == pytest.approx(2 / 3)
     # 2 inputs x 2 perturbations; one perturbed copy changes action, one does not count
     assert assignment_robustness([0, 1], [[0, 0], [1, 2]], [[True, False], [True, True]]) \
         == pytest.approx(2 / 3)

@@ -43,6 +43,7 @@ from .validation import warn
 
 __all__ = [
     "TOL",
+    "as_list",
     "fixed_columns",
     "CompiledConstraints",
     "Constraint",
@@ -447,6 +448,11 @@ class CompiledConstraints:
     def satisfied(self, X: np.ndarray, X0: np.ndarray) -> np.ndarray:
         """(N,) bool: whether all constraints hold at each encoded point."""
         return self.each(X, X0).all(1)
+
+
+def as_list(constraints) -> list:
+    """``constraints`` (one, a list, or None) as a checked list of constraints."""
+    return [] if constraints is None else _as_list(constraints)
 
 
 def _as_list(constraints) -> list:

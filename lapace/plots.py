@@ -7,7 +7,8 @@ the matplotlib figure, which the chapter saves with :func:`lapace.provenance.sav
 - tabular chapter: :func:`latent_space`, :func:`training_curves`;
 - the cluster-collapse chapter: :func:`training_dynamics`;
 - evaluation chapter: :func:`benchmark_bars` (Figure 4);
-- actionability chapter: :func:`constraint_paths`.
+- actionability chapter: :func:`constraint_paths`;
+- regions chapter: :func:`coverage_cost`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["METRIC_LABELS", "benchmark_bars", "centroid_grid", "constraint_paths", "elbo_bound",
+__all__ = ["METRIC_LABELS", "benchmark_bars", "centroid_grid", "constraint_paths", "coverage_cost",
+           "elbo_bound",
            "features_to_show", "image_grid", "kl_convergence", "latent_space", "loss_weight_bars",
            "region_ink_along_path", "target_share", "training_curves", "training_dynamics"]
 
@@ -518,4 +520,42 @@ def figure1(X, labels, grid, Z, clusters, centroids, x0, paths, path_labels, tar
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
     fig.tight_layout()
+    return fig
+
+
+def coverage_cost(table, title: str | None = None, ncols: int = 4, panel_size=(2.6, 2.4)):
+    """Recourse for groups: one panel per pair, coverage (share of held-out affected inputs
+    flipped) against mean cost (encoded L1 over the flipped), one marker per method, labelled
+    with its number of actions.  ``table``: :func:`lapace.region_benchmark.compare_pair` rows."""
+    pairs = list(dict.fromkeys(zip(table["dataset"], table["classifier"], strict=True)))
+    methods = list(dict.fromkeys(table["method"]))
+    colors = dict(zip(methods, plt.cm.tab10(np.arange(len(methods)) % 10), strict=True))
+    markers = dict(zip(methods, "osD^vP*X"[:len(methods)], strict=True))
+    nrows = -(-len(pairs) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, sharey=True,
+                             figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.8))
+    for ax, (d, k) in zip(axes.flat, pairs, strict=False):
+        rows = table[(table.dataset == d) & (table.classifier == k)]
+        for r in rows.itertuples():
+            cost = r.cost if np.isfinite(r.cost) else 0.0
+            ax.scatter(cost, r.coverage, color=colors[r.method], marker=markers[r.method], s=36,
+                       label=r.method, edgecolor="black" if np.isfinite(r.cost) else "none", lw=0.4)
+            ax.annotate(str(int(r.n_actions)), (cost, r.coverage), fontsize=6,
+                        xytext=(3, 3), textcoords="offset points")
+        ax.set_title(f"{d}-{k.upper()}", fontsize=8)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_xlim(left=0)
+        ax.tick_params(labelsize=7)
+        ax.grid(lw=0.4, alpha=0.5)
+    for ax in axes.flat[len(pairs):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("coverage ↑", fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("mean cost (L1, encoded) ↓", fontsize=8)
+    handles = [plt.Line2D([], [], ls="", marker=markers[m], color=colors[m], label=m) for m in methods]
+    fig.legend(handles=handles, loc="lower center", ncol=len(methods), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig

@@ -152,6 +152,7 @@ def _table() -> list[Entry]:
         Entry("LapaceResult.to_frame", LapaceResult.to_frame, lambda **kw: res.to_frame(**kw),
               {"dataset": ds}),
         *_metric_entries(X, Xn, clf),
+        *_group_entries(vae, X, clf, ds),
         *_constraint_entries(),
         Entry("load_dataset", lapace.load_dataset, lambda **kw: lapace.load_dataset(**kw),
               {"name": "wine", "max_rows": 60}),
@@ -184,6 +185,22 @@ def _metric_entries(X, Xn, clf) -> list[Entry]:
               {"points": pts, "valid": ok, "points_perturbed": pts[:, None],
                "valid_perturbed": ok[:, None]}),
     ]
+
+
+def _group_entries(vae, X, clf, ds) -> list[Entry]:
+    """Recourse for groups (lapace.regions): the hyper-parameters, checked at fit."""
+    from lapace.group_baselines import GlobeCE, TCREx
+    from lapace.regions import ClusterRegions
+
+    Xa = X[clf.predict(X) == 0]
+
+    def fit(cls):
+        return lambda **kw: cls(**kw).fit(Xa, clf, dataset=ds, X_train=X)
+
+    return [Entry("ClusterRegions", ClusterRegions, fit(ClusterRegions), {"vae": vae, "n_scales": 4},
+                  {"constraints": {"strings"}}),
+            Entry("GlobeCE", GlobeCE, fit(GlobeCE), {"n_directions": 3, "n_scales": 4}),
+            Entry("TCREx", TCREx, fit(TCREx), {})]
 
 
 def _constraint_entries() -> list[Entry]:

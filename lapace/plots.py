@@ -19,9 +19,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["METRIC_LABELS", "benchmark_bars", "centroid_grid", "constraint_paths", "coverage_cost",
-           "elbo_bound",
-           "features_to_show", "image_grid", "kl_convergence", "latent_space", "loss_weight_bars",
+from .benchmark_plots import METRIC_LABELS, benchmark_bars, benchmark_metric
+
+__all__ = ["METRIC_LABELS", "benchmark_bars", "benchmark_metric", "centroid_grid",
+           "constraint_paths", "coverage_cost", "elbo_bound", "features_to_show", "figure1",
+           "image_grid", "kl_convergence", "latent_space", "loss_weight_bars",
            "region_ink_along_path", "target_share", "training_curves", "training_dynamics"]
 
 
@@ -400,57 +402,6 @@ def features_to_show(constraints: Sequence, features: Sequence[str], moved, n: i
 
 
 #: how Figure 4 labels each metric of :mod:`lapace.benchmark`
-METRIC_LABELS = {
-    "validity": "validity", "proximity": "proximity (L1)", "plausibility": "plausibility (LOF)",
-    "diversity": "diversity (L1)", "model_robustness": "robustness to model changes",
-    "input_robustness": "robustness to input changes", "runtime_s": "runtime (s per input)",
-}
-
-
-def benchmark_bars(summary, metrics: Sequence[str], higher_is_better: dict, title: str | None = None,
-                   log_metrics: Sequence[str] = ("runtime_s",), panel_size=(2.05, 2.3)):
-    """Figure 4: one row per metric, one panel per pair, one horizontal bar per method.
-
-    ``summary`` is :func:`lapace.benchmark.summarise`'s table (``<metric>_mean``/``_std``); bars
-    show the mean over repetitions with the std as error bars; NaN (e.g. diversity of
-    single-counterfactual methods) is written as "n/a", an exact 0 as "0".  Each row's label
-    carries an arrow for which way is better.  Returns the figure.
-    """
-    pairs = list(dict.fromkeys(zip(summary["dataset"], summary["classifier"], strict=True)))
-    methods = list(dict.fromkeys(summary["method"]))
-    cmap = plt.cm.tab10 if len(methods) <= 10 else plt.cm.tab20
-    colors = dict(zip(methods, cmap(np.arange(len(methods)) % cmap.N), strict=True))
-    fig, axes = plt.subplots(len(metrics), len(pairs), squeeze=False, sharey=True,
-                             figsize=(panel_size[0] * len(pairs) + 1.2,
-                                      panel_size[1] * len(metrics) + 0.6))
-    y = np.arange(len(methods))
-    for r, metric in enumerate(metrics):
-        arrow = "↑ higher is better" if higher_is_better[metric] else "↓ lower is better"
-        for c, (d, k) in enumerate(pairs):
-            ax = axes[r, c]
-            rows = summary[(summary.dataset == d) & (summary.classifier == k)].set_index("method")
-            mean = rows[f"{metric}_mean"].reindex(methods).to_numpy(float)
-            std = rows[f"{metric}_std"].reindex(methods).to_numpy(float)
-            ax.barh(y, np.nan_to_num(mean), xerr=np.nan_to_num(std), color=[colors[m] for m in methods],
-                    error_kw={"lw": 0.8, "capsize": 1.5})
-            for yi in y[np.isnan(mean) | (mean == 0)]:
-                ax.text(0.02, yi, "n/a" if np.isnan(mean[yi]) else "0", va="center", fontsize=7,
-                        color="grey", transform=ax.get_yaxis_transform())
-            if metric in log_metrics and np.nanmin(mean, initial=np.inf) > 0:
-                ax.set_xscale("log")
-            ax.tick_params(labelsize=7)
-            ax.grid(axis="x", lw=0.4, alpha=0.5)
-            ax.set_title(f"{d}-{k.upper()}", fontsize=8)
-            if c == 0:
-                ax.set_yticks(y, methods, fontsize=8)
-                ax.set_ylabel(f"{METRIC_LABELS.get(metric, metric)}\n{arrow}", fontsize=8)
-    axes[0, 0].invert_yaxis()  # first method on top (the axes share y)
-    if title:
-        fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    return fig
-
-
 def training_dynamics(histories: dict, title: str | None = None):
     """How the cluster assignment evolves during L-GMVAE training, one line per model.
 

@@ -162,3 +162,24 @@ def test_features_to_show_named_first_then_by_movement():
     cons = [Range("c", 0, 1), Relation("a", ">=", "c")]
     assert features_to_show(cons, ["a", "b", "c", "d"], [0.0, 0.1, 0.0, 0.5]) == ["c", "a", "d", "b"]
     assert features_to_show(cons, ["a", "b", "c", "d"], [0.0, 0.1, 0.0, 0.5], n=3) == ["c", "a", "d"]
+
+
+def test_benchmark_metric_cuts_an_outlier_and_labels_it():
+    import pandas as pd
+
+    from lapace.metrics import HIGHER_IS_BETTER
+    from lapace.plots import benchmark_metric
+
+    rows = [{"dataset": "wine", "classifier": c, "method": m, "input_robustness_mean": v,
+             "input_robustness_std": 0.0} for c in ("rf", "nn")
+            for m, v in (("NNCE", 0.1), ("DiCE", 2.0), ("LAPACE-Last", 0.0))]
+    fig = benchmark_metric(pd.DataFrame(rows), "input_robustness", HIGHER_IS_BETTER, title="t")
+    ax = fig.axes[0]
+    assert ax.get_xlim()[1] < 2.0                                   # DiCE's 2.0 is cut ...
+    assert any("2 (cut)" in t.get_text() for t in ax.texts)         # ... and labelled
+    assert "lower is better" in fig.axes[-1].get_xlabel()
+    assert ax.containers[0].errorbar is None                      # std 0: no error bars
+    runtime = [{**r, "runtime_s_mean": 0.01 if r["method"] != "DiCE" else 1.0,
+                "runtime_s_std": 0.0} for r in rows]
+    assert benchmark_metric(pd.DataFrame(runtime), "runtime_s", HIGHER_IS_BETTER).axes[0] \
+        .get_xscale() == "log"

@@ -274,7 +274,7 @@ display(Markdown(
     f"TSTR real is higher for the RF black box than for the NN on {rf_higher} of {len(real)} "
     f"data sets ({', '.join(f'{d}: {percent(r.rf)} against {percent(r.nn)}' for d, r in real.iterrows())})"
     + ("." if 2 * rf_higher == len(real) else
-       f": a forest imitates {'a forest' if 2 * rf_higher > len(real) else 'an MLP'} more easily."))
+       f": a forest imitates {'a forest' if 2 * rf_higher > len(real) else 'an MLP'} more easily.")))
 
 # %% [markdown]
 # How to read the differences:

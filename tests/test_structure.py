@@ -105,3 +105,10 @@ def test_chapters_read_as_text_with_results(path):
             continue
         lines = [ln for ln in cell.splitlines()[1:] if ln.strip()]
         assert len(lines) <= 30, f"{path.stem}: code cell {i} has {len(lines)} lines (at most 30)"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_cell_compiles(path):
+    # a syntax error otherwise shows only after the chapters before it have run in the build
+    for i, cell in enumerate(re.split(r"^# %%.*$", path.read_text(), flags=re.M)):
+        compile(cell, f"{path.name}, cell {i}", "exec")

@@ -124,8 +124,8 @@ for d in datasets:
 results = pd.concat(rows, ignore_index=True)
 COLUMNS = ["dataset", "classifier", "method", "n_actions", "coverage", "cost", "features_changed",
            "fit_s", "per_input_s"]
-save_table(results[COLUMNS + ["robustness", "n_fit", "n_eval"]], "regions", profile=profile,
-           index=False)
+_ = save_table(results[COLUMNS + ["robustness", "n_fit", "n_eval"]], "regions", profile=profile,
+               index=False)
 
 # %% [markdown]
 # ## Coverage and cost on held-out inputs

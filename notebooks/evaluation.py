@@ -117,7 +117,7 @@ save_table(evaluation, "evaluation", profile=profile, index=False)
 save_table(per_input, "evaluation_per_input", profile=profile, index=False)
 summary = summarise(evaluation)
 save_table(summary, "figure4", profile=profile, index=False)
-evaluation.head(8)
+evaluation.head(8).rename(columns={**METRIC_LABELS, "n_inputs": "inputs"}).round(3)
 
 # %% [markdown]
 # `evaluation.csv` holds one row per cell; `evaluation_per_input.csv` the same metrics per

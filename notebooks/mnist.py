@@ -249,7 +249,9 @@ explainer = Lapace(vae, steps=steps, repair_centroids=repair_centroids, eta=eta,
                    max_corrections=max_corrections).fit(model=clf.predict)
 repair = explainer.centroid_report_.query("label == @target_digit")
 _ = save_table(repair, "figure2_centroid_repair", profile=profile)
-repair[["cluster", "predicted", "repaired", "moved_fraction", "valid"]]
+repair[["cluster", "predicted", "repaired", "moved_fraction", "valid"]].rename(columns={
+    "predicted": "classifier says", "moved_fraction": "moved (share of the way to the medoid)",
+    "valid": "valid after repair"}).round(2)
 
 # %%
 x0 = X_test[is_source[input_index]][None]

@@ -83,12 +83,17 @@ def _check(points, valid) -> tuple[np.ndarray, np.ndarray]:
     """``points`` (n, m, d) as float64 and ``valid`` (n, m) as bool; valid points must be finite."""
     points = check_points(points, "points", ndim=3, layout="(n, m, d)")
     valid = check_mask(valid, "valid", shape=points.shape[:2])
+    _check_valid_finite(points, valid, "points", "valid", "(input, counterfactual)")
+    return points, valid
+
+
+def _check_valid_finite(points, valid, name: str, mask_name: str, index: str) -> None:
+    """Counterfactuals marked valid in ``mask_name`` must be finite points."""
     bad = valid & ~np.isfinite(points).all(-1)
     if bad.any():
-        raise ValueError(f"points holds NaN or infinite values in counterfactuals marked valid "
-                         f"(input, counterfactual) {np.argwhere(bad)[:5].tolist()}; mark rows where "
-                         f"nothing was found as invalid in valid.")
-    return points, valid
+        raise ValueError(f"{name} holds NaN or infinite values in counterfactuals marked valid "
+                         f"{index} {np.argwhere(bad)[:5].tolist()}; mark rows where nothing was "
+                         f"found as invalid in {mask_name}.")
 
 
 def _per_input_mean(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -280,11 +285,8 @@ def input_robustness(points, valid, points_perturbed, valid_perturbed) -> np.nda
         raise ValueError(f"points_perturbed must be ({n}, p, {m}, {d}) to match points {points.shape}, "
                          f"got {pp.shape}.")
     vp = check_mask(valid_perturbed, "valid_perturbed", shape=pp.shape[:3])
-    bad = vp & ~np.isfinite(pp).all(-1)
-    if bad.any():
-        raise ValueError(f"points_perturbed holds NaN or infinite values in counterfactuals marked "
-                         f"valid (input, perturbation, counterfactual) {np.argwhere(bad)[:5].tolist()}; "
-                         f"mark them invalid in valid_perturbed.")
+    _check_valid_finite(pp, vp, "points_perturbed", "valid_perturbed",
+                        "(input, perturbation, counterfactual)")
     out = np.full(n, np.nan)
     for i in range(n):
         if not valid[i].any():

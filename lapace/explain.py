@@ -188,15 +188,10 @@ class Lapace(FastRoutes, CounterfactualMethod):
     def _labels(self, X: np.ndarray) -> np.ndarray:
         return self.predict(X)
 
-    def _decode(self, Z: np.ndarray) -> np.ndarray:
-        """Latent points decoded to records (projected onto the data's domain with the dataset)."""
-        out = self.vae.decode(Z)
-        return out if self.dataset_ is None else self.dataset_.project(out)
-
     def _build_targets(self) -> None:
         vae = self.vae
         Zc = vae.centroids()                                    # (K, h)
-        raw = self._labels(self._decode(Zc))
+        raw = self._labels(self._records(Zc))
         own = vae.cluster_labels_
         targets = Zc.copy()
         rows = []
@@ -212,7 +207,7 @@ class Lapace(FastRoutes, CounterfactualMethod):
                     row["moved_distance"] = float(np.linalg.norm(targets[c] - Zc[c]))
             rows.append(row)
         self.targets_ = targets
-        self._decoded_targets = self._decode(targets)
+        self._decoded_targets = self._records(targets)
         final = self._labels(self._decoded_targets)
         self._target_labels = final                     # the labels of every path's tau = 1
         report = pd.DataFrame(rows)
@@ -233,7 +228,7 @@ class Lapace(FastRoutes, CounterfactualMethod):
         for name, draw in sources:
             Z = draw()
             if len(Z):
-                Z = Z[self._labels(self._decode(Z)) == label]
+                Z = Z[self._labels(self._records(Z)) == label]
             if len(Z):
                 return name, Z
         return None, np.empty((0, vae.latent_dim), dtype=np.float32)
@@ -263,7 +258,7 @@ class Lapace(FastRoutes, CounterfactualMethod):
         medoid = ok[cdist(ok, ok).sum(1).argmin()]
         ts = np.linspace(0.0, 1.0, self.repair_steps + 1, dtype=np.float32)[1:]
         seg = (1 - ts)[:, None] * zc[None] + ts[:, None] * medoid[None]
-        hit = np.flatnonzero(self._labels(self._decode(seg)) == label)
+        hit = np.flatnonzero(self._labels(self._records(seg)) == label)
         # ts[-1] == 1 reproduces the medoid exactly, whose decoding is predicted correctly
         i = hit[0] if len(hit) else len(ts) - 1
         return seg[i], float(ts[i]), source
@@ -381,7 +376,7 @@ class Lapace(FastRoutes, CounterfactualMethod):
         dataset, ``P`` as decoded."""
         if self.dataset_ is None:
             return P
-        P = self.dataset_.project(P)
+        P = self._project(P)
         if len(fixed):
             shape = (len(X),) + (1,) * (P.ndim - 2) + (len(fixed),)
             P[..., fixed] = X[:, fixed].reshape(shape)

@@ -57,16 +57,19 @@ class FastRoutes:
             return [np.empty(0, np.int64) for _ in blocks]
         return _split(self._labels(np.concatenate(blocks)), sizes)
 
+    def _project(self, P: np.ndarray) -> np.ndarray:
+        """Decoded points as records (:meth:`~lapace.TabularDataset.project`; as they are
+        without the dataset)."""
+        return P if self.dataset_ is None else self.dataset_.project(P)
+
     def _records(self, Z: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
         """Latent points decoded (``offset`` added to the raw decoding) as records."""
-        out = self.vae.decode(Z, offset)
-        return out if self.dataset_ is None else self.dataset_.project(out)
+        return self._project(self.vae.decode(Z, offset))
 
     def _start_records(self, X: np.ndarray, z_x: np.ndarray) -> np.ndarray:
         """(n, d) the record at tau = 0 of every input's paths (shared by its k paths)."""
         if self.start == "input":
-            out = self.vae.harden(X)
-            return out if self.dataset_ is None else self.dataset_.project(out)
+            return self._project(self.vae.harden(X))
         return self._records(z_x)
 
     def _input_labels(self, X: np.ndarray, target: int, y) -> tuple[np.ndarray, bool]:

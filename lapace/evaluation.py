@@ -6,7 +6,10 @@ A *cell* is (dataset, classifier, method, repetition).  :func:`compute_cell`
 1. loads the pair (:func:`lapace.experiments.train_pair`, cached; its L-GMVAE trained with the
    method's recipe, :attr:`lapace.methods.MethodSpec.recipe`) and draws the repetition's
    test inputs the black box predicts as 0 (:func:`lapace.experiments.select_inputs`);
-2. builds the method from :data:`lapace.methods.REGISTRY` and times ``explain(X, target=1)``;
+2. builds the method from :data:`lapace.methods.REGISTRY` and times ``explain(X, target=1)``
+   (:func:`timed_explain`: after one untimed call on the first input, the fastest of up to
+   ``TIMING_REPEATS`` identical calls, so that a process sharing the cores does not decide
+   the ranking);
 3. scores the counterfactuals: validity, proximity, plausibility (LOF against the training
    inputs predicted 1), diversity, robustness to model changes (against
    :func:`lapace.retrain.retrained_classifiers`) and robustness to input changes (Gaussian
@@ -39,7 +42,7 @@ from .methods import LGMVAE_RECIPES, REGISTRY
 from .retrain import retrained_classifiers
 
 __all__ = ["COLUMNS", "PER_INPUT_COLUMNS", "PER_INPUT_METRICS", "Cell", "cell_code", "cell_key",
-           "compute_cell", "grid_pair", "grid_pair_kwargs", "perturb", "retrained"]
+           "compute_cell", "grid_pair", "timed_explain", "grid_pair_kwargs", "perturb", "retrained"]
 
 #: columns of evaluation.csv, one row per cell
 COLUMNS = ["dataset", "classifier", "method", "repetition", "n_inputs", "validity", "proximity",
@@ -49,6 +52,11 @@ PER_INPUT_COLUMNS = ["dataset", "classifier", "method", "repetition", "input_id"
 #: per-input metrics written to the long table (``valid_share`` besides the cell columns)
 PER_INPUT_METRICS = ["validity", "valid_share", "proximity", "plausibility", "diversity",
                      "model_robustness", "input_robustness", "runtime_s"]
+
+#: at most this many timed calls of ``explain`` per cell (:func:`timed_explain`) ...
+TIMING_REPEATS = 3
+#: ... and no further call once the timed ones have taken this many seconds
+TIMING_BUDGET_S = 1.0
 
 #: held while loading from the artefact cache, and around whole cells run outside a process's
 #: main thread (threaded Dask workers): the cache's code fingerprint parses source with `ast`,
@@ -139,6 +147,30 @@ def perturb(pair: Pair, X: np.ndarray, n: int, sigma: float, seed) -> tuple[np.n
     return Xp, kept
 
 
+def timed_explain(method, X: np.ndarray, target: int, repeats: int = TIMING_REPEATS,
+                  budget_s: float = TIMING_BUDGET_S):
+    """``(method.explain(X, target), seconds per input)``.
+
+    One untimed call on ``X[:1]`` first (lazy imports, first-call allocations, the black box's
+    caches), the same for every method; then up to ``repeats`` timed calls of the whole ``X``,
+    stopping once they have taken ``budget_s`` seconds, of which the fastest counts (as
+    :mod:`timeit` reports: on shared cores the noise only ever adds time).  Every method of the
+    registry is deterministic given its seed, so the calls return the same counterfactuals; the
+    first timed call's are returned.
+    """
+    method.explain(X[:1], target=target)
+    best, spent, cf = np.inf, 0.0, None
+    for _ in range(max(1, int(repeats))):
+        start = time.perf_counter()
+        out = method.explain(X, target=target)
+        took = time.perf_counter() - start
+        cf = out if cf is None else cf
+        best, spent = min(best, took), spent + took
+        if spent >= budget_s:
+            break
+    return cf, best / len(X)
+
+
 def _mean(values: np.ndarray) -> float:
     values = np.asarray(values, dtype=np.float64)
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
@@ -178,9 +210,8 @@ def compute_cell(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
     params = dict(settings["method_params"].get(cell.method, {}))
     method = REGISTRY[cell.method].build(pair, int(settings["seed"]) + cell.repetition, **params)
 
-    cell_start = start = time.perf_counter()
-    cf = method.explain(X, target=target)
-    runtime = (time.perf_counter() - start) / len(X)
+    cell_start = time.perf_counter()
+    cf, runtime = timed_explain(method, X, target)
     points, valid = cf
 
     X_target = pair.X_train[pair.predict(pair.X_train) == target]

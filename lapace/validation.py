@@ -270,9 +270,9 @@ def check_frame(X, columns, name: str = "X"):
 def check_one_hot(X: np.ndarray, groups, name: str = "X", columns=None) -> None:
     """Every categorical block of the encoded ``X`` is one-hot: 0/1 values, exactly one 1."""
     for g in groups:
-        block = X[:, g]
-        bad = (~(np.isclose(block, 0, atol=1e-6) | np.isclose(block, 1, atol=1e-6))).any(1) | \
-            ~np.isclose(block.sum(1), 1.0, atol=1e-5)
+        block = X[:, g]                 # np.isclose's tolerances (atol + rtol * |1|), written out
+        bad = (~((np.abs(block) <= 1e-6) | (np.abs(block - 1) <= 1.1e-5))).any(1) | \
+            ~(np.abs(block.sum(1) - 1) <= 2e-5)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             what = f"columns {g.start}..{g.stop - 1}" + (

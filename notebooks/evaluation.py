@@ -27,7 +27,7 @@
 # | diversity | mean pairwise L1 distance among an input's valid CEs (undefined for methods returning one) | ↑ |
 # | robustness to model changes | share of valid CEs still valid for retrained black boxes | ↑ |
 # | robustness to input changes | distance between the CEs of an input and of slightly perturbed copies (L1, or the max-set-distance of {cite:t}`leofante2024promoting` for sets) | ↓ |
-# | runtime | wall seconds of `explain` per input | ↓ |
+# | runtime | wall seconds of `explain` per input (after a warm-up call, the fastest of up to 3 calls) | ↓ |
 #
 # The methods are the paper's: NNCE {cite:p}`brughmans2023nice` (nearest training input
 # predicted 1), FACE {cite:p}`poyiadzi2020face` (shortest path through a density-weighted

@@ -220,3 +220,31 @@ def test_paper_recipe_cell_and_last_distances(cache):
     assert (dist.centroids_nearest <= dist.centroids_mean + 1e-6).all()
     assert ((0 <= dist.categorical_share) & (dist.categorical_share <= 1)).all()
     assert row["input_robustness"] == 0.0 or np.isnan(row["input_robustness"])  # no valid CE
+
+
+class _Clock:
+    """A method whose calls take 0.3, 0.1, 0.2 ... seconds of a fake clock."""
+
+    def __init__(self, durations):
+        self.durations, self.calls, self.now = list(durations), [], 0.0
+
+    def explain(self, X, target):
+        self.calls.append(len(X))
+        self.now += self.durations.pop(0)
+        return ("result", len(self.calls))
+
+
+def test_timed_explain_warms_up_then_keeps_the_fastest_call(monkeypatch):
+    m = _Clock([5.0, 0.3, 0.1, 0.2])          # the warm-up's 5 s never counts
+    monkeypatch.setattr(evaluation.time, "perf_counter", lambda: m.now)
+    cf, per_input = evaluation.timed_explain(m, np.zeros((4, 2)), 1, repeats=3, budget_s=10)
+    assert m.calls == [1, 4, 4, 4]            # one input first, then the whole batch 3 times
+    assert cf == ("result", 2)                # the first timed call's counterfactuals
+    assert per_input == pytest.approx(0.1 / 4)
+
+
+def test_timed_explain_stops_repeating_once_the_budget_is_spent(monkeypatch):
+    m = _Clock([0.0, 2.0, 0.1])
+    monkeypatch.setattr(evaluation.time, "perf_counter", lambda: m.now)
+    _, per_input = evaluation.timed_explain(m, np.zeros((2, 2)), 1, repeats=3, budget_s=1.0)
+    assert m.calls == [1, 2] and per_input == pytest.approx(1.0)

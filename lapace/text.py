@@ -5,17 +5,21 @@ difference of fractions in signed percentage points (:func:`signed_points`), a m
 standard deviation (:func:`mean_std`), our number beside the paper's (:func:`beside_paper`),
 a list in prose (:func:`join_and`), a constraint of §3.3 in words
 (:func:`describe_constraint`) and the word that compares two numbers (:func:`compare_word`), so
-that a sentence beside a table says what the table's numbers say. A missing value (``None`` or
-NaN) is written as an en dash.
+that a sentence beside a table says what the table's numbers say; :func:`contradictions` reads
+a rendered page back and finds the sentences whose word disagrees with the numbers they quote
+(``make check-site`` runs it on every page). A missing value (``None`` or NaN) is written as an
+en dash.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["MISSING", "beside_paper", "compare_word", "describe_constraint", "join_and",
+__all__ = ["MISSING", "beside_paper", "compare_word", "contradictions", "describe_constraint",
+           "join_and",
            "mean_std", "percent", "signed_points"]
 
 #: how a missing value is written
@@ -63,6 +67,64 @@ def compare_word(a, b, higher: str = "higher than", lower: str = "lower than",
     if a < b - tol:
         return lower
     return same
+
+
+#: comparing words and the direction they claim for ``a`` against ``b`` (+1: a > b, -1: a < b,
+#: 0: equal); "better"/"worse" are left out: their direction depends on the metric
+_DIRECTION = {**dict.fromkeys(("higher", "later", "more", "larger", "greater", "slower",
+                               "further", "rises", "above"), 1),
+              **dict.fromkeys(("lower", "earlier", "fewer", "smaller", "less", "faster", "closer",
+                               "falls", "below"), -1),
+              **dict.fromkeys(("the same", "stays level"), 0)}
+_WORD = re.compile(r"\b(" + "|".join(sorted(_DIRECTION, key=len, reverse=True)) + r")\b")
+_NUMBER = r"[-+−]?\d+(?:\.\d+)?"
+_AGAINST = re.compile(rf"({_NUMBER})\s*(?:%|pp|s|ms)?\s+against\s+({_NUMBER})")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*])")
+
+
+def _sign(a: str, b: str) -> int:
+    x, y = (float(v.replace("\u2212", "-")) for v in (a, b))
+    return (x > y) - (x < y)
+
+
+def contradictions(text: str) -> list[str]:
+    """The sentences of ``text`` whose comparing word disagrees with the numbers they quote.
+
+    A comparing word (higher, earlier, more, fewer, the same, ...; see ``_DIRECTION``) is
+    checked against the first parenthesis after it in its sentence (before the next such
+    word) that quotes numbers as ``a against b``:
+
+    - one pair: ``"... turn earlier than the paper's (median τ: 0.65 against 0.80)"`` needs
+      0.65 < 0.80;
+    - a count: ``"... is higher for RF than for NN on 3 of 4 data sets (adult: 99% against
+      97%, ...)"`` needs exactly 3 of the 4 quoted pairs to agree with the word.
+
+    Sentences without such a parenthesis are not judged.  Returns the offending sentences.
+    """
+    found = []
+    for sentence in _SENTENCE.split(" ".join(str(text).split())):
+        words = list(_WORD.finditer(sentence))
+        groups = list(re.finditer(r"\(([^()]*)\)", sentence))
+        for i, w in enumerate(words):
+            end = words[i + 1].start() if i + 1 < len(words) else len(sentence)
+            group = next((g for g in groups if w.end() <= g.start() < end
+                          and _AGAINST.search(g.group(1))), None)
+            if group is None:
+                continue
+            pairs = _AGAINST.findall(group.group(1))
+            want = _DIRECTION[w.group(1)]
+            count = re.search(r"\bon (\d+) of (\d+)\b", sentence[w.end():group.start()])
+            if count and int(count.group(2)) == len(pairs):
+                agree = sum(_sign(a, b) == want for a, b in pairs)
+                wrong = agree != int(count.group(1))
+            elif len(pairs) == 1:
+                wrong = _sign(*pairs[0]) != want
+            else:
+                continue
+            if wrong:
+                found.append(sentence)
+                break
+    return found
 
 
 def join_and(items: Sequence[str]) -> str:

@@ -17,6 +17,11 @@ page the check fails when
 - an output shows a machine path, a cache log, a warning (``...Warning:``) or a stderr stream,
 - the page text shows a machine path (``/work/``, ``/root/``, ``/home/``, ``/tmp/``), an object
   repr (``<... at 0x...>``) or ``$...$`` outside math, code and scripts (math MathJax never saw),
+- a table reads as code: a column header that is an identifier (``n_inputs``) or a cell with
+  more than 4 decimals (a raw frame),
+- a sentence's comparing word disagrees with the numbers it quotes
+  (:func:`lapace.text.contradictions`: "earlier than ... (0.65 against 0.80)", "higher ... on
+  3 of 4 data sets (...)"),
 - the page is wider than the 1280 px window (horizontal overflow: wide tables belong in a
   scrolling container) or a display equation is wider than its text column (clipped).
 
@@ -47,6 +52,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from lapace.text import contradictions  # the package is installed in the venv
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = [
@@ -324,6 +331,11 @@ PAGE_PROBE = r"""
        .forEach(el => el.remove());
   const rawMath = (clone.textContent.match(/\$[^$\s][^$\n]{0,80}?\$/g) || []);
   const stderr = document.querySelectorAll(".output.stderr, .stderr").length;
+  // tables for a reader: headers are words (not `n_inputs`), numbers have a few digits
+  const codeHeaders = [...main.querySelectorAll("thead th")].map(th => th.textContent.trim())
+      .filter(t => /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/.test(t));
+  const longNumbers = [...main.querySelectorAll("td")].map(td => td.textContent.trim())
+      .filter(t => /^[-+]?\d*\.\d{5,}$/.test(t));
   const warnings = [...new Set(outputs.map(
       o => (o.textContent.match(/\b\w*Warning:[^\n]{0,60}/) || [null])[0]).filter(x => x))];
   // the page at 1280 px: nothing may push it sideways, no display equation may be clipped
@@ -346,6 +358,9 @@ PAGE_PROBE = r"""
     reprs: [...new Set(reprs)],
     rawMath: [...new Set(rawMath)],
     stderr: stderr,
+    codeHeaders: [...new Set(codeHeaders)],
+    longNumbers: longNumbers.slice(0, 3),
+    text: pageText,
     warnings: warnings,
     overflow: pageWidth > viewport + 1 ? {page: pageWidth, viewport: viewport, wide: wide}
                                        : null,
@@ -435,6 +450,13 @@ def check_page(browser: Browser, site: Path, base_url: str, page: Path, shots: P
     res.problems += [f"unrendered math in the page text: {t[:80]}" for t in probe["rawMath"]]
     res.problems += [f"output shows a warning: {t[:80]}" for t in probe["warnings"]
                      if not any(t in leak for leak in probe["leaks"])]
+    res.problems += [f"table header reads as code: {t!r} (write it in words)"
+                     for t in probe["codeHeaders"]]
+    if probe["longNumbers"]:
+        res.problems.append(f"table cells with more than 4 decimals: {probe['longNumbers']} "
+                            "(round for reading: 2-3 significant digits)")
+    res.problems += [f"sentence contradicts the numbers it quotes: {t[:160]}"
+                     for t in contradictions(probe["text"])]
     if probe["stderr"]:
         res.problems.append(f"{probe['stderr']} stderr output(s) shown")
     if probe["overflow"]:

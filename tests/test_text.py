@@ -9,6 +9,7 @@ from lapace.text import (
     MISSING,
     beside_paper,
     compare_word,
+    contradictions,
     describe_constraint,
     join_and,
     mean_std,
@@ -72,3 +73,30 @@ def test_compare_word_follows_the_numbers():
         compare_word(float("nan"), 1.0)
     with pytest.raises(ValueError, match="tol"):
         compare_word(1.0, 1.0, tol=-1)
+
+
+def test_contradictions_finds_a_word_that_disagrees_with_its_numbers():
+    true = ("Our paths turn earlier than the paper's example (median first τ predicted 7: 0.65 "
+            "against 0.80), and the share from τ = 0.7 on is higher than the paper's (0.97 "
+            "against 0.67). Next sentence.")
+    assert contradictions(true) == []
+    false = true.replace("earlier than", "later than")
+    assert contradictions(false) == [false.split(" Next")[0]]
+    assert contradictions("It stays level (0.50 against 0.50).") == []
+    assert contradictions("It is the same (0.50 against 0.51).") != []
+    assert contradictions("A drop (−1.2 pp against 0.3 pp) is lower than zero.") == []
+    assert contradictions("It is lower (−1.2 pp against 0.3 pp).") == []
+    assert contradictions("It is higher (−1.2 pp against 0.3 pp).") != []
+
+
+def test_contradictions_counts_the_pairs_a_sentence_summarises():
+    s = ("TSTR real is higher for the RF black box than for the NN on {} of 4 data sets "
+         "(adult: 99.17% against 97.58%, compas: 82.08% against 97.33%, heloc: 98.17% "
+         "against 92.00%, wine: 97.40% against 95.57%): a forest imitates a forest.")
+    assert contradictions(s.format(3)) == []
+    assert contradictions(s.format(4)) == [s.format(4)]
+
+
+def test_contradictions_leaves_unquoted_comparisons_alone():
+    assert contradictions("More than 42 trades takes decades. Fewer than 80% (of inputs) "
+                          "keep it. Better (0.2 against 0.3) depends on the metric.") == []

@@ -103,6 +103,19 @@ def test_robx_counterfactuals_are_stable_recomputed_independently():
     assert (robx.stability(nn[moved], TARGET) <= 0.5).all()
 
 
+def test_robx_finds_the_nearest_stable_training_input_without_scoring_them_all():
+    X, model, X_test = blobs()
+    robx = RobX(n_samples=100, sigma=0.1, tau=0.6, seed=0).fit(X, model)
+    got, scored = robx._nearest_stable(X_test, TARGET)
+    # the definition, eagerly: score every training input predicted TARGET, keep the stable ones
+    cand = np.flatnonzero(model.predict(X) == TARGET)
+    stable = cand[robx.stability(X[cand], TARGET) >= 0.6]
+    assert 0 < len(stable) < len(cand)        # the threshold bites: the search must skip some
+    d = np.linalg.norm(X_test[:, None, :] - X[stable][None], axis=2)
+    np.testing.assert_array_equal(got, stable[d.argmin(1)])
+    assert scored < len(cand)                 # only the candidates near the inputs were scored
+
+
 def test_robx_needs_predict_proba():
     X, _, _ = blobs()
     svm = LinearSVC().fit(X, np.repeat([0, 1], 150))

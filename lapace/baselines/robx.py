@@ -18,6 +18,14 @@ recompute (:meth:`RobX.stability`), results do not depend on the batch, and cand
 line are compared on the same noise.  PROPLACE draws fresh noise per evaluation with the global
 NumPy state and loops over inputs one at a time; we evaluate all inputs of a chunk and all their
 noise samples in one ``predict_proba`` call.  Neither CARLA nor RobustX has RobX.
+
+The nearest stable training input is found lazily (:meth:`RobX._nearest_stable`): the candidates
+are visited in order of distance to each input, ``2, 4, 8, ...`` at a time, and R is computed
+only for those not yet scored in the same call, so an explanation costs the few training inputs
+near its inputs instead of N samples for every training input.  Every call does that work
+afresh (nothing is carried from one call to the next, so its runtime is the work one request
+needs).  With R a deterministic function of the point, this returns the same x_s as scoring
+every candidate first (tested).
 """
 
 from __future__ import annotations
@@ -56,7 +64,8 @@ class RobX(CounterfactualMethod):
     Attributes
     ----------
     noise_ : (N, d) float32, the shared noise.
-    train_stability_ : (N_train, L) stability of every training input for every label.
+    candidate_index_ : dict, label -> (nearest-neighbour index, training indices) of the
+        training inputs predicted as that label.
     """
 
     needs_proba = True
@@ -80,8 +89,7 @@ class RobX(CounterfactualMethod):
         self.noise_ = (self.sigma * rng.standard_normal((int(self.n_samples), self.n_features_in_))
                        ).astype(np.float32)
         self.nnce_ = NNCE(metric=self.metric).fit(self.X_train_, self.model_)
-        self.train_stability_ = self._stability_all(self.X_train_)
-        self.stable_index_ = {}
+        self.candidate_index_ = {}
 
     def _stability_all(self, X: np.ndarray) -> np.ndarray:
         """(n, L) stability of each row of ``X`` for every label (chunked)."""
@@ -102,19 +110,37 @@ class RobX(CounterfactualMethod):
         X, target = self._check_inputs(X, target, labels=False)
         return self._stability_all(X)[:, target]
 
-    def _stable(self, target: int) -> tuple[NearestNeighbors, np.ndarray] | None:
-        """The index of the stable training inputs of ``target``; None when there is none."""
-        if target not in self.stable_index_:
+    def _nearest_stable(self, X: np.ndarray, target: int) -> tuple[np.ndarray | None, int]:
+        """Index of the training input predicted ``target`` with R >= tau nearest to each row
+        of ``X`` (candidates visited nearest first, 2, 4, 8, ... at a time; None when no
+        candidate is stable), and how many training inputs were scored."""
+        if target not in self.candidate_index_:
             idx = self._candidates(target)
-            idx = idx[self.train_stability_[idx, target] >= self.tau]
-            self.stable_index_[target] = None if len(idx) == 0 else (
-                NearestNeighbors(n_neighbors=1, metric=self.metric).fit(self.X_train_[idx]), idx)
-        return self.stable_index_[target]
+            self.candidate_index_[target] = (
+                NearestNeighbors(metric=self.metric).fit(self.X_train_[idx]), idx)
+        nn, idx = self.candidate_index_[target]
+        known = np.full(len(self.X_train_), np.nan)               # R of the scored candidates
+        found = np.full(len(X), -1, np.int64)
+        todo, k = np.arange(len(X)), 2
+        while len(todo):
+            k = min(k, len(idx))
+            near = idx[nn.kneighbors(X[todo], k, return_distance=False)]        # (m, k)
+            new = np.unique(near[np.isnan(known[near])])
+            if len(new):
+                known[new] = self._stability_all(self.X_train_[new])[:, target]
+            stable = known[near] >= self.tau
+            hit = stable.any(1)
+            found[todo[hit]] = near[hit, stable[hit].argmax(1)]
+            todo = todo[~hit]
+            if k == len(idx):
+                break
+            k *= 2
+        return (None if len(todo) else found), int(np.isfinite(known).sum())
 
     def _explain_chunk(self, X, target, rows):
         """RobX counterfactuals (Alg. 1 of Dutta et al.), points (n, 1, d)."""
-        stable = self._stable(target)
-        if stable is None:        # e.g. a rare target label: report it, per input, never raise
+        nearest, _ = self._nearest_stable(X, target)
+        if nearest is None:        # e.g. a rare target label: report it, per input, never raise
             reason = (f"no training input predicted as {target} has stability >= tau={self.tau}; "
                       "lower tau or sigma")
             warn(f"RobX found no counterfactual for {len(X)} input(s): {reason}.")
@@ -123,8 +149,7 @@ class RobX(CounterfactualMethod):
                                       "not_found": np.full(len(X), reason, dtype=object)})
         _, start = self.nnce_.nearest(X, target)
         x_c = self.X_train_[start[:, 0]]
-        nn, idx = stable
-        x_s = self.X_train_[idx[nn.kneighbors(X, 1, return_distance=False)[:, 0]]]
+        x_s = self.X_train_[nearest]
         out = x_s.copy()                            # the stable training input if no step is stable
         todo = np.ones(len(X), dtype=bool)
         alphas = np.arange(0.0, 1.0 + 1e-9, self.step)

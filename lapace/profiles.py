@@ -9,11 +9,16 @@ Besides each chapter's parameters, a profile holds two blocks of shared settings
 - ``_grid``: the benchmark grid of §4.1 (:func:`grid_settings`; :mod:`lapace.benchmark` and
   the evaluation chapter).
 
+:func:`chapter_parameters` gives a chapter's parameters as a profile runs it, so that a chapter
+loading another's cached models (the path explorer: the MNIST chapter's) asks for the same ones.
+
 ``quick`` is the default of ``make book``; ``paper`` has the paper's settings.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +27,8 @@ import yaml
 from .experiments import Pair, pair_kwargs, train_pair
 from .provenance import repo_root
 
-__all__ = ["GRID_KEYS", "PAIR_KEYS", "grid_settings", "load_pair", "pair_settings", "profile_file",
-           "read_profile"]
+__all__ = ["GRID_KEYS", "PAIR_KEYS", "chapter_parameters", "grid_settings", "load_pair",
+           "pair_settings", "profile_file", "read_profile"]
 
 #: the settings of ``_pairs``: L-GMVAE epoch budget and patience, the stratified subsample of
 #: each data set (``None``: all rows) and the cap on Table 4's batch sizes (``None``: none)
@@ -82,3 +87,24 @@ def load_pair(dataset: str, classifier: str, profile: str = "quick", seed: int =
     """
     settings = {**pair_settings(profile), **overrides}
     return train_pair(dataset, classifier, seed=seed, **pair_kwargs(dataset, classifier, settings))
+
+
+def chapter_parameters(chapter: str, profile: str = "quick") -> dict[str, Any]:
+    """The parameters of ``notebooks/<chapter>.py`` as ``profile`` runs it: the defaults of its
+    ``parameters`` cell (flat literals), overridden by the profile's section for the chapter."""
+    path = repo_root() / "notebooks" / f"{chapter}.py"
+    if not isinstance(chapter, str) or not path.is_file():
+        known = sorted(p.stem for p in (repo_root() / "notebooks").glob("*.py"))
+        raise ValueError(f"no chapter {chapter!r}: notebooks/ holds {known}.")
+    cells = re.split(r"^# %%", path.read_text(), flags=re.M)
+    cell = [c for c in cells if re.match(r"[^\n]*tags=\[[^\]]*\bparameters\b", c)]
+    if len(cell) != 1:
+        raise ValueError(f"notebooks/{chapter}.py must have one parameters cell, found {len(cell)}.")
+    params = {t.id: ast.literal_eval(node.value) for node in ast.parse(cell[0].partition("\n")[2]).body
+              if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    overrides = read_profile(profile).get(chapter) or {}
+    unknown = sorted(set(overrides) - set(params))
+    if unknown:
+        raise ValueError(f"profiles/{profile}.yml sets {unknown} for {chapter}, which its "
+                         "parameters cell does not define.")
+    return {**params, **overrides, "profile": profile}

@@ -1,8 +1,9 @@
 """Where the book's results go, and what they were built from.
 
 Every table a chapter shows is also written as CSV to ``results/<profile>/<name>.csv`` and every
-figure as PNG beside it (``results/<profile>/<name>.png``), named after the table or figure of the
-paper it reproduces (``table1_heloc``, ``figure5_centroids``...). A chapter does::
+figure as PNG beside it (``results/<profile>/<name>.png``; an interactive Plotly figure as HTML),
+named after the table or figure of the paper it reproduces (``table1_heloc``,
+``figure5_centroids``...). A chapter does::
 
     from lapace.provenance import save_figure, save_table, show_progress
 
@@ -73,7 +74,13 @@ def save_table(df: Any, name: str, profile: str | None = None, **to_csv: Any) ->
 
 def save_figure(fig: Any, name: str, profile: str | None = None, dpi: int = 150,
                 **savefig: Any) -> Path:
-    """Write the matplotlib figure ``fig`` to ``results/<profile>/<name>.png``; return the path."""
+    """Write the matplotlib figure ``fig`` to ``results/<profile>/<name>.png``, or a Plotly
+    figure to ``<name>.html`` (plotly.min.js written beside it once: the page opens offline);
+    return the path."""
+    if callable(getattr(fig, "write_html", None)):
+        path = results_dir(profile) / f"{_check_name(name)}.html"
+        fig.write_html(path, include_plotlyjs="directory", auto_play=False, **savefig)
+        return path
     path = results_dir(profile) / f"{_check_name(name)}.png"
     savefig.setdefault("bbox_inches", "tight")
     fig.savefig(path, dpi=dpi, **savefig)

@@ -40,6 +40,8 @@
 # as we read it (`LGMVAE(objective="paper")`, Eq. 3 with Appendix B's networks, explained
 # without centroid repair; its models are the tabular chapter's paper-recipe pairs).
 # Definitions are in `lapace.metrics` and `lapace.baselines`; the grid in `lapace.benchmark`.
+# The {doc}`path explorer <explorer>` shows the black box's label, plausibility and robustness
+# to model changes at every point of a few LAPACE paths of one pair.
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/

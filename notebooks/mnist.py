@@ -275,7 +275,8 @@ _ = save_figure(fig, "figure2_paths", profile=profile)
 # centroids of 7 (one row per cluster). The second column ($\tau=0$) is the input's
 # reconstruction, the last ($\tau=1$) the decoded centroid; every second of the 21 steps is
 # shown (τ = 0, 0.1, …, 1), so the images stay legible. Over every image: the digit
-# classifier's label, green where it is the target 7.
+# classifier's label, green where it is the target 7. The {doc}`path explorer <explorer>`
+# walks these paths one τ at a time, with every image's LOF.
 #
 # *The paper (§3.2): "Later points in the path (e.g., roughly when τ ≥ 0.7) are more likely
 # to be classified as the target class".* In the paper's Figure 2 the three paths turn 7 at

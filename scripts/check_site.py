@@ -23,9 +23,16 @@ page the check fails when
   (:func:`lapace.text.contradictions`: "earlier than ... (0.65 against 0.80)", "higher ... on
   3 of 4 data sets (...)"),
 - the page is wider than the 1280 px window (horizontal overflow: wide tables belong in a
-  scrolling container) or a display equation is wider than its text column (clipped).
+  scrolling container) or a display equation is wider than its text column (clipped),
+- a page holds a Plotly figure (``.plotly-graph-div``) and plotly.js is missing or comes from
+  outside the site, the figure did not render (``.js-plotly-plot`` with an ``svg``/``canvas``),
+  a slider step names an animation frame the figure lacks, or the figure is not interactive:
+  a real mouse click (Chrome DevTools ``Input.dispatchMouseEvent``) at the end of its slider
+  must select the last step, and picking the second entry of its dropdown must select it,
+  each changing what the plot shows (its SVG, menus left out).
 
-A full-page screenshot of every page is kept under ``_build/screenshots/``. A summary table is
+A full-page screenshot of every page is kept under ``_build/screenshots/`` (taken before any
+click), and one of every Plotly figure after the clicks (``<page>__plotly-<n>.png``). A summary table is
 printed; the exit status is 1 on any failure, 2 if the check could not run.
 
 Chromium is Debian's ``chromium`` (``apt-get install -y chromium``), driven through the Chrome
@@ -379,6 +386,56 @@ PAGE_PROBE = r"""
       return all.filter(e => !all.some(o => o !== e && o.contains(e))).length;
     })(),
     height: Math.max(document.body.scrollHeight, document.documentElement.scrollHeight),
+    plotlyFigures: document.querySelectorAll(".plotly-graph-div").length,
+  };
+})()
+"""
+
+# a page's Plotly figures: plotly.js (and where from), rendered, the slider's frames; the
+# helpers that the clicks below use (window.__checkSite)
+PLOTLY_PROBE = r"""
+(async () => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const divs = [...document.querySelectorAll(".plotly-graph-div")];
+  const drawn = gd => gd.classList.contains("js-plotly-plot")
+      && !!gd.querySelector("svg.main-svg, canvas");
+  const until = Date.now() + 15000;
+  while (Date.now() < until && divs.some(d => !drawn(d))) { await sleep(100); }
+  // what the plot shows: its SVG without the menus and sliders (they move when clicked)
+  const shown = gd => {
+    let h = 0;
+    for (const svg of gd.querySelectorAll("svg.main-svg")) {
+      const c = svg.cloneNode(true);
+      c.querySelectorAll(".menulayer, .hoverlayer").forEach(e => e.remove());
+      for (const ch of c.outerHTML) { h = (h * 31 + ch.charCodeAt(0)) | 0; }
+    }
+    return h;
+  };
+  const centre = el => {
+    el.scrollIntoView({block: "center", inline: "nearest", behavior: "instant"});
+    const r = el.getBoundingClientRect();
+    return {x: r.left + r.width / 2, y: r.top + r.height / 2, right: r.right, left: r.left,
+            top: r.top, bottom: r.bottom, width: r.width, height: r.height};
+  };
+  window.__checkSite = {shown, centre};
+  return {
+    plotly: typeof window.Plotly === "object" && typeof Plotly.newPlot === "function",
+    version: window.Plotly ? Plotly.version : null,
+    sources: [...document.scripts].map(s => s.src).filter(s => /plotly/i.test(s)),
+    figures: divs.map(gd => {
+      const sliders = (gd._fullLayout && gd._fullLayout.sliders) || [];
+      const menus = ((gd._fullLayout && gd._fullLayout.updatemenus) || [])
+          .filter(m => m.type !== "buttons");
+      const frames = (gd._transitionData && gd._transitionData._frameHash) || {};
+      const steps = sliders.length ? sliders[0].steps : [];
+      return {
+        id: gd.id, drawn: drawn(gd), steps: steps.length,
+        buttons: menus.length ? menus[0].buttons.length : 0,
+        frames: Object.keys(frames).length,
+        missingFrames: steps.filter(s => s.method === "animate")
+            .flatMap(s => (s.args[0] || [])).filter(n => !(n in frames)),
+      };
+    }),
   };
 })()
 """
@@ -475,7 +532,85 @@ def check_page(browser: Browser, site: Path, base_url: str, page: Path, shots: P
                         timeout=timeout)
     out = shots / (rel.removesuffix(".html").replace("/", "__") + ".png")
     out.write_bytes(base64.b64decode(shot["data"]))
+    if probe["plotlyFigures"]:
+        res.problems += check_plotly(browser, base_url, shots / out.stem, timeout)
     return res
+
+
+def _click(browser: Browser, x: float, y: float) -> None:
+    """A real left click at viewport point (x, y)."""
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        browser.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y,
+                                                  "button": "left", "clickCount": 1})
+
+
+def _wait_for(browser: Browser, expression: str, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if browser.evaluate(expression):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def check_plotly(browser: Browser, base_url: str, shot_stem: Path, timeout: float) -> list[str]:
+    """The page's Plotly figures: plotly.js from the site, rendered, and interactive (a click
+    at the end of the slider selects its last step, a click on the dropdown's second entry
+    selects it, each changing what the plot shows); a screenshot of each after the clicks."""
+    info = browser.evaluate(PLOTLY_PROBE, timeout=timeout)
+    if not info["plotly"]:
+        return [f"{len(info['figures'])} Plotly figure(s) but plotly.js did not load "
+                "(window.Plotly missing)"]
+    problems = [f"plotly.js loaded from outside the site: {src}" for src in info["sources"]
+                if not src.startswith(base_url)]
+    for n, fig in enumerate(info["figures"]):
+        name = f"Plotly figure #{fig['id']}"
+        if not fig["drawn"]:
+            problems.append(f"{name} did not render (no .js-plotly-plot with an svg or canvas)")
+            continue
+        if fig["missingFrames"]:
+            problems.append(f"{name}: slider steps name missing frames {fig['missingFrames'][:3]}")
+        gd = f"document.getElementById({json.dumps(fig['id'])})"
+        if fig["steps"] > 1:
+            before = browser.evaluate(f"__checkSite.shown({gd})")
+            rail = browser.evaluate(
+                f"__checkSite.centre({gd}.querySelector('.slider-rail-touch-rect'))")
+            _click(browser, rail["right"] - 2, rail["y"])
+            last = fig["steps"] - 1
+            if not _wait_for(browser, f"{gd}._fullLayout.sliders[0].active === {last}"):
+                problems.append(f"{name}: a click at the end of its slider did not select the "
+                                f"last of its {fig['steps']} steps")
+            elif not _wait_for(browser, f"__checkSite.shown({gd}) !== {before}"):
+                problems.append(f"{name}: the slider's last step changed nothing on screen")
+        if fig["buttons"] > 1:
+            before = browser.evaluate(f"__checkSite.shown({gd})")
+            head = browser.evaluate(f"__checkSite.centre({gd}.querySelector("
+                                    "'.updatemenu-header .updatemenu-item-rect'))")
+            _click(browser, head["x"], head["y"])
+            entry = browser.evaluate(
+                f"(() => {{ const b = {gd}.querySelectorAll("
+                "'.updatemenu-dropdown-button-group .updatemenu-dropdown-button'); "
+                "return b.length > 1 ? __checkSite.centre(b[1]) : null; })()")
+            if entry is None:
+                problems.append(f"{name}: clicking its dropdown showed no entries")
+            else:
+                _click(browser, entry["x"], entry["y"])
+                if not _wait_for(browser, f"{gd}._fullLayout.updatemenus[0].active === 1"):
+                    problems.append(f"{name}: a click on the dropdown's second entry did not "
+                                    "select it")
+                elif not _wait_for(browser, f"__checkSite.shown({gd}) !== {before}"):
+                    problems.append(f"{name}: the dropdown's second entry changed nothing on "
+                                    "screen")
+        time.sleep(0.6)  # menus fade out
+        box = browser.evaluate(f"(() => {{ {gd}.scrollIntoView({{block: 'start', behavior: 'instant'}}); "
+                               f"const r = {gd}.getBoundingClientRect(); return "
+                               "{x: r.left + scrollX, y: r.top + scrollY, width: r.width, "
+                               "height: Math.min(r.height, innerHeight)}; })()")
+        shot = browser.send("Page.captureScreenshot", {"format": "png", "clip": {**box, "scale": 1}},
+                            timeout=timeout)
+        shot_stem.with_name(f"{shot_stem.name}__plotly-{n}.png").write_bytes(
+            base64.b64decode(shot["data"]))
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:

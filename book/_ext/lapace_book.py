@@ -6,10 +6,16 @@
   (which ``scripts/check_site.py`` reports).
 - Registers the pybtex style ``authoryear``: bibliography entries labelled "Jiang et al., 2025",
   as the in-text citations (``bibtex_reference_style: author_year``) name them.
+- Ships plotly.js with the site: a page whose body draws a Plotly figure (``Plotly.newPlot``,
+  e.g. the path explorer's ``lapace.explorer.figure_html``) gets ``_static/plotly.min.js``, the
+  bundle of the installed ``plotly`` package, in its head; other pages do not load it, and no
+  page loads it from a CDN.
 - On a partial build (``make book CHAPTERS=...``: ``lapace_chapters_left_out`` lists the
   chapters not built), a ``{ref}``/``{doc}``/``{numref}`` into a left-out chapter is shown as its
   plain text instead of failing the ``-W`` build; a full build resolves (or reports) every one.
 """
+
+from pathlib import Path
 
 from pybtex.plugin import register_plugin
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
@@ -73,6 +79,19 @@ class AuthorYearStyle(UnsrtStyle):
 register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
 
 
+def add_plotly(app, pagename, templatename, context, doctree):
+    """plotly.min.js (from the installed plotly package) on the pages that draw with it."""
+    if "Plotly.newPlot" not in (context.get("body") or ""):
+        return
+    target = Path(app.outdir) / "_static" / "plotly.min.js"
+    if not target.exists():
+        from plotly.offline import get_plotlyjs
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(get_plotlyjs(), encoding="utf-8")
+    app.add_js_file("plotly.min.js")  # inside html-page-context: for this page only
+
+
 def unbuilt_reference(app, env, node, contnode):
     """A reference into a chapter this partial build left out: its text, no warning."""
     if not app.config.lapace_chapters_left_out:
@@ -86,6 +105,7 @@ def unbuilt_reference(app, env, node, contnode):
 def setup(app):
     app.add_config_value("lapace_chapters_left_out", [], "env")
     # html-page-context stops at the first handler returning a value: run before those
+    app.connect("html-page-context", add_plotly, priority=90)
     app.connect("html-page-context", dedupe_assets, priority=100)
     app.connect("missing-reference", unbuilt_reference)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -41,6 +41,13 @@
 # without centroid repair; its models are the tabular chapter's paper-recipe pairs).
 # Definitions are in `lapace.metrics` and `lapace.baselines`; the grid in `lapace.benchmark`.
 
+# %% tags=["remove-input", "reference-status"]
+from IPython.display import Markdown
+
+from lapace.reference import status_markdown
+
+Markdown(status_markdown("evaluation"))  # where this chapter's paper-scale numbers stand
+
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
 datasets = ["heloc", "wine", "adult", "compas"]  # data sets, in the paper's order

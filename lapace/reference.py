@@ -392,7 +392,7 @@ class Report:
                     f"only. {HOW_TO_MAKE.replace('`', '')} (see reference/README.md).")
         p = self.provenance
         head = (f"reference run of {str(p.get('created', '?'))[:10]}, commit "
-                f"{str(p.get('commit', '?'))[:7]}")
+                f"{str(p.get('commit', '?'))[:7]},")
         lines = []
         if self.problems:
             lines.append(f"The {head} is incomplete:")
@@ -511,13 +511,13 @@ def status_markdown(chapter: str, root: str | Path | None = None, profile: str |
     if report.problems:
         return _admonition(
             "Paper scale: the reference run is incomplete", "warning",
-            f"The committed reference run ({label.removeprefix('paper scale — ')}) is "
+            f"The committed {label.removeprefix('paper scale — ')}, is "
             f"incomplete: {'; '.join(report.problems[:5])}. The numbers on this page are the "
             f"{profile} profile's (a live check). {HOW_TO_MAKE}.")
     if chapter in report.stale:
         return _admonition(
             "Paper scale: the reference run is stale", "warning",
-            f"The committed reference run ({label.removeprefix('paper scale — ')}) is **stale** "
+            f"The committed {label.removeprefix('paper scale — ')}, is **stale** "
             f"for this chapter: since it was made, {_names(report.stale[chapter])} changed, so "
             "its paper-scale numbers may no longer be what the current code gives. The other "
             f"numbers on this page are the {profile} profile's (a live check). {HOW_TO_MAKE}.")

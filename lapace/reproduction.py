@@ -23,12 +23,14 @@ __all__ = ["PLACEHOLDER", "status_table"]
 PLACEHOLDER = "<!-- reproduction-status -->"
 #: a cell without numbers yet
 NOT_RUN = "not yet run"
-#: claims of a table: where they are shown and what decides their sample size
-_TABLE_OF_CLAIM = {"table1": ("tabular", "Table 1", "table1"),
-                   "table3": ("actionability", "Table 3", "table3")}
-_CLAIMS_SECTION = ("evaluation", "The paper's claims, checked", "evaluation")
+#: claims of a table: the chapter that shows them and the table that gives their sample size
+_TABLE_OF_CLAIM = {"table1": ("tabular", "table1"), "table3": ("actionability", "table3")}
+_GRID_CLAIM = ("evaluation", "evaluation")
+#: the chapter that writes a table
+_CHAPTER_OF_TABLE = {"table1": "tabular", "table2": "evaluation", "table3": "actionability",
+                     "figure4": "evaluation", "claims": "evaluation"}
 _CONTINUOUS = ("heloc", "wine")  # Table 1's claim reads the continuous-only pairs
-_LONGEST = 140  # characters of a claim's numbers shown in a cell
+_LONGEST = 100  # characters of a quote or of a claim's numbers shown in a cell
 
 
 def _cell(text) -> str:
@@ -80,12 +82,13 @@ def _table2(t: pd.DataFrame) -> str:
     t = t.set_index(t.columns[0])
     if "LAPACE-Last" not in t.index:
         return NOT_RUN
-    return "LAPACE-Last's mark (mean rank): " + ", ".join(
-        f"{col} {t.loc['LAPACE-Last', col]}" for col in t.columns)
+    ranks = [str(t.loc["LAPACE-Last", col]).rpartition("(")[2].rstrip(") ") for col in t.columns]
+    return "LAPACE-Last's mean ranks: " + ", ".join(
+        f"{col} {rank}" for col, rank in zip(t.columns, ranks, strict=True))
 
 
 def _sample(folder: Path | None, source: str, root: str | Path | None) -> str | None:
-    """The sample behind a result: pairs × inputs × repetitions of the grid, or the pairs."""
+    """The sample behind a result: pairs×inputs×repetitions of the grid, or the pairs."""
     t = _read(folder, source, root)
     if t is None:
         return None
@@ -94,8 +97,7 @@ def _sample(folder: Path | None, source: str, root: str | Path | None) -> str | 
     pairs = len(t[["dataset", "classifier"]].drop_duplicates())
     if source != "evaluation":
         return f"{pairs} pairs"
-    return (f"{pairs} pairs × {int(t.n_inputs.median())} inputs × "
-            f"{t.repetition.nunique()} rep.")
+    return f"{pairs}×{int(t.n_inputs.median())}×{t.repetition.nunique()}"
 
 
 def _claims(folder: Path | None, root: str | Path | None) -> pd.DataFrame | None:
@@ -140,39 +142,41 @@ def status_table(live_dir: str | Path, live_profile: str = "quick",
         v = fn(live_claims, *args) if live_claims is not None else None
         return f"{v} ({live_profile})" if v else "–"
 
+    def stale(text: str, chapter: str) -> str:
+        return f"{text} (stale)" if chapter in report.stale and text != NOT_RUN else text
+
     def values(summary, source: str) -> tuple[str, str]:
         out = []
         for folder, empty in ((None, NOT_RUN), (live, "not built")):
             t = None if folder is None and report.missing else _read(folder, source, root)
             out.append(summary(t) if t is not None else empty)
-        return out[0], out[1]
+        return stale(out[0], _CHAPTER_OF_TABLE[source]), out[1]
 
     def sample(source: str) -> str:
         ref = None if report.missing else _sample(None, source, root)
         return f"{ref or NOT_RUN} / {_sample(live, source, root) or 'not built'}"
 
-    def link(chapter: str, section: str) -> str:
-        return f"{{doc}}`{section} <../notebooks/{chapter}>`"
+    def link(chapter: str, text: str) -> str:
+        return f"{{doc}}`{text} <../notebooks/{chapter}>`"
 
     rows = []
     t1 = values(_table1, "table1")
-    rows.append(["Table 1: utility (TSTR) and centroid accuracy", _table1(_paper_table1()), *t1,
-                 verdict(_tally, [k for k in keys if k.startswith("table1")]), sample("table1"),
-                 link("tabular", "Table 1")])
-    rows.append(["Table 2: what each method addresses", "✓ / ✓* marks (design, not measured)",
-                 *values(_table2, "table2"), "– (no claim)", sample("evaluation"),
-                 link("evaluation", "Table 2")])
-    rows.append(["Table 3: actionability under constraints", _table3(_paper_table3()),
+    rows.append([link("tabular", "Table 1") + ": TSTR, centroid accuracy",
+                 _table1(_paper_table1()), *t1,
+                 verdict(_tally, [k for k in keys if k.startswith("table1")]), sample("table1")])
+    rows.append([link("evaluation", "Table 2") + ": what each method addresses",
+                 "✓ / ✓* marks (design, not measured)", *values(_table2, "table2"),
+                 "– (no claim)", sample("evaluation")])
+    rows.append([link("actionability", "Table 3") + ": actionability", _table3(_paper_table3()),
                  *values(_table3, "table3"),
-                 verdict(_tally, [k for k in keys if k.startswith("table3")]), sample("table3"),
-                 link("actionability", "Table 3")])
+                 verdict(_tally, [k for k in keys if k.startswith("table3")]), sample("table3")])
     n_methods = values(lambda t: f"{t.method.nunique()} methods × "
                        f"{len(t[['dataset', 'classifier']].drop_duplicates())} pairs", "figure4")
-    rows.append(["Figure 4: the seven metrics", "bar charts, read by the claims below",
-                 *n_methods, verdict(_tally, grid_keys), sample("evaluation"),
-                 link("evaluation", "Figure 4")])
+    rows.append([link("evaluation", "Figure 4") + ": seven metrics",
+                 "bar charts, read by the claims below", *n_methods, verdict(_tally, grid_keys),
+                 sample("evaluation")])
     for key in keys:
-        chapter, section, source = _TABLE_OF_CLAIM.get(key.split("_")[0], _CLAIMS_SECTION)
+        chapter, source = _TABLE_OF_CLAIM.get(key.split("_")[0], _GRID_CLAIM)
         said = claims[claims.key == key].paper_says.iloc[0]
 
         def ours(c: pd.DataFrame | None, empty: str, key=key) -> str:
@@ -182,16 +186,14 @@ def status_table(live_dir: str | Path, live_profile: str = "quick",
             r = r[r.recipe.isin(["ours", "-"])] if r.recipe.isin(["ours", "-"]).any() else r
             return r.ours.iloc[0]
 
-        rows.append([f"claim `{key}`", f"“{said}”", ours(ref_claims, NOT_RUN),
-                     ours(live_claims, "not built"), verdict(_holds, key), sample(source),
-                     link(chapter, section)])
+        rows.append(["claim " + link(chapter, key), f"“{said}”",
+                     stale(ours(ref_claims, NOT_RUN), _CHAPTER_OF_TABLE["claims"]),
+                     ours(live_claims, "not built"), verdict(_holds, key), sample(source)])
 
-    head = ["result", "the paper", "ours, paper scale (reference)",
-            f"ours, {live_profile} profile (this build)", "verdict", "sample (reference / this build)",
-            "section"]
+    head = ["result", "the paper", "ours, paper scale", f"ours, {live_profile} (this build)",
+            "verdict", "sample"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(_cell(v) if i < 6 else v for i, v in enumerate(r)) + " |"
-              for r in rows]
+    lines += ["| " + " | ".join([r[0]] + [_cell(v) for v in r[1:]]) + " |" for r in rows]
     if report.missing:
         intro = ("No paper-scale reference run is committed yet, so the paper-scale column reads "
                  f"*{NOT_RUN}* and every verdict is the {live_profile} profile's, a smoke test "
@@ -199,16 +201,20 @@ def status_table(live_dir: str | Path, live_profile: str = "quick",
                  "its tables to `reference/paper/`.")
     else:
         intro = f"The paper-scale column is the committed *{reference_label(root)}*. "
-        if report.stale or report.problems:
-            intro += ("It is **stale** for " + ", ".join(report.stale) if report.stale
-                      else "It is **incomplete**") + (
-                ": the current code may give other numbers (`make check-reference` says what "
-                "changed; `make reference` remakes it).")
+        flaws = ([f"**incomplete** ({report.problems[0]}"
+                  + (f", and {len(report.problems) - 1} more" if len(report.problems) > 1 else "")
+                  + ")"] if report.problems else []) + (
+            ["**stale** for " + ", ".join(report.stale)] if report.stale else [])
+        if flaws:
+            intro += ("It is " + " and ".join(flaws) + ": the current code may give other "
+                      "numbers (`make check-reference` says what changed; `make reference` "
+                      "remakes it).")
         else:
             intro += "Every chapter's code is the one that made it."
     note = ("" if claims is not None else
             " The claims of §4.2 are listed once the evaluation chapter has run (`claims.csv`).")
     return (intro + note + " A verdict is that of the claims of §4.2 (*yes*: on every pair, "
             "*partly*: on at least half), for our L-GMVAE recipe, with the paper's recipe where "
-            "it differs; a sample counts pairs, test inputs per pair and repetitions.\n\n"
-            + "\n".join(lines) + "\n")
+            "it differs. A sample is the reference's / this build's: pairs×test inputs per "
+            "pair×repetitions, or the pairs.\n\n"
+            + "````{container} reproduction-status\n" + "\n".join(lines) + "\n````\n")

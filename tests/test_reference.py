@@ -283,7 +283,7 @@ def test_scripts_reference_check_on_this_repository(capsys):
 
 
 def test_the_reproduction_status_table(tmp_path):
-    results = fake_repo(tmp_path)
+    results = fake_repo(tmp_path, chapters=("ch", "evaluation"))
     live = tmp_path / "results" / "quick"
     live.mkdir()
     pd.DataFrame({"key": ["validity", "validity", "table1_tstr_gap"],
@@ -298,24 +298,29 @@ def test_the_reproduction_status_table(tmp_path):
     assert "No paper-scale reference run is committed yet" in text
     rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()
             if line.startswith("| ") and "---" not in line}
-    assert {"Table 1: utility (TSTR) and centroid accuracy", "Table 2: what each method addresses",
-            "Table 3: actionability under constraints", "Figure 4: the seven metrics",
-            "claim `validity`", "claim `table1_tstr_gap`"} <= set(rows)
-    validity = rows["claim `validity`"]
-    assert "All methods \\| always" in validity and "quick numbers" in validity
-    assert "not yet run" in validity and "partly; paper's recipe: no (quick)" in validity
-    assert "not yet run / 1 pairs × 5 inputs × 1 rep." in validity
-    assert "{doc}`The paper's claims, checked <../notebooks/evaluation>`" in validity
-    assert "TSTR gap on heloc/wine at most +2.9 pp" in rows["Table 1: utility (TSTR) and "
-                                                            "centroid accuracy"]
-    assert "{doc}`Table 1 <../notebooks/tabular>`" in rows["claim `table1_tstr_gap`"]
+    table1 = "{doc}`Table 1 <../notebooks/tabular>`: TSTR, centroid accuracy"
+    validity = "claim {doc}`validity <../notebooks/evaluation>`"
+    assert {table1, "{doc}`Table 2 <../notebooks/evaluation>`: what each method addresses",
+            "{doc}`Table 3 <../notebooks/actionability>`: actionability",
+            "{doc}`Figure 4 <../notebooks/evaluation>`: seven metrics", validity,
+            "claim {doc}`table1_tstr_gap <../notebooks/tabular>`"} <= set(rows)
+    row = rows[validity]
+    assert "All methods \\| always" in row and "quick numbers" in row
+    assert "not yet run" in row and "partly; paper's recipe: no (quick)" in row
+    assert "| not yet run / 1×5×1 |" in row
+    assert "TSTR gap on heloc/wine at most +2.9 pp" in rows[table1]
+    assert "not yet run / not built" in rows[table1]
 
     write(tmp_path, results)
     text = status_table(live, "quick", root=tmp_path)
     assert "paper scale — reference run of 2026-01-02" in text
-    validity = [ln for ln in text.splitlines() if ln.startswith("| claim `validity`")][0]
-    assert "paper-scale numbers" in validity and "| yes |" in validity
+    row = [ln for ln in text.splitlines() if ln.startswith(f"| {validity}")][0]
+    assert "paper-scale numbers" in row and "| yes |" in row
     assert "table1_tstr_gap" not in text  # rows follow the reference's claims once there is one
+    assert "stale" not in text and "Every chapter's code is the one that made it" in text
+    tamper(tmp_path, lambda p: p["chapters"]["evaluation"].update(fingerprint="0" * 12))
+    text = status_table(live, "quick", root=tmp_path)
+    assert "**stale** for evaluation" in text and "| paper-scale numbers (stale) |" in text
 
 
 def test_chapters_open_with_the_reference_status():

@@ -69,7 +69,9 @@ def make(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     prov = reference.write_provenance(paper, REPO / reference.REFERENCE_DIR,
-                                      command="make reference", fingerprints=before,
+                                      command="make reference" + (
+                                          f" JOBS={args.jobs}" if args.jobs else ""),
+                                      fingerprints=before,
                                       commit=commit, total_seconds=seconds, root=REPO)
     size = sum(t["bytes"] for t in prov["tables"].values())
     print(f"reference: {len(prov['tables'])} tables ({size / 2**20:.1f} MiB) and provenance.json "

@@ -269,17 +269,60 @@ def test_scripts_reference_check_on_this_repository(capsys):
     """``make check-reference`` on the repository. No reference is committed until the paper
     profile has run (``make reference``): until then it must say so and exit 3; once one is,
     an incomplete reference fails the suite (a stale one is the pages' business)."""
-    spec = importlib.util.spec_from_file_location("reference_script",
-                                                  ROOT / "scripts" / "reference.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    rc = script.main(["check"])
+    rc = load_script().main(["check"])
     out = capsys.readouterr()
     if not (ROOT / R.REFERENCE_DIR / "provenance.json").is_file():
         assert rc == R.MISSING
         assert "No paper-scale reference run is committed yet" in out.err
     else:
         assert rc in (R.FRESH, R.STALE), out.err
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("reference_script",
+                                                  ROOT / "scripts" / "reference.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_scripts_reference_make(tmp_path, monkeypatch, capsys):
+    """``make reference`` with the paper build replaced by one that writes the tables: it
+    refuses a dirty tree, empties results/paper/ first, writes the reference from the build's
+    tables, and leaves it alone when the build fails."""
+    script = load_script()
+    fake_repo(tmp_path)
+    made = tmp_path / "made"
+    made.mkdir()
+    for f in (tmp_path / "results" / "paper").iterdir():
+        shutil.move(f, made / f.name)  # what the build will write
+    (tmp_path / "results" / "paper" / "left_over.csv").write_text("x\n1\n")
+    calls = []
+
+    def build(cmd, cwd=None):
+        calls.append(cmd)
+        shutil.copytree(made, tmp_path / "results" / "paper", dirs_exist_ok=True)
+        return 0
+
+    monkeypatch.setattr(script, "REPO", tmp_path)
+    monkeypatch.delenv("LAPACE_RESULTS_DIR", raising=False)
+    monkeypatch.setattr(script.subprocess, "call", build)
+    monkeypatch.setattr(script, "git_commit", lambda root: "abc1234+dirty")
+    assert script.main(["make"]) == 2 and not calls
+    assert "uncommitted changes" in capsys.readouterr().err
+
+    monkeypatch.setattr(script, "git_commit", lambda root: "abc1234")
+    assert script.main(["make", "--jobs", "3"]) == R.FRESH
+    assert calls[0][-5:] == ["--strict", "--profile", "paper", "--jobs", "3"]
+    prov = R.load_provenance(tmp_path)
+    assert prov["command"] == "make reference JOBS=3" and prov["commit"] == "abc1234"
+    assert "left_over.csv" not in prov["tables"] and "claims.csv" in prov["tables"]
+    assert "is fresh" in capsys.readouterr().out
+
+    monkeypatch.setattr(script.subprocess, "call", lambda cmd, cwd=None: 1)
+    assert script.main(["make"]) == 1
+    assert "left as it was" in capsys.readouterr().err
+    assert R.load_provenance(tmp_path) == prov
 
 
 def test_the_reproduction_status_table(tmp_path):

@@ -13,13 +13,15 @@ CHAPTERS ?=
 CELL_TIMEOUT ?=
 JOBS ?=
 
-.PHONY: help install test lint benchmark clean book check-site clean-cache
+.PHONY: help install test lint benchmark clean book check-site clean-cache reference check-reference
 
 help:
 	@echo "make book                 build the quick book (_build/html/index.html)"
 	@echo "make book PROFILE=paper   build at the paper's scale"
 	@echo "make book CHAPTERS=elbo   execute and render only some chapters"
 	@echo "make check-site           open every page in headless Chromium and check it"
+	@echo "make reference            run the paper profile, keep its tables in reference/paper/"
+	@echo "make check-reference      is reference/paper/ made by the current code? (0: yes)"
 	@echo "make test                 run the test suite"
 	@echo "make benchmark            print training and explanation timings"
 
@@ -47,6 +49,15 @@ book: $(STAMP)
 
 check-site: $(STAMP)
 	$(PY) scripts/check_site.py _build/html --screenshots _build/screenshots
+
+# `make reference` builds the book with PROFILE=paper (hours; JOBS=N as for `make book`) and copies
+# results/paper/*.csv with their provenance into reference/paper/ (to be committed);
+# `make check-reference` exits 0 when every chapter's recorded code fingerprint is the current one.
+reference: $(STAMP)
+	$(PY) scripts/reference.py make $(if $(JOBS),--jobs $(JOBS))
+
+check-reference: $(STAMP)
+	$(PY) scripts/reference.py check
 
 clean:
 	rm -rf _build results

@@ -173,6 +173,18 @@ def _imports(module: str, path: Path) -> set[str]:
     return found
 
 
+def module_file(module: str) -> Path:
+    """Source file of a lapace module, as the fingerprint finds it (``FileNotFoundError`` if
+    there is none): :mod:`lapace.reference` names the files that changed."""
+    return _module_file(module)
+
+
+def module_imports(module: str) -> set[str]:
+    """The lapace modules ``module`` imports at module level: what :func:`code_modules`
+    follows from it."""
+    return _imports(module, _module_file(module))
+
+
 #: never part of a fingerprint: the cache's own code decides where an artefact is stored, not
 #: what it holds
 NOT_CODE = ("lapace.cache",)

@@ -29,6 +29,13 @@
 # `lapace.diagnostics.prototype_report`, defined in the {doc}`tabular chapter <tabular>`
 # ({ref}`its diagnostics <tabular-prototypes>`).
 
+# %% tags=["remove-input", "reference-status"]
+from IPython.display import Markdown
+
+from lapace.reference import status_markdown
+
+Markdown(status_markdown("collapse"))  # where this chapter's paper-scale numbers stand
+
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
 seed = 0  # seed of the data splits and the classifiers

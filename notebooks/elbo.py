@@ -22,6 +22,13 @@
 # importance-sampled estimate of $\log p(x\mid y)$, and how the loss weights of the paper's
 # Table 4 move the balance between the three terms.
 
+# %% tags=["remove-input", "reference-status"]
+from IPython.display import Markdown
+
+from lapace.reference import status_markdown
+
+Markdown(status_markdown("elbo"))  # where this chapter's paper-scale numbers stand
+
 # %% tags=["parameters"]
 profile = "quick"           # name of the parameter set (profiles/<profile>.yml)
 dataset = "wine"            # tabular data set of the numerical checks

@@ -43,6 +43,13 @@
 # The {doc}`path explorer <explorer>` shows the black box's label, plausibility and robustness
 # to model changes at every point of a few LAPACE paths of one pair.
 
+# %% tags=["remove-input", "reference-status"]
+from IPython.display import Markdown
+
+from lapace.reference import status_markdown
+
+Markdown(status_markdown("evaluation"))  # where this chapter's paper-scale numbers stand
+
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
 datasets = ["heloc", "wine", "adult", "compas"]  # data sets, in the paper's order

@@ -23,6 +23,13 @@
 # as they are. The {doc}`next chapter <elbo>` derives the L-GMVAE's objective; the
 # {doc}`MNIST chapter <mnist>` does the same on images.
 
+# %% tags=["remove-input", "reference-status"]
+from IPython.display import Markdown
+
+from lapace.reference import status_markdown
+
+Markdown(status_markdown("figure1"))  # where this chapter's paper-scale numbers stand
+
 # %% tags=["parameters"]
 profile = "quick"        # name of the parameter set (profiles/<profile>.yml)
 n_samples = 600          # points of the two moons

@@ -20,6 +20,13 @@
 # three figures and checks each of the paper's observations on many inputs, not only on the
 # one shown.
 
+# %% tags=["remove-input", "reference-status"]
+from IPython.display import Markdown
+
+from lapace.reference import status_markdown
+
+Markdown(status_markdown("mnist"))  # where this chapter's paper-scale numbers stand
+
 # %% tags=["parameters"]
 profile = "quick"            # name of the parameter set (profiles/<profile>.yml)
 split = "test"               # "test": the 10000 official test images; "train": the 60000

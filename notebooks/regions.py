@@ -47,6 +47,13 @@
 # features a flipped input's record changes; fit time and time per input; and *robustness*, the
 # share of slightly perturbed held-out inputs that get the same action.
 
+# %% tags=["remove-input", "reference-status"]
+from IPython.display import Markdown
+
+from lapace.reference import status_markdown
+
+Markdown(status_markdown("regions"))  # where this chapter's paper-scale numbers stand
+
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
 datasets = ["heloc", "wine", "adult", "compas"]  # the tabular chapter's data sets

@@ -36,6 +36,13 @@
 # latent space, and the training curves. The trained classifiers and L-GMVAEs go to the
 # artefact cache (`lapace.cache`), from which the evaluation chapters load them.
 
+# %% tags=["remove-input", "reference-status"]
+from IPython.display import Markdown
+
+from lapace.reference import status_markdown
+
+Markdown(status_markdown("tabular"))  # where this chapter's paper-scale numbers stand
+
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
 datasets = ["heloc", "wine", "adult", "compas"]  # data sets, in the paper's order

@@ -369,6 +369,9 @@ def add_banner(nb_path: Path, prov: Provenance, run: ChapterRun, rerun: str = ""
             break
         else:
             break
+    # the chapter's own first box, where the paper-scale numbers stand, stays first
+    while at < len(nb.cells) and "reference-status" in nb.cells[at].metadata.get("tags", []):
+        at += 1
     nb.cells.insert(at, cell)
     if rerun:
         box = nbformat.v4.new_markdown_cell(rerun)
@@ -466,8 +469,10 @@ def times_table(runs: list[ChapterRun]) -> str:
 
 
 def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Provenance,
-                  config: Path, book_dir: Path, wall: float, n_cpus: int) -> None:
-    """Jupyter Book source tree: root config, toc (without chapters not built), book/, notebooks."""
+                  config: Path, book_dir: Path, wall: float, n_cpus: int,
+                  status: str | None = None) -> None:
+    """Jupyter Book source tree: root config, toc (without chapters not built), book/, notebooks;
+    ``status`` replaces the root page's reproduction-status placeholder."""
     if site_src.exists():
         shutil.rmtree(site_src)
     site_src.mkdir(parents=True)
@@ -487,7 +492,12 @@ def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Prove
 
     root = site_src / f"{toc['root']}.md"
     if root.exists():
-        text = root.read_text().rstrip() + "\n\n"
+        text = root.read_text()
+        if status is not None:
+            from lapace.reproduction import PLACEHOLDER
+
+            text = text.replace(PLACEHOLDER, status.rstrip())
+        text = text.rstrip() + "\n\n"
         text += "## How this site was built\n\n" + banner_markdown(prov, None, "Build") + "\n"
         text += ("Chapters are executed with papermill (the parameters of profile "
                  f"`{prov.profile}`), side by side on {n_cpus} core(s) where one does not load "
@@ -551,6 +561,20 @@ def data_source() -> str:
     from lapace.provenance import data_source as _data_source
 
     return _data_source()
+
+
+def reproduction_status(results: Path, profile: str) -> str:
+    """The introduction's reproduction-status table (``lapace.reproduction``), or a warning box
+    saying why it could not be made: a table is never worth losing a build for."""
+    try:
+        from lapace.reproduction import status_table
+
+        return status_table(results / profile, profile, REPO)
+    except Exception as err:
+        print(f"build_book: WARNING reproduction-status table: {describe_error(err)}", flush=True)
+        return ("```{admonition} Reproduction status unavailable\n:class: warning\n\n"
+                f"The table could not be made in this build ({type(err).__name__}); "
+                "`make check-reference` and the build log say more.\n```\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -646,7 +670,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_site:
         site_src = build_dir / "site-src" / args.profile
         assemble_site(site_src, toc, [r for r in runs if r.status != "not run"], prov,
-                      args.config, args.book_dir, wall, n_cpus)
+                      args.config, args.book_dir, wall, n_cpus,
+                      reproduction_status(results, args.profile))
         site_rc, site_seconds = build_site(site_src, args.out)
 
     results_profile = results / args.profile

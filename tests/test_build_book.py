@@ -258,3 +258,34 @@ def test_run_scheduled_keeps_dependencies_and_core_budget():
 
     with pytest.raises(RuntimeError, match="boom"):  # an unexpected error is not swallowed
         bb.run_scheduled(["tabular"], {}, {"tabular": 1}, 2, raises)
+
+
+def test_the_reference_status_stays_first_and_the_intro_gets_the_status_table(tmp_path):
+    """A chapter's reference-status box stays right under its title, above the build's banner
+    and rerun box; the root page's placeholder becomes the reproduction-status table."""
+    import nbformat
+
+    cells = [nbformat.v4.new_markdown_cell("# Title\n\nProse."),
+             nbformat.v4.new_code_cell("status", metadata={"tags": ["remove-input",
+                                                                    "reference-status"]}),
+             nbformat.v4.new_code_cell("n = 2", metadata={"tags": ["parameters"]})]
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    prov = bb.Provenance(profile="quick", commit="abc1234", data_source="here", date="today")
+    bb.add_banner(path, prov, bb.ChapterRun("x", status="ok", seconds=1.0), "rerun box")
+    tags = [c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells]
+    assert tags == [[], ["remove-input", "reference-status"], ["provenance"], ["rerun"],
+                    ["parameters"]]
+
+    from lapace.reproduction import PLACEHOLDER
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "intro.md").write_text(f"# Intro\n\n## Reproduction status\n\n{PLACEHOLDER}\n")
+    toc = {"format": "jb-book", "root": "book/intro"}
+    site = tmp_path / "site"
+    bb.assemble_site(site, toc, [], prov, REPO / "_config.yml", book, 1.0, 2,
+                     status="| the status table |")
+    intro = (site / "book" / "intro.md").read_text()
+    assert "## Reproduction status\n\n| the status table |" in intro and PLACEHOLDER not in intro
+    assert "## How this site was built" in intro

@@ -1,0 +1,376 @@
+"""The paper-scale reference run (lapace.reference, scripts/reference.py, lapace.reproduction):
+fingerprints that follow what a chapter runs, a provenance that records everything, a check
+that tells missing, incomplete, stale and fresh apart, and the boxes the pages show for each."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import lapace
+from lapace import reference as R
+from lapace.reproduction import status_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHAPTER = '''\
+# %% [markdown]
+# # A chapter
+#
+# Prose that the fingerprint ignores.
+
+# %% tags=["parameters"]
+profile = "quick"
+n = 2
+
+# %%
+from lapace.text import percent
+import lapace.metrics as M
+
+print(percent(0.5), M)
+'''
+
+
+def fake_repo(root: Path, chapters=("ch", "other")) -> Path:
+    """A repository root with a toc, chapters importing lapace.text and lapace.metrics, a paper
+    profile and the paper profile's results (two tables, one above 1 MiB, and build times)."""
+    (root / "notebooks").mkdir(parents=True)
+    toc = "format: jb-book\nroot: book/intro\nchapters:\n" + "".join(
+        f"  - file: notebooks/{c}\n" for c in chapters)
+    (root / "_toc.yml").write_text(toc)
+    for c in chapters:
+        (root / "notebooks" / f"{c}.py").write_text(CHAPTER)
+    (root / "profiles").mkdir()
+    (root / "profiles" / "paper.yml").write_text(
+        "_cell_timeout: 60\n_grid:\n  n_inputs: 100\nch:\n  n: 3\nother:\n  n: 4\n")
+    results = root / "results" / "paper"
+    results.mkdir(parents=True)
+    pd.DataFrame({"key": ["validity"], "recipe": ["ours"], "claim": ["c"], "paper_says": ["p"],
+                  "ours": ["paper-scale numbers"], "holds": ["yes"]}).to_csv(
+        results / "claims.csv", index=False)
+    big = pd.DataFrame({"input_id": range(80_000), "value": [i * 0.123 for i in range(80_000)]})
+    big.to_csv(results / "evaluation_per_input.csv", index=False)
+    assert (results / "evaluation_per_input.csv").stat().st_size > R.COMPRESS_ABOVE
+    rows = ["step,status,seconds,started,profile,commit,error"] + [
+        f"{c},ok,{60.0 * (i + 1)},2026-01-02T10:00:00,paper,abc1234," for i, c in
+        enumerate(chapters)] + ["chapters (wall clock),ok,150.0,,paper,abc1234,2 chapter(s)",
+                                "jupyter-book build,ok,7.0,,paper,abc1234,"]
+    (results / "build_times.csv").write_text("\n".join(rows) + "\n")
+    return results
+
+
+def write(root: Path, results: Path, **kwargs) -> dict:
+    kwargs = {"commit": "abc1234def", "created": "2026-01-02T12:00:00+00:00", **kwargs}
+    return R.write_provenance(results, root / R.REFERENCE_DIR, command="make reference",
+                              root=root, **kwargs)
+
+
+def tamper(root: Path, edit) -> None:
+    path = root / R.REFERENCE_DIR / "provenance.json"
+    prov = json.loads(path.read_text())
+    edit(prov)
+    path.write_text(json.dumps(prov))
+
+
+# ---------------------------------------------------------------------------------------------
+# fingerprints
+# ---------------------------------------------------------------------------------------------
+_EDITS = '''
+import json
+from pathlib import Path
+from lapace.reference import chapter_fingerprint
+
+root = Path.cwd()
+steps = [("unrelated module", "lapace/elbo.py", "\\n# an edit\\n"),
+         ("imported module", "lapace/text.py", "\\n# an edit\\n"),
+         ("what an imported module imports", "lapace/validation.py", "\\n# an edit\\n"),
+         ("prose of the chapter", "notebooks/ch.py", "# more prose\\n"),
+         ("code of the chapter", "notebooks/ch.py", "print(n)\\n"),
+         ("another chapter's profile", "profiles/paper.yml", "other2:\\n  n: 5\\n")]
+before, out = chapter_fingerprint("ch", root=root), {}
+for name, rel, text in steps:
+    path = root / rel
+    path.write_text(path.read_text() + text)
+    now = chapter_fingerprint("ch", root=root)
+    out[name] = now.changed(before.parts) if now.digest != before.digest else []
+    before = now
+print(json.dumps(out))
+'''
+
+
+def test_fingerprint_follows_the_modules_the_chapter_runs(tmp_path):
+    """On a copy of the package: editing a module the chapter imports (or one that module
+    imports) changes its fingerprint and is named; an unrelated module, the chapter's prose
+    and another chapter's profile section do not."""
+    shutil.copytree(Path(lapace.__file__).parent, tmp_path / "lapace",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    fake_repo(tmp_path)
+    deps = R.chapter_modules(tmp_path / "notebooks" / "ch.py")
+    assert {"lapace.text", "lapace.metrics", "lapace.validation"} <= set(deps)
+    assert "lapace.elbo" not in deps
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "LAPACE_REPO_ROOT": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", _EDITS], env=env, cwd=tmp_path, check=True,
+                         capture_output=True, text=True)
+    changed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert changed == {"unrelated module": [], "imported module": ["lapace.text"],
+                       "what an imported module imports": ["lapace.validation"],
+                       "prose of the chapter": [], "code of the chapter": ["notebooks/ch.py"],
+                       "another chapter's profile": []}
+
+
+def test_fingerprint_parts(tmp_path):
+    fake_repo(tmp_path)
+    (tmp_path / "notebooks" / "front.py").write_text("from lapace import LGMVAE\n")
+    (tmp_path / "notebooks" / "depends.yml").write_text("ch: [front]\n")
+    front = R.chapter_modules(tmp_path / "notebooks" / "front.py")
+    # the front door: what lapace/__init__.py imports, not the whole package
+    assert "lapace" in front and "lapace.model" in front and "lapace.claims" not in front
+    parts = R.chapter_fingerprint("ch", root=tmp_path).parts
+    assert "notebooks/front.py" in parts and "lapace.model" in parts  # depends.yml's chapter
+    assert "profiles/paper.yml: ch" in parts and "profiles/paper.yml: shared settings" in parts
+    assert not set(R.NOT_RESULTS) & set(parts) and "lapace.cache" not in parts
+    data = R.chapter_fingerprint("front", root=tmp_path).parts
+    assert "lapace/registry.txt" in data  # lapace.data names it
+    assert not any(p.startswith("lapace/constraint_sets") for p in data)
+    with pytest.raises(FileNotFoundError, match="no source notebooks/absent.py"):
+        R.chapter_fingerprint("absent", root=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing it
+# ---------------------------------------------------------------------------------------------
+def test_write_provenance_records_every_field_and_compresses_large_tables(tmp_path):
+    results = fake_repo(tmp_path)
+    prov = write(tmp_path, results)
+    folder = tmp_path / R.REFERENCE_DIR
+    on_disk = json.loads((folder / "provenance.json").read_text())
+    assert on_disk == prov and set(R.FIELDS) <= set(prov)
+    assert prov["commit"] == "abc1234def" and prov["profile"] == "paper"
+    assert prov["command"] == "make reference" and prov["total_seconds"] == 150.0
+    machine = prov["machine"]
+    assert machine["cores"] == os.cpu_count() and machine["cores_available"] >= 1
+    assert machine["cpu"] and isinstance(machine["torch_threads"], int)
+    assert set(prov["chapters"]) == {"ch", "other"}
+    ch = prov["chapters"]["ch"]
+    assert ch["seconds"] == 60.0 and ch["status"] == "ok"
+    assert ch["fingerprint"] == R.chapter_fingerprint("ch", root=tmp_path).digest
+    assert "lapace.text" in ch["parts"]
+    tables = prov["tables"]
+    assert set(tables) == {"claims.csv", "evaluation_per_input.csv", "build_times.csv"}
+    assert tables["evaluation_per_input.csv"]["file"] == "evaluation_per_input.csv.gz"
+    assert not (folder / "evaluation_per_input.csv").exists()
+    assert gzip.decompress((folder / "evaluation_per_input.csv.gz").read_bytes()) == (
+        results / "evaluation_per_input.csv").read_bytes()
+    assert (folder / "claims.csv").read_bytes() == (results / "claims.csv").read_bytes()
+    big = R.reference_table("evaluation_per_input", root=tmp_path)
+    assert len(big) == 80_000 and R.reference_table("claims.csv", root=tmp_path).holds[0] == "yes"
+    with pytest.raises(FileNotFoundError, match="no table 'figure4'"):
+        R.reference_table("figure4", root=tmp_path)
+    # a second run replaces the first: the same tables give the same bytes, old files go
+    (folder / "stale.csv").write_text("x\n1\n")
+    again = write(tmp_path, results, total_seconds=3600)
+    assert again["tables"] == tables and again["total_seconds"] == 3600
+    assert not (folder / "stale.csv").exists()
+
+
+def test_the_size_cap_is_a_clear_error_that_writes_nothing(tmp_path):
+    results = fake_repo(tmp_path)
+    assert R.MAX_BYTES == 25 * 2**20
+    with pytest.raises(ValueError, match=r"over the cap of 0 MiB.*largest: "
+                                         r"evaluation_per_input.csv.gz"):
+        write(tmp_path, results, max_bytes=1000)
+    assert not (tmp_path / R.REFERENCE_DIR).exists()
+    (results / "build_times.csv").write_text("step,status,seconds,started,profile,commit,error\n")
+    with pytest.raises(ValueError, match="none of the book's chapters"):
+        write(tmp_path, results)
+
+
+# ---------------------------------------------------------------------------------------------
+# checking it, and what the pages say
+# ---------------------------------------------------------------------------------------------
+def test_check_tells_missing_incomplete_stale_and_fresh_apart(tmp_path):
+    results = fake_repo(tmp_path)
+    report = R.check_reference(tmp_path)
+    assert report.missing and report.exit_code == R.MISSING == 3
+    assert "No paper-scale reference run is committed yet" in report.text()
+    assert "make reference" in report.text()
+
+    write(tmp_path, results)
+    report = R.check_reference(tmp_path)
+    assert report.fresh and report.exit_code == 0, report.text()
+    assert "is fresh" in report.text() and "2 chapters, 3 tables" in report.text()
+
+    chapter = tmp_path / "notebooks" / "ch.py"
+    chapter.write_text(chapter.read_text() + "# more prose\n")
+    assert R.check_reference(tmp_path).fresh  # prose is not code
+    chapter.write_text(chapter.read_text() + "print(n)\n")
+    tamper(tmp_path, lambda p: p["chapters"]["other"]["parts"].update({"lapace.text": "0" * 12})
+           or p["chapters"]["other"].update(fingerprint="0" * 12))
+    report = R.check_reference(tmp_path)
+    assert report.exit_code == R.STALE == 1
+    assert report.stale == {"ch": ["notebooks/ch.py"], "other": ["lapace.text"]}
+    assert "stale for 2 chapter(s)" in report.text()
+    assert "other: lapace.text" in report.text() and "ch: notebooks/ch.py" in report.text()
+
+    (tmp_path / R.REFERENCE_DIR / "claims.csv").write_text("altered\n")
+    (tmp_path / R.REFERENCE_DIR / "evaluation_per_input.csv.gz").unlink()
+    tamper(tmp_path, lambda p: p["chapters"].pop("other"))
+    report = R.check_reference(tmp_path)
+    assert report.exit_code == R.INCOMPLETE == 2
+    text = report.text()
+    assert "chapter other: not in the reference run" in text
+    assert "evaluation_per_input.csv.gz is missing" in text and "claims.csv is not the run's" in text
+
+
+def test_the_boxes_of_the_three_states(tmp_path):
+    results = fake_repo(tmp_path)
+    missing = R.status_markdown("ch", root=tmp_path, profile="quick")
+    assert missing.startswith("```{admonition} Paper scale: no reference run yet\n:class: note")
+    assert ("No paper-scale reference run is committed yet: the numbers on this page are the "
+            "quick profile's (a live check), not the paper's scale") in missing
+    assert "`make reference`" in missing and missing.rstrip().endswith("```")
+    with pytest.raises(FileNotFoundError, match="make reference"):
+        R.reference_label(tmp_path)
+
+    write(tmp_path, results)
+    label = R.reference_label(tmp_path)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert label == (f"paper scale — reference run of 2026-01-02, commit abc1234, 2 min on "
+                     f"{cores} cores")
+    fresh = R.status_markdown("ch", root=tmp_path, profile="quick")
+    assert fresh.startswith(f"```{{admonition}} {label}\n:class: tip")
+
+    tamper(tmp_path, lambda p: p["chapters"]["ch"]["parts"].update({"lapace.text": "0" * 12})
+           or p["chapters"]["ch"].update(fingerprint="0" * 12))
+    stale = R.status_markdown("ch", root=tmp_path, profile="quick")
+    assert stale.startswith("```{admonition} Paper scale: the reference run is stale\n"
+                            ":class: warning")
+    assert "**stale**" in stale and "`lapace.text` changed" in stale
+    assert "commit abc1234" in stale and "make reference" in stale
+    assert R.status_markdown("other", root=tmp_path, profile="quick").startswith(
+        f"```{{admonition}} {label}")  # the other chapter is still fresh
+    paper = R.status_markdown("ch", root=tmp_path, profile="paper")
+    assert "built with the paper profile itself" in paper
+    for box in (missing, fresh, stale, paper):
+        assert "/tmp/" not in box and str(tmp_path) not in box  # no machine path on a page
+
+
+def test_scripts_reference_check_on_this_repository(capsys):
+    """``make check-reference`` on the repository. No reference is committed until the paper
+    profile has run (``make reference``): until then it must say so and exit 3; once one is,
+    an incomplete reference fails the suite (a stale one is the pages' business)."""
+    rc = load_script().main(["check"])
+    out = capsys.readouterr()
+    if not (ROOT / R.REFERENCE_DIR / "provenance.json").is_file():
+        assert rc == R.MISSING
+        assert "No paper-scale reference run is committed yet" in out.err
+    else:
+        assert rc in (R.FRESH, R.STALE), out.err
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("reference_script",
+                                                  ROOT / "scripts" / "reference.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_scripts_reference_make(tmp_path, monkeypatch, capsys):
+    """``make reference`` with the paper build replaced by one that writes the tables: it
+    refuses a dirty tree, empties results/paper/ first, writes the reference from the build's
+    tables, and leaves it alone when the build fails."""
+    script = load_script()
+    fake_repo(tmp_path)
+    made = tmp_path / "made"
+    made.mkdir()
+    for f in (tmp_path / "results" / "paper").iterdir():
+        shutil.move(f, made / f.name)  # what the build will write
+    (tmp_path / "results" / "paper" / "left_over.csv").write_text("x\n1\n")
+    calls = []
+
+    def build(cmd, cwd=None):
+        calls.append(cmd)
+        shutil.copytree(made, tmp_path / "results" / "paper", dirs_exist_ok=True)
+        return 0
+
+    monkeypatch.setattr(script, "REPO", tmp_path)
+    monkeypatch.delenv("LAPACE_RESULTS_DIR", raising=False)
+    monkeypatch.setattr(script.subprocess, "call", build)
+    monkeypatch.setattr(script, "git_commit", lambda root: "abc1234+dirty")
+    assert script.main(["make"]) == 2 and not calls
+    assert "uncommitted changes" in capsys.readouterr().err
+
+    monkeypatch.setattr(script, "git_commit", lambda root: "abc1234")
+    assert script.main(["make", "--jobs", "3"]) == R.FRESH
+    assert calls[0][-5:] == ["--strict", "--profile", "paper", "--jobs", "3"]
+    prov = R.load_provenance(tmp_path)
+    assert prov["command"] == "make reference JOBS=3" and prov["commit"] == "abc1234"
+    assert "left_over.csv" not in prov["tables"] and "claims.csv" in prov["tables"]
+    assert "is fresh" in capsys.readouterr().out
+
+    monkeypatch.setattr(script.subprocess, "call", lambda cmd, cwd=None: 1)
+    assert script.main(["make"]) == 1
+    assert "left as it was" in capsys.readouterr().err
+    assert R.load_provenance(tmp_path) == prov
+
+
+def test_the_reproduction_status_table(tmp_path):
+    results = fake_repo(tmp_path, chapters=("ch", "evaluation"))
+    live = tmp_path / "results" / "quick"
+    live.mkdir()
+    pd.DataFrame({"key": ["validity", "validity", "table1_tstr_gap"],
+                  "recipe": ["ours", "paper", "ours"], "claim": ["c", "c", "t"],
+                  "paper_says": ["All methods | always", "All methods | always", "up to 2.8%"],
+                  "ours": ["quick numbers", "q", "gaps"], "holds": ["partly", "no", "no"]}
+                 ).to_csv(live / "claims.csv", index=False)
+    pd.DataFrame({"dataset": ["wine"] * 2, "classifier": ["rf"] * 2, "method": ["NNCE", "FACE"],
+                  "repetition": [0, 0], "n_inputs": [5, 5]}).to_csv(live / "evaluation.csv",
+                                                                    index=False)
+    text = status_table(live, "quick", root=tmp_path)
+    assert "No paper-scale reference run is committed yet" in text
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()
+            if line.startswith("| ") and "---" not in line}
+    table1 = "{doc}`Table 1 <../notebooks/tabular>`: TSTR, centroid accuracy"
+    validity = "claim {doc}`validity <../notebooks/evaluation>`"
+    assert {table1, "{doc}`Table 2 <../notebooks/evaluation>`: what each method addresses",
+            "{doc}`Table 3 <../notebooks/actionability>`: actionability",
+            "{doc}`Figure 4 <../notebooks/evaluation>`: seven metrics", validity,
+            "claim {doc}`table1_tstr_gap <../notebooks/tabular>`"} <= set(rows)
+    row = rows[validity]
+    assert "All methods \\| always" in row and "quick numbers" in row
+    assert "not yet run" in row and "partly; paper's recipe: no (quick)" in row
+    assert "| not yet run / 1×5×1 |" in row
+    assert "TSTR gap on heloc/wine at most +2.9 pp" in rows[table1]
+    assert "not yet run / not built" in rows[table1]
+
+    write(tmp_path, results)
+    text = status_table(live, "quick", root=tmp_path)
+    assert "paper scale — reference run of 2026-01-02" in text
+    row = [ln for ln in text.splitlines() if ln.startswith(f"| {validity}")][0]
+    assert "paper-scale numbers" in row and "| yes |" in row
+    assert "table1_tstr_gap" not in text  # rows follow the reference's claims once there is one
+    assert "stale" not in text and "Every chapter's code is the one that made it" in text
+    tamper(tmp_path, lambda p: p["chapters"]["evaluation"].update(fingerprint="0" * 12))
+    text = status_table(live, "quick", root=tmp_path)
+    assert "**stale** for evaluation" in text and "| paper-scale numbers (stale) |" in text
+
+
+def test_chapters_open_with_the_reference_status():
+    for path in sorted((ROOT / "notebooks").glob("*.py")):
+        cells = path.read_text().split("\n# %%")
+        assert cells[1].startswith(" [markdown]\n# # "), path.stem  # the title cell
+        status = textwrap.dedent(cells[2])
+        assert status.startswith(' tags=["remove-input", "reference-status"]'), path.stem
+        assert f'status_markdown("{path.stem}")' in status, path.stem
+        assert cells[3].startswith(' tags=["parameters"]'), path.stem

@@ -47,6 +47,13 @@
 # The figures are plain HTML and JavaScript (Plotly, shipped with this site): they work
 # offline, without a running Python kernel.
 
+# %% tags=["remove-input", "reference-status"]
+from IPython.display import Markdown
+
+from lapace.reference import status_markdown
+
+Markdown(status_markdown("explorer"))  # where this chapter's paper-scale numbers stand
+
 # %% tags=["parameters"]
 profile = "quick"          # name of the parameter set (profiles/<profile>.yml)
 dataset = "adult"          # tabular data set of the first explorer (its pair is the tabular chapter's)

@@ -231,7 +231,8 @@ def _table1_claims(t1: pd.DataFrame, add) -> None:
     add("table1_tstr_gap", "The TSTR gap (real minus synthetic) is at most 2.8 pp on every "
         "continuous-only pair, both forests scored against the black box's labels of the "
         "L-GMVAE test set (the reading closest to the paper: its L-GMVAE learns 'the "
-        "classifier's predictions', and its TSTR real exceeds the classifier's accuracy).",
+        "classifier's predictions', and its TSTR real is above what a forest reaches on the "
+        "true labels).",
         "L-GMVAE shows promising utility (up to 2.8% accuracy gap) on continuous-only datasets.",
         ours, _verdict(int(ok.sum()), len(ok)))
     acc = t1.centroid_accuracy.to_numpy()

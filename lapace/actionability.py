@@ -158,7 +158,7 @@ def evaluate(
     constraints: Sequence[Sequence[Constraint]],
     *,
     lapace,
-    face,
+    face=None,
     harden: Callable[[np.ndarray], np.ndarray] | None = None,
     target: int = 1,
     steps: int = 20,
@@ -174,6 +174,8 @@ def evaluate(
     face : a fitted :class:`~lapace.baselines.FACE` on the same black box: its paths (the input,
         the training inputs on the shortest path, the counterfactual) and training inputs
         (FACE-Greedy's points); where it finds none, both FACE methods fail for that input.
+        ``None``: only the two LAPACE methods run (e.g. a second L-GMVAE on the same inputs and
+        constraints, whose FACE rows would be the first run's).
     harden : maps interpolated points to records (one-hot categorical blocks), e.g.
         ``vae.harden``; ``None`` for continuous data.
     immutable : features whose change is counted in ``n_immutable_broken``.
@@ -184,19 +186,19 @@ def evaluate(
     if getattr(lapace, "dataset_", None) is None:
         raise ValueError("lapace must be fitted with the dataset: Lapace(vae).fit(model=clf, "
                          "dataset=ds).")
-    predict, dataset, X_train = lapace.predict, lapace.dataset_, face.X_train_
-    face_paths = face.explain(X, target=target, return_paths=True).paths
+    predict, dataset = lapace.predict, lapace.dataset_
+    methods = METHODS if face is not None else METHODS[2:]
     harden = harden or (lambda A: A)
-    rows, counted, caught_all = [], {m: ([], []) for m in METHODS}, []
-
-    face_end = np.array([p[-1] if p is not None else x for p, x in zip(face_paths, X, strict=True)],
-                        dtype=np.float32)
-    has_face = np.array([p is not None for p in face_paths])
-    candidates = {
-        "FACE-Interpolate": harden(interpolate_paths(X, face_end, steps).reshape(-1, X.shape[1]))
-        .reshape(len(X), steps, -1),
-        "FACE-Greedy": greedy_paths(X, face_end, X_train, steps),
-    }
+    rows, counted, caught_all = [], {m: ([], []) for m in methods}, []
+    candidates, has_face = {}, np.zeros(len(X), dtype=bool)
+    if face is not None:
+        face_paths = face.explain(X, target=target, return_paths=True).paths
+        face_end = np.array([p[-1] if p is not None else x
+                             for p, x in zip(face_paths, X, strict=True)], dtype=np.float32)
+        has_face = np.array([p is not None for p in face_paths])
+        candidates["FACE-Interpolate"] = harden(
+            interpolate_paths(X, face_end, steps).reshape(-1, X.shape[1])).reshape(len(X), steps, -1)
+        candidates["FACE-Greedy"] = greedy_paths(X, face_end, face.X_train_, steps)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         free = lapace.explain_paths(X, target=target)
@@ -212,7 +214,7 @@ def evaluate(
             "n_immutable_broken": int(_immutable_broken(raw_hits, x0, immutable, dataset).sum()),
         })
 
-    for method in METHODS[:3]:
+    for method in [m for m in METHODS[:3] if m in methods]:
         paths = candidates[method]                                        # (n, L, d)
         L = paths.shape[1]
         flat = paths.reshape(-1, X.shape[1])

@@ -5,6 +5,12 @@ set. Then, we train new random forest classifiers respectively using the new tra
 new synthetic train set, and evaluate their accuracy on the new test set" (:func:`tstr`, with
 :func:`sample_like`); "we evaluate whether the original classifier indeed classifies each
 reconstructed cluster centroid as its dedicated class" (:func:`centroid_report`).
+
+Which labels the "new test set" carries the paper does not say. §4.1 labels the new train set
+with the black box ("An L-GMVAE is obtained for each dataset-classifier pair, learning the
+classifier's predictions on the new training set"), so :func:`tstr` scores against the labels
+it is given (the chapters pass the black box's) and, with ``y_true``, also against the ground
+truth of the same rows (:func:`vae_split_truth`).
 """
 
 from __future__ import annotations
@@ -16,12 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
 
 from .classifiers import CLASSIFIERS
+from .experiments import Pair
 from .explain import Lapace
 from .model import LGMVAE
 
-__all__ = ["centroid_report", "sample_like", "tstr"]
+__all__ = ["centroid_report", "sample_like", "tstr", "vae_split_truth"]
 
 
 def _label_counts(y: np.ndarray, n: int, n_labels: int) -> np.ndarray:
@@ -57,7 +65,8 @@ def sample_like(vae: LGMVAE, y: np.ndarray, n: int | None = None,
 
 def tstr(vae: LGMVAE, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
          y_test: np.ndarray, seeds: Iterable[int] = range(5),
-         rf_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+         rf_params: Mapping[str, Any] | None = None,
+         y_true: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
     """Utility by *Train on Synthetic, Test on Real* (§4.1).
 
     For every seed, a synthetic set as large as ``X_train`` with labels in ``y_train``'s
@@ -65,25 +74,72 @@ def tstr(vae: LGMVAE, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarr
     the real ``(X_train, y_train)`` and one on the synthetic set, both with
     ``random_state=seed``, and both are scored on ``(X_test, y_test)``.
 
+    ``y_true``, optional: the ground-truth labels ``(of X_train, of X_test)`` of the same rows
+    (:func:`vae_split_truth`), where ``y_train``/``y_test`` are the black box's. Then the same
+    synthetic forest is also scored on ``(X_test, y_true[1])``, and a third forest, trained on
+    ``(X_train, y_true[0])``, is scored there too: TSTR with the ground truth as the real
+    labels.
+
     Returns
     -------
     dict
         ``real_mean``, ``real_std``, ``synth_mean``, ``synth_std`` (population std over the
-        seeds) and the per-seed accuracies ``real``, ``synth`` and ``seeds``.
+        seeds) and the per-seed accuracies ``real``, ``synth`` and ``seeds``; with ``y_true``
+        also ``real_truth_*`` and ``synth_truth_*`` (``_mean``, ``_std``) and the per-seed
+        ``real_truth``, ``synth_truth``.
     """
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("tstr needs at least one seed.")
+    if y_true is not None:
+        y_true = tuple(np.asarray(y, dtype=np.int64) for y in y_true)
+        if len(y_true) != 2 or len(y_true[0]) != len(X_train) or len(y_true[1]) != len(X_test):
+            raise ValueError("y_true must be (labels of X_train, labels of X_test), got lengths "
+                             f"{[len(y) for y in y_true]} for {len(X_train)} and {len(X_test)} "
+                             "rows; see lapace.utility.vae_split_truth.")
     settings = {**CLASSIFIERS["rf"], **dict(rf_params or {})}
-    real, synth = [], []
+    scores: dict[str, list[float]] = {k: [] for k in ("real", "synth", "real_truth", "synth_truth")}
+
+    def forest(X, y, s):
+        return RandomForestClassifier(**settings, random_state=s).fit(X, y)
+
     for s in seeds:
         X_syn, y_syn = sample_like(vae, y_train, random_state=s)
-        for X, y, out in ((X_train, y_train, real), (X_syn, y_syn, synth)):
-            rf = RandomForestClassifier(**settings, random_state=s).fit(X, y)
-            out.append(float(np.mean(rf.predict(X_test) == y_test)))
-    return {"real_mean": float(np.mean(real)), "real_std": float(np.std(real)),
-            "synth_mean": float(np.mean(synth)), "synth_std": float(np.std(synth)),
-            "real": real, "synth": synth, "seeds": seeds}
+        real, synth = forest(X_train, y_train, s), forest(X_syn, y_syn, s)
+        scores["real"].append(float(np.mean(real.predict(X_test) == y_test)))
+        scores["synth"].append(float(np.mean(synth.predict(X_test) == y_test)))
+        if y_true is not None:
+            truth = forest(X_train, y_true[0], s)
+            scores["real_truth"].append(float(np.mean(truth.predict(X_test) == y_true[1])))
+            scores["synth_truth"].append(float(np.mean(synth.predict(X_test) == y_true[1])))
+    out: dict[str, Any] = {}
+    for name, values in scores.items():
+        if values:
+            out.update({f"{name}_mean": float(np.mean(values)), f"{name}_std": float(np.std(values)),
+                        name: values})
+    return {**out, "seeds": seeds}
+
+
+def vae_split_truth(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """The ground-truth labels of ``pair``'s L-GMVAE train and test rows, in their order.
+
+    :func:`lapace.experiments.train_pair` splits the classifier's training rows into the
+    L-GMVAE's two sets and keeps only the black box's labels; the split depends on the number
+    of rows, the pair's seed and ``vae_test_size`` and the stratification by the black box's
+    labels, so it is repeated on row numbers to find each row's ``pair.ds.y_train`` label. The
+    rows are checked to be the pair's own (a ``ValueError`` otherwise).
+    """
+    y_pred = pair.predict(pair.X_train)
+    stratify = y_pred if np.bincount(y_pred, minlength=2).min() >= 2 else None
+    rows_train, rows_test = train_test_split(
+        np.arange(len(pair.X_train)), test_size=pair.settings["vae_test_size"],
+        random_state=pair.settings["seed"], stratify=stratify)
+    if not (np.array_equal(pair.X_train[rows_train], pair.X_vae_train)
+            and np.array_equal(pair.X_train[rows_test], pair.X_vae_test)):
+        raise ValueError("the pair's L-GMVAE rows are not the split train_pair makes of its "
+                         "X_train: was the pair built another way?")
+    y = np.asarray(pair.ds.y_train, dtype=np.int64)
+    return y[rows_train], y[rows_test]
 
 
 def centroid_report(vae: LGMVAE, predict, **lapace_options: Any) -> tuple[pd.DataFrame, list[str]]:

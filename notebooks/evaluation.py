@@ -204,7 +204,8 @@ table2
 # Figure 4's seven metrics). A claim *holds* (*yes*) on every pair, *partly* on at least half,
 # and not (*no*) otherwise; ties count in a method's favour. Table 1's claims read the tabular
 # chapter's `table1.csv`; Table 3's the actionability chapter's `table3.csv` when a build has
-# written it (that chapter runs after this one, and for our recipe only).
+# written it (each recipe's LAPACE rows against the same FACE rows; that chapter usually runs
+# after this one, so its rows may be those of an earlier build).
 
 # %%
 tables = {name: results_dir(profile) / f"{name}.csv" for name in ("table1", "table3")}

@@ -107,6 +107,13 @@ def test_evaluate_counts_only_valid_points_that_satisfy_every_constraint():
     con = per[per.method == "LAPACE-Constrained"]
     assert con["n_immutable_broken"].sum() < per[per.method == "LAPACE-Naive"]["n_immutable_broken"].sum()
 
+    # without FACE (a second recipe on the same inputs): the two LAPACE rows, the same as above
+    alone = evaluate(Xn, cons, lapace=explainer, harden=vae.harden, steps=8, immutable=["housing"])
+    assert list(alone.shares().index) == ["LAPACE-Naive", "LAPACE-Constrained"]
+    assert set(alone.counted) == {"LAPACE-Naive", "LAPACE-Constrained"}
+    lap = per[per.method.str.startswith("LAPACE")].reset_index(drop=True)
+    assert alone.per_input.equals(lap)
+
 
 def test_constraint_paths_figure_has_one_panel_per_feature():
     ds, X, clf, vae = toy()

@@ -8,7 +8,7 @@ from toys import toy
 from lapace import experiments
 from lapace.experiments import lgmvae_settings, train_pair
 from lapace.paper import PAPER_TABLE1, PAPER_TABLE4
-from lapace.utility import _label_counts, centroid_report, sample_like, tstr
+from lapace.utility import _label_counts, centroid_report, sample_like, tstr, vae_split_truth
 
 TINY = {"max_epochs": 2, "patience": 2, "max_rows": 300, "hidden_dim": 16, "clusters_per_class": 2,
         "clf_params": {"n_estimators": 10}}
@@ -71,6 +71,24 @@ def test_tstr_returns_per_seed_accuracies():
     assert 0.5 < out["real_mean"] <= 1 and 0 <= out["synth_mean"] <= 1
     with pytest.raises(ValueError, match="seed"):
         tstr(vae, X, y, X, y, seeds=[])
+    assert "real_truth_mean" not in out
+
+
+def test_tstr_scores_against_the_true_labels_too():
+    _, X, clf, vae = toy()
+    y = clf.predict(X)
+    truth = 1 - y                                  # a ground truth the black box always misses
+    out = tstr(vae, X[:300], y[:300], X[300:], y[300:], seeds=[0, 1],
+               rf_params={"n_estimators": 10}, y_true=(truth[:300], truth[300:]))
+    plain = tstr(vae, X[:300], y[:300], X[300:], y[300:], seeds=[0, 1],
+                 rf_params={"n_estimators": 10})
+    # the black-box scores are unchanged; the same synthetic forest scored on the flipped truth
+    assert out["real"] == plain["real"] and out["synth"] == plain["synth"]
+    np.testing.assert_allclose(out["synth_truth"], 1 - np.array(out["synth"]))
+    # a forest trained on the (flipped) truth learns it as well as one trained on the black box
+    assert out["real_truth_mean"] > 0.5 and len(out["real_truth"]) == 2
+    with pytest.raises(ValueError, match="y_true"):
+        tstr(vae, X[:300], y[:300], X[300:], y[300:], seeds=[0], y_true=(truth, truth))
 
 
 def test_train_pair_goes_through_the_cache(monkeypatch, cache_root):
@@ -83,6 +101,18 @@ def test_train_pair_goes_through_the_cache(monkeypatch, cache_root):
     assert len(pair.X_vae_train) + len(pair.X_vae_test) == len(pair.X_train)
     np.testing.assert_array_equal(pair.y_vae_train, pair.predict(pair.X_vae_train))
     assert 0.5 < pair.clf_accuracy <= 1
+    # the true labels of the L-GMVAE's rows: those of the same rows of the classifier's split
+    y_train, y_test = vae_split_truth(pair)
+    assert len(y_train) == len(pair.X_vae_train) and len(y_test) == len(pair.X_vae_test)
+    labels = {}                                      # identical rows may carry both labels
+    for r, lab in zip(pair.X_train, pair.ds.y_train, strict=True):
+        labels.setdefault(r.tobytes(), set()).add(int(lab))
+    for X_part, y_part in ((pair.X_vae_train, y_train), (pair.X_vae_test, y_test)):
+        assert all(lab in labels[r.tobytes()] for r, lab in zip(X_part, y_part, strict=True))
+    assert not np.array_equal(np.r_[y_train, y_test], pair.ds.y_train)   # reordered, not copied
+    shuffled = experiments.Pair(**{**vars(pair), "X_vae_test": pair.X_vae_test[::-1]})
+    with pytest.raises(ValueError, match="split"):
+        vae_split_truth(shuffled)
 
     # same settings: loaded, nothing is fitted again
     def boom(*args, **kwargs):

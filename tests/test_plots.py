@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lapace import Range, Relation
-from lapace.images import region_ink, region_mask, region_penalty
+from lapace.images import ink_kept, region_ink, region_mask, region_penalty
 from lapace.plots import (
     centroid_grid,
     elbo_bound,
@@ -56,6 +56,23 @@ def test_region_penalty_and_ink():
     np.testing.assert_allclose(out.detach().numpy(), [-1.0, 20.0], rtol=1e-5)
     out.sum().backward()
     assert xt.grad[1, mask].eq(1).all() and xt.grad[:, ~mask].eq(0).all()
+
+
+def test_ink_kept_counts_the_reference_strokes_outside_the_region():
+    mask = region_mask(slice(12, 18), slice(7, 14))
+    ref = np.zeros(784, dtype=np.float32)
+    ref[:100] = 1.0                                     # strokes outside the region
+    ref[mask] = 1.0                                     # and ink in it
+    emptied = ref.copy()
+    emptied[mask] = 0.0                                 # the region emptied, the rest kept
+    half = emptied * 0.5
+    moved = np.roll(emptied, 300)                       # other strokes in other places
+    kept = ink_kept(np.stack([emptied, half, moved]), np.stack([ref] * 3), mask)
+    np.testing.assert_allclose(kept[:2], [1.0, 0.5])
+    assert kept[2] < 0.05
+    assert ink_kept(emptied, ref) < 1 and np.isnan(ink_kept(ref, np.zeros(784)))  # no mask: all
+    with pytest.raises(ValueError, match="same shape"):
+        ink_kept(ref[None], ref)
 
 
 # --- the figures the chapters used to build themselves ---------------------------------------

@@ -203,9 +203,9 @@ table2
 # within 25%, "very low" std at most 10% of the mean, "best-balanced" the lowest mean rank over
 # Figure 4's seven metrics). A claim *holds* (*yes*) on every pair, *partly* on at least half,
 # and not (*no*) otherwise; ties count in a method's favour. Table 1's claims read the tabular
-# chapter's `table1.csv`; Table 3's the actionability chapter's `table3.csv` when a build has
-# written it (each recipe's LAPACE rows against the same FACE rows; that chapter usually runs
-# after this one, so its rows may be those of an earlier build).
+# chapter's `table1.csv`; Table 3's the {doc}`actionability chapter's <actionability>`
+# `table3.csv` (each recipe's LAPACE rows against the same FACE rows; the build runs that
+# chapter before this one).
 
 # %%
 tables = {name: results_dir(profile) / f"{name}.csv" for name in ("table1", "table3")}

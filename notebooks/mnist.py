@@ -38,7 +38,7 @@ clusters_per_class = 3       # Appendix B
 loss_weights = [1.0, 1.0, 1.0]   # (w_klz, w_klc, w_rec), Appendix B: unweighted
 objective = "marginal"       # KL(c) form: "marginal" (lapace's default) or "paper" (Eq. 3 per sample)
 likelihood = "fixed"         # p(x|z) of the "marginal" model: Appendix B's MSE ("calibrated": lapace's default)
-compare_paper_objective = True   # also train with objective="paper" (the second centroid figure)
+compare_paper_objective = True   # also train with the paper objective (the second centroid figure)
 lr = 0.001                   # Adam, Appendix B
 batch_size = 128             # Appendix B: 1024 (paper profile); see the text for why quick uses 128
 max_epochs = 30              # epoch budget; early stopping on the validation split decides

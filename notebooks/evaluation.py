@@ -15,7 +15,7 @@
 # # Benchmarking LAPACE against five baselines (Figure 4, Table 2)
 #
 # This is the paper's central experiment (§4.1–4.2). For each of the eight data set–classifier
-# *pairs* of the {doc}`previous chapter <tabular>`, every method explains test inputs the
+# *pairs* of the {doc}`tabular chapter <tabular>`, every method explains test inputs the
 # black box predicts as 0 (the undesired label) towards label 1, and the counterfactual explanations (CEs) are scored
 # on six properties and their cost:
 #

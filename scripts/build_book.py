@@ -399,7 +399,8 @@ def available_cpus() -> int:
 
 
 def load_depends(path: Path, stems: list[str]) -> dict[str, list[str]]:
-    """``notebooks/depends.yml``: chapter -> the earlier chapters whose cached work it loads."""
+    """``notebooks/depends.yml``: chapter -> the chapters whose cached work or tables it loads
+    (any chapters of the toc, in no circle: the build runs them first, whatever the toc order)."""
     if not path.exists():
         return {}
     raw = yaml.safe_load(path.read_text()) or {}
@@ -411,11 +412,18 @@ def load_depends(path: Path, stems: list[str]) -> dict[str, list[str]]:
         if not isinstance(deps, list) or not all(d in stems for d in deps):
             raise BuildError(f"{path.name}: {stem}: {deps!r} must be a list of chapters of the "
                              f"toc ({stems})")
-        late = [d for d in deps if stems.index(d) >= stems.index(stem)]
-        if late:
-            raise BuildError(f"{path.name}: {stem} depends on {late}, which come(s) at or after "
-                             f"it in the toc: a chapter may only wait for earlier ones")
-    return {stem: list(deps) for stem, deps in raw.items()}
+    graph = {stem: list(deps) for stem, deps in raw.items()}
+
+    def cycle(stem: str, trail: tuple[str, ...]) -> tuple[str, ...] | None:
+        if stem in trail:
+            return trail[trail.index(stem):] + (stem,)
+        return next((c for d in graph.get(stem, []) if (c := cycle(d, trail + (stem,)))), None)
+
+    for stem in graph:
+        if (loop := cycle(stem, ())):
+            raise BuildError(f"{path.name}: chapters wait for each other: {' -> '.join(loop)}; "
+                             "a chapter may wait for any other, but not in a circle")
+    return graph
 
 
 def chapter_cores(params: dict[str, Any], n_cpus: int) -> int:
@@ -447,7 +455,7 @@ def run_scheduled(stems: list[str], depends: dict[str, list[str]], cores: dict[s
                     running[pool.submit(run_one, stem)] = stem
                     pending.remove(stem)
                     free -= cores[stem]
-            if not running:  # cannot happen with dependencies on earlier chapters only
+            if not running:  # cannot happen: load_depends refuses circles
                 raise BuildError(f"chapters {pending} wait for each other")
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:

@@ -205,8 +205,10 @@ def test_load_depends_checks_names_and_order(tmp_path):
     assert bb.load_depends(path, stems) == {}  # no file: nothing waits
     path.write_text("c: [a]\n")
     assert bb.load_depends(path, stems) == {"c": ["a"]}
-    path.write_text("a: [c]\n")
-    with pytest.raises(bb.BuildError, match="only wait for earlier ones"):
+    path.write_text("a: [c]\n")                  # a later chapter first: allowed
+    assert bb.load_depends(path, stems) == {"a": ["c"]}
+    path.write_text("a: [c]\nc: [b]\nb: [a]\n")
+    with pytest.raises(bb.BuildError, match="wait for each other: a -> c -> b -> a"):
         bb.load_depends(path, stems)
     path.write_text("c: [x]\n")
     with pytest.raises(bb.BuildError, match="must be a list of chapters"):

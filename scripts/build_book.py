@@ -571,15 +571,20 @@ def data_source() -> str:
     return _data_source()
 
 
+#: set when the reproduction-status table could not be made (a --strict build then fails)
+STATUS_FAILED: list[str] = []
+
+
 def reproduction_status(results: Path, profile: str) -> str:
     """The introduction's reproduction-status table (``lapace.reproduction``), or a warning box
-    saying why it could not be made: a table is never worth losing a build for."""
+    saying why it could not be made (the site is still built; ``--strict`` then exits 1)."""
     try:
         from lapace.reproduction import status_table
 
         return status_table(results / profile, profile, REPO)
     except Exception as err:
         print(f"build_book: WARNING reproduction-status table: {describe_error(err)}", flush=True)
+        STATUS_FAILED.append(describe_error(err))
         return ("```{admonition} Reproduction status unavailable\n:class: warning\n\n"
                 f"The table could not be made in this build ({type(err).__name__}); "
                 "`make check-reference` and the build log say more.\n```\n")
@@ -722,7 +727,11 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
     if site_rc:
         print(f"build_book: jupyter-book build failed (exit {site_rc})", file=sys.stderr)
-    return 1 if failed or site_rc else 0
+    status_failed = bool(STATUS_FAILED) and args.strict
+    if status_failed:
+        print(f"build_book: the reproduction-status table failed: {STATUS_FAILED[0]}",
+              file=sys.stderr)
+    return 1 if failed or site_rc or status_failed else 0
 
 
 if __name__ == "__main__":

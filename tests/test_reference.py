@@ -338,6 +338,11 @@ def test_the_reproduction_status_table(tmp_path):
     pd.DataFrame({"dataset": ["wine"] * 2, "classifier": ["rf"] * 2, "method": ["NNCE", "FACE"],
                   "repetition": [0, 0], "n_inputs": [5, 5]}).to_csv(live / "evaluation.csv",
                                                                     index=False)
+    pd.DataFrame({"dataset": ["wine"] * 4, "classifier": ["rf"] * 4,
+                  "recipe": ["-", "ours", "paper", "paper"],
+                  "method": ["FACE-Greedy", "LAPACE-Constrained", "LAPACE-Naive",
+                             "LAPACE-Constrained"], "share": [0.9, 1.0, 0.5, 0.75]}
+                 ).to_csv(live / "table3.csv", index=False)
     text = status_table(live, "quick", root=tmp_path)
     assert "No paper-scale reference run is committed yet" in text
     rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()
@@ -353,6 +358,9 @@ def test_the_reproduction_status_table(tmp_path):
     assert "not yet run" in row and "partly; paper's recipe: no (quick)" in row
     assert "| not yet run / 1×5×1 |" in row
     assert "TSTR gap on heloc/wine at most +2.9 pp" in rows[table1]
+    table3 = rows["{doc}`Table 3 <../notebooks/actionability>`: actionability"]
+    assert ("LAPACE-Constrained 100% (paper's recipe 75%), best FACE 90% (1 pairs)"
+            in table3), table3
     assert "not yet run / not built" in rows[table1]
 
     write(tmp_path, results)

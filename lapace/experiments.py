@@ -46,7 +46,18 @@ __all__ = [
     "pair_kwargs",
     "select_inputs",
     "train_pair",
+    "vae_split",
 ]
+
+
+def vae_split(y_pred: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers of the L-GMVAE's train and test sets within the classifier's training rows
+    (§4.1's "new" train and test sets), stratified by the black box's labels ``y_pred`` when
+    each label has two rows."""
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    stratify = y_pred if np.bincount(y_pred, minlength=2).min() >= 2 else None
+    return train_test_split(np.arange(len(y_pred)), test_size=test_size, random_state=seed,
+                            stratify=stratify)
 
 @dataclass
 class Pair:
@@ -141,10 +152,9 @@ def train_pair(
         return np.asarray(clf.predict(np.asarray(X, dtype=np.float64))).astype(np.int64)
 
     y_pred = predict(X_train)
-    counts = np.bincount(y_pred, minlength=2)
-    stratify = y_pred if counts.min() >= 2 else None
-    X_vae_train, X_vae_test, y_vae_train, y_vae_test = train_test_split(
-        X_train, y_pred, test_size=vae_test_size, random_state=seed, stratify=stratify)
+    rows_train, rows_test = vae_split(y_pred, vae_test_size, seed)
+    X_vae_train, X_vae_test = X_train[rows_train], X_train[rows_test]
+    y_vae_train, y_vae_test = y_pred[rows_train], y_pred[rows_test]
 
     vae_settings = {
         **table4, **dict(vae_params or {}),

@@ -18,7 +18,6 @@ loading another's cached models (the path explorer: the MNIST chapter's) asks fo
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from .experiments import Pair, pair_kwargs, train_pair
 from .provenance import repo_root
 
 __all__ = ["GRID_KEYS", "PAIR_KEYS", "chapter_parameters", "grid_settings", "load_pair",
-           "pair_settings", "profile_file", "read_profile"]
+           "pair_settings", "parameters_cell", "profile_file", "read_profile"]
 
 #: the settings of ``_pairs``: L-GMVAE epoch budget and patience, the stratified subsample of
 #: each data set (``None``: all rows) and the cap on Table 4's batch sizes (``None``: none)
@@ -89,19 +88,46 @@ def load_pair(dataset: str, classifier: str, profile: str = "quick", seed: int =
     return train_pair(dataset, classifier, seed=seed, **pair_kwargs(dataset, classifier, settings))
 
 
+def parameters_cell(source: str | Path) -> dict[str, Any]:
+    """Names and default values of the single ``parameters`` cell of a Jupytext chapter
+    (``ValueError`` when there is not exactly one, or a line is not ``name = literal``: papermill
+    can only override literals)."""
+    import jupytext  # the book's extra: chapters are only read where the book is built
+
+    nb = jupytext.read(source)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{source}: expected exactly one cell tagged 'parameters' "
+                         f"(# %% tags=[\"parameters\"]), found {len(cells)}")
+    try:
+        tree = ast.parse(cells[0].source)
+    except SyntaxError as err:
+        raise ValueError(f"{source}: parameters cell is not valid Python: {err}") from err
+    params: dict[str, Any] = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
+        if not targets or not all(isinstance(t, ast.Name) for t in targets):
+            raise ValueError(f"{source}: line {node.lineno} of the parameters cell is not a "
+                             "plain `name = literal` assignment")
+        try:
+            value = ast.literal_eval(node.value)
+        except ValueError as err:
+            raise ValueError(f"{source}: parameter {targets[0].id!r} is not a literal "
+                             f"(papermill can only override literals)") from err
+        for t in targets:
+            params[t.id] = value
+    return params
+
+
 def chapter_parameters(chapter: str, profile: str = "quick") -> dict[str, Any]:
     """The parameters of ``notebooks/<chapter>.py`` as ``profile`` runs it: the defaults of its
-    ``parameters`` cell (flat literals), overridden by the profile's section for the chapter."""
-    path = repo_root() / "notebooks" / f"{chapter}.py"
-    if not isinstance(chapter, str) or not path.is_file():
-        known = sorted(p.stem for p in (repo_root() / "notebooks").glob("*.py"))
+    ``parameters`` cell (:func:`parameters_cell`), overridden by the profile's section for it."""
+    notebooks = repo_root() / "notebooks"
+    if not isinstance(chapter, str) or not (notebooks / f"{chapter}.py").is_file():
+        known = sorted(p.stem for p in notebooks.glob("*.py"))
         raise ValueError(f"no chapter {chapter!r}: notebooks/ holds {known}.")
-    cells = re.split(r"^# %%", path.read_text(), flags=re.M)
-    cell = [c for c in cells if re.match(r"[^\n]*tags=\[[^\]]*\bparameters\b", c)]
-    if len(cell) != 1:
-        raise ValueError(f"notebooks/{chapter}.py must have one parameters cell, found {len(cell)}.")
-    params = {t.id: ast.literal_eval(node.value) for node in ast.parse(cell[0].partition("\n")[2]).body
-              if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    params = parameters_cell(notebooks / f"{chapter}.py")
     overrides = read_profile(profile).get(chapter) or {}
     unknown = sorted(set(overrides) - set(params))
     if unknown:

@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import train_test_split
 
 from .classifiers import CLASSIFIERS
-from .experiments import Pair
+from .experiments import Pair, vae_split
 from .explain import Lapace
 from .model import LGMVAE
 
@@ -123,17 +122,12 @@ def tstr(vae: LGMVAE, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarr
 def vae_split_truth(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
     """The ground-truth labels of ``pair``'s L-GMVAE train and test rows, in their order.
 
-    :func:`lapace.experiments.train_pair` splits the classifier's training rows into the
-    L-GMVAE's two sets and keeps only the black box's labels; the split depends on the number
-    of rows, the pair's seed and ``vae_test_size`` and the stratification by the black box's
-    labels, so it is repeated on row numbers to find each row's ``pair.ds.y_train`` label. The
-    rows are checked to be the pair's own (a ``ValueError`` otherwise).
+    :func:`lapace.experiments.train_pair` keeps only the black box's labels of its split
+    (:func:`lapace.experiments.vae_split`); the same split finds each row's ``pair.ds.y_train``
+    label. The rows are checked to be the pair's own (a ``ValueError`` otherwise).
     """
-    y_pred = pair.predict(pair.X_train)
-    stratify = y_pred if np.bincount(y_pred, minlength=2).min() >= 2 else None
-    rows_train, rows_test = train_test_split(
-        np.arange(len(pair.X_train)), test_size=pair.settings["vae_test_size"],
-        random_state=pair.settings["seed"], stratify=stratify)
+    rows_train, rows_test = vae_split(pair.predict(pair.X_train), pair.settings["vae_test_size"],
+                                      pair.settings["seed"])
     if not (np.array_equal(pair.X_train[rows_train], pair.X_vae_train)
             and np.array_equal(pair.X_train[rows_test], pair.X_vae_test)):
         raise ValueError("the pair's L-GMVAE rows are not the split train_pair makes of its "

@@ -27,7 +27,6 @@ Steps (all output under ``_build/``, ``results/`` and ``.cache/``, which git ign
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
 import csv
 import json
@@ -116,33 +115,14 @@ def notebook_chapters(toc: dict, notebooks_dir: Path, notebooks_prefix: str = "n
 
 
 def parameters_cell(source: Path) -> dict[str, Any]:
-    """Names and default values of the single ``parameters`` cell of a Jupytext chapter."""
-    import jupytext
+    """Names and default values of the single ``parameters`` cell of a Jupytext chapter
+    (:func:`lapace.profiles.parameters_cell`; its errors as :class:`BuildError`)."""
+    from lapace.profiles import parameters_cell as read_cell
 
-    nb = jupytext.read(source)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise BuildError(f"{source}: expected exactly one cell tagged 'parameters' "
-                         f"(# %% tags=[\"parameters\"]), found {len(cells)}")
     try:
-        tree = ast.parse(cells[0].source)
-    except SyntaxError as err:
-        raise BuildError(f"{source}: parameters cell is not valid Python: {err}") from err
-    params: dict[str, Any] = {}
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
-        if not targets or not all(isinstance(t, ast.Name) for t in targets):
-            raise BuildError(f"{source}: line {node.lineno} of the parameters cell is not a "
-                             "plain `name = literal` assignment")
-        try:
-            value = ast.literal_eval(node.value)
-        except ValueError as err:
-            raise BuildError(f"{source}: parameter {targets[0].id!r} is not a literal "
-                             f"(papermill can only override literals)") from err
-        for t in targets:
-            params[t.id] = value
-    return params
+        return read_cell(source)
+    except ValueError as err:
+        raise BuildError(str(err)) from None
 
 
 # ---------------------------------------------------------------------------------------------

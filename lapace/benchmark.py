@@ -19,6 +19,8 @@ The grid's settings are a profile's ``_grid`` block (:func:`lapace.profiles.grid
 - ``n_perturbations``: perturbed copies of each input (paper: 10), ``sigma`` their noise;
 - ``robustness_inputs``: method -> the first k inputs whose perturbations are re-explained
   (methods not named: all inputs);
+- ``method_inputs``: method -> the first k of each repetition's inputs it explains (methods not
+  named: all ``n_inputs``; for a method too slow for the whole sample, recorded in ``n_inputs``);
 - ``method_params``: method -> keyword arguments of its constructor;
 - ``seed``: seed of the pairs and the retrained models; and the profile's ``_pairs``.
 
@@ -189,7 +191,7 @@ def check_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown benchmark setting(s) {unknown}; known: {sorted(base)}.")
     out = {**base, **settings}
-    for name in ("method_params", "robustness_inputs"):
+    for name in ("method_params", "robustness_inputs", "method_inputs"):
         if not isinstance(out[name], Mapping):
             raise ValueError(f"{name} must map method names to values, got {out[name]!r}.")
         check_methods(out[name])

@@ -86,7 +86,14 @@ def cell_key(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
             "pair": grid_pair_kwargs(cell.dataset, cell.classifier, settings,
                                      REGISTRY[cell.method].recipe),
             "method_params": settings["method_params"].get(cell.method, {}),
-            "robustness_inputs": settings["robustness_inputs"].get(cell.method)}
+            "robustness_inputs": settings["robustness_inputs"].get(cell.method),
+            **({"method_inputs": k} if (k := _method_inputs(settings, cell.method)) else {})}
+
+
+def _method_inputs(settings: Mapping[str, Any], method: str) -> int | None:
+    """The grid's cap on the inputs ``method`` explains per repetition (None: all)."""
+    k = (settings.get("method_inputs") or {}).get(method)
+    return None if k is None else int(k)
 
 
 @functools.lru_cache(maxsize=4)
@@ -114,10 +121,30 @@ def grid_pair(dataset: str, classifier: str, settings: Mapping[str, Any],
         return _load_pair(dataset, classifier, json.dumps(kw, sort_keys=True))
 
 
+def _memo(pair: Pair, key: tuple, compute):
+    """``compute()`` once per pair object (kept on the pair: the grid's pairs live in
+    :func:`grid_pair`'s memory cache, so a worker process computes it once per pair)."""
+    memo = pair.__dict__.setdefault("_evaluation_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def retrained(pair: Pair, n: int, seed: int) -> list:
-    """The ``n`` retrained black boxes of robustness to model changes (cached)."""
+    """The ``n`` retrained black boxes of robustness to model changes (cached on disk, and in
+    memory per pair object)."""
     with CACHE_LOCK:
-        return retrained_classifiers(pair, n_resample=(n + 1) // 2, n_leave_out=n // 2, seed=seed)
+        return list(_memo(pair, ("retrained", int(n), int(seed)), lambda: retrained_classifiers(
+            pair, n_resample=(n + 1) // 2, n_leave_out=n // 2, seed=seed)))
+
+
+def _target_lof(pair: Pair, target: int):
+    """LOF of plausibility fitted on the training inputs the black box labels ``target``: the
+    same for every method and repetition of a pair, so fitted once per pair object."""
+    def fit():
+        X_target = pair.X_train[pair.predict(pair.X_train) == target]
+        return metrics.lof_model(X_target, n_neighbors=10)
+    return _memo(pair, ("lof", int(target)), fit)
 
 
 def perturb(pair: Pair, X: np.ndarray, n: int, sigma: float, seed) -> tuple[np.ndarray, np.ndarray]:
@@ -138,10 +165,14 @@ def perturb(pair: Pair, X: np.ndarray, n: int, sigma: float, seed) -> tuple[np.n
     if len(cont) == 0 or n == 0:
         return Xp, kept
     draws = 20 * n
+    # input i's draws are rows [i * draws, (i + 1) * draws) of one normal sample (the numbers a
+    # loop over the inputs would draw, in its order), labelled by one call of the black box
+    cand = np.repeat(X.astype(np.float32), draws, axis=0)
+    cand[:, cont] = np.clip(cand[:, cont] + rng.normal(0, sigma, (len(X) * draws, len(cont))), 0, 1)
+    same_label = (pair.predict(cand) == np.repeat(y, draws)).reshape(len(X), draws)
+    cand = cand.reshape(len(X), draws, -1)
     for i in range(len(X)):
-        cand = np.repeat(X[i][None], draws, axis=0).astype(np.float32)
-        cand[:, cont] = np.clip(cand[:, cont] + rng.normal(0, sigma, (draws, len(cont))), 0, 1)
-        same = cand[pair.predict(cand) == y[i]][:n]
+        same = cand[i][same_label[i]][:n]
         Xp[i, : len(same)] = same
         kept[i, : len(same)] = True
     return Xp, kept
@@ -205,6 +236,8 @@ def compute_cell(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The metrics of one cell: ``{"row": dict of COLUMNS, "per_input": DataFrame, "info"}``."""
     pair = grid_pair(cell.dataset, cell.classifier, settings, REGISTRY[cell.method].recipe)
     idx = select_inputs(pair, settings["n_inputs"], cell.repetition)
+    if (k := _method_inputs(settings, cell.method)) is not None:
+        idx = idx[:k]    # the first k of the repetition's draw (a slow method's subsample)
     X = pair.X_test[idx]
     target = 1
     params = dict(settings["method_params"].get(cell.method, {}))
@@ -214,8 +247,7 @@ def compute_cell(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
     cf, runtime = timed_explain(method, X, target)
     points, valid = cf
 
-    X_target = pair.X_train[pair.predict(pair.X_train) == target]
-    lof = metrics.lof_model(X_target, n_neighbors=10)
+    lof = _target_lof(pair, target)
     models = retrained(pair, settings["n_retrained"], settings["seed"])
     per_input = {
         "validity": metrics.validity(valid),

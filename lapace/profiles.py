@@ -27,14 +27,14 @@ from .experiments import Pair, pair_kwargs, train_pair
 from .provenance import repo_root
 
 __all__ = ["GRID_KEYS", "PAIR_KEYS", "chapter_parameters", "grid_settings", "load_pair",
-           "pair_settings", "parameters_cell", "profile_file", "read_profile"]
+           "pair_settings", "parameters_cell", "profile_file", "read_profile", "train_pairs"]
 
 #: the settings of ``_pairs``: L-GMVAE epoch budget and patience, the stratified subsample of
 #: each data set (``None``: all rows) and the cap on Table 4's batch sizes (``None``: none)
 PAIR_KEYS = ("max_epochs", "patience", "max_rows", "max_batch_size")
 #: the settings of ``_grid`` (documented in :mod:`lapace.benchmark`)
 GRID_KEYS = ("n_inputs", "repetitions", "n_retrained", "n_perturbations", "sigma",
-             "robustness_inputs", "method_params", "seed")
+             "robustness_inputs", "method_inputs", "method_params", "seed")
 
 
 def profile_file(profile: str) -> Path:
@@ -86,6 +86,33 @@ def load_pair(dataset: str, classifier: str, profile: str = "quick", seed: int =
     """
     settings = {**pair_settings(profile), **overrides}
     return train_pair(dataset, classifier, seed=seed, **pair_kwargs(dataset, classifier, settings))
+
+
+def _train_one(dataset: str, classifier: str, profile: str, seed: int,
+               overrides: dict[str, Any]) -> float:
+    import time
+
+    import torch
+
+    torch.set_num_threads(1)      # one thread per worker: the workers share the cores
+    start = time.perf_counter()
+    load_pair(dataset, classifier, profile, seed=seed, **overrides)
+    return time.perf_counter() - start
+
+
+def train_pairs(specs, profile: str = "quick", seed: int = 0, n_jobs: int = 1) -> list[float]:
+    """Train (or find in the cache) several pairs side by side, so that a chapter's later
+    :func:`load_pair` calls load them: ``specs`` is a list of ``(dataset, classifier,
+    overrides)``; ``n_jobs`` worker processes (joblib; -1: one per core), one torch thread
+    each, take them in the order given (put the longest first).  Returns each spec's wall
+    seconds (training, or loading from the cache).  ``n_jobs=1`` trains in this process."""
+    from joblib import Parallel, delayed
+
+    specs = [(d, c, dict(o or {})) for d, c, o in specs]
+    if n_jobs == 1:
+        return [_train_one(d, c, profile, seed, o) for d, c, o in specs]
+    return Parallel(n_jobs=n_jobs, backend="loky")(
+        delayed(_train_one)(d, c, profile, seed, o) for d, c, o in specs)
 
 
 def parameters_cell(source: str | Path) -> dict[str, Any]:

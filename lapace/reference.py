@@ -1,6 +1,6 @@
 """The paper-scale reference run: what it holds, whether the code still gives it, what a page says.
 
-``make book PROFILE=paper`` takes hours, so the tables of one such run are committed:
+``make book PROFILE=paper`` takes about 100 minutes on 2 cores, so the tables of one such run are committed:
 ``reference/paper/`` holds every CSV the chapters wrote to ``results/paper/`` (gzipped above
 1 MiB, :data:`COMPRESS_ABOVE`; at most 25 MiB in all, :data:`MAX_BYTES`) and ``provenance.json``
 with ``commit``, ``created``, ``profile``, ``machine`` (cores, CPU model, torch threads),
@@ -24,7 +24,8 @@ A chapter's fingerprint (:func:`chapter_fingerprint`) covers what decides its ta
 - the same for the chapters ``notebooks/depends.yml`` says it loads from.
 
 Each part is hashed on its own (:attr:`Fingerprint.parts`), so a stale chapter names what
-changed.  :data:`NOT_RESULTS` (this module and the status table, which only show results) is
+changed.  :data:`NOT_RESULTS` (this module, the status table and the pages' paper-scale tables,
+which only show results) is
 left out, as :mod:`lapace.cache` is.
 """
 
@@ -60,7 +61,7 @@ MAX_BYTES = 25 * 2**20
 #: CSVs larger than this are stored gzipped (``<name>.csv.gz``)
 COMPRESS_ABOVE = 2**20
 #: modules that show results and never change one: not part of a fingerprint
-NOT_RESULTS = ("lapace.reference", "lapace.reproduction")
+NOT_RESULTS = ("lapace.reference", "lapace.reproduction", "lapace.paper_scale")
 #: profile settings that change no result
 BUILD_ONLY = ("_cell_timeout",)
 #: what provenance.json must hold
@@ -69,7 +70,7 @@ FIELDS = ("commit", "created", "profile", "machine", "chapters", "tables", "tota
 #: exit codes of ``scripts/reference.py check``
 FRESH, STALE, INCOMPLETE, MISSING = 0, 1, 2, 3
 #: how to make the reference, in words a page may show
-HOW_TO_MAKE = ("`make reference` runs the paper profile (hours) and writes its tables and "
+HOW_TO_MAKE = ("`make reference` runs the paper profile (about 100 minutes on 2 cores) and writes its tables and "
                "provenance to `reference/paper/`, to be committed")
 
 

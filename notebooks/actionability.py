@@ -47,11 +47,9 @@
 # encoded check.
 
 # %% tags=["remove-input", "reference-status"]
-from IPython.display import Markdown
+from lapace.paper_scale import show
 
-from lapace.reference import status_markdown
-
-Markdown(status_markdown("actionability"))  # where this chapter's paper-scale numbers stand
+show("actionability")  # this chapter's paper-scale numbers (reference run) and where they stand
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/

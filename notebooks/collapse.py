@@ -30,11 +30,9 @@
 # ({ref}`its diagnostics <tabular-prototypes>`).
 
 # %% tags=["remove-input", "reference-status"]
-from IPython.display import Markdown
+from lapace.paper_scale import show
 
-from lapace.reference import status_markdown
-
-Markdown(status_markdown("collapse"))  # where this chapter's paper-scale numbers stand
+show("collapse")  # this chapter's paper-scale numbers (reference run) and where they stand
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
@@ -422,7 +420,7 @@ if not retrained.empty:
                          f"{r.epochs_run} epochs" for r in retrained.itertuples())
              + (": the prototypes separate late in training, after the quick budget ends, "
                 "so the quick profile's miss is one of training time (the paper profile "
-                "trains every model until early stopping)." if len(fixed) == len(retrained) else
+                "trains on all rows with a larger epoch budget)." if len(fixed) == len(retrained) else
                 ". Where longer training does not lift the spread, we have not found an option "
                 "that does without costing the other targets; `kmeans_report` is the "
                 "yardstick for one that does."))

@@ -23,11 +23,9 @@
 # Table 4 move the balance between the three terms.
 
 # %% tags=["remove-input", "reference-status"]
-from IPython.display import Markdown
+from lapace.paper_scale import show
 
-from lapace.reference import status_markdown
-
-Markdown(status_markdown("elbo"))  # where this chapter's paper-scale numbers stand
+show("elbo")  # this chapter's paper-scale numbers (reference run) and where they stand
 
 # %% tags=["parameters"]
 profile = "quick"           # name of the parameter set (profiles/<profile>.yml)

@@ -44,11 +44,9 @@
 # to model changes at every point of a few LAPACE paths of one pair.
 
 # %% tags=["remove-input", "reference-status"]
-from IPython.display import Markdown
+from lapace.paper_scale import show
 
-from lapace.reference import status_markdown
-
-Markdown(status_markdown("evaluation"))  # where this chapter's paper-scale numbers stand
+show("evaluation")  # this chapter's paper-scale numbers (reference run) and where they stand
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
@@ -94,11 +92,14 @@ max_rows, max_epochs = settings["pair"]["max_rows"], settings["pair"]["max_epoch
 # %% tags=["remove-input"]
 subset = "; ".join(f"{m}: the first {k} inputs of each repetition" for m, k in
                    robustness_inputs.items()) or "none"
+fewer = "; ".join(f"{m}: the first {k}" for m, k in settings["method_inputs"].items())
 limits = "; ".join(f"{m}: {', '.join(f'{k}={v}' for k, v in p.items())}" for m, p in
                    method_params.items()) or "none"
 display(Markdown(
     f"**Run settings** (profile `{profile}`): {n_inputs} test inputs per pair and repetition, "
-    f"{repetitions} repetition(s) (paper: 100 inputs, 5 repetitions); {n_retrained} retrained "
+    f"{repetitions} repetition(s) (paper: 100 inputs, 5 repetitions)"
+    + (f"; **fewer inputs for slow methods**: {fewer} of each repetition's inputs" if fewer else "")
+    + f"; {n_retrained} retrained "
     f"black boxes per pair (paper: 20); {n_perturbations} perturbations per input (paper: 10) "
     f"with noise σ = {sigma} on the continuous features (scaled to [0, 1]), perturbations that "
     "change the input's label skipped. **Subsampled for robustness to input changes** "

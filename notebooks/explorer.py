@@ -48,11 +48,9 @@
 # offline, without a running Python kernel.
 
 # %% tags=["remove-input", "reference-status"]
-from IPython.display import Markdown
+from lapace.paper_scale import show
 
-from lapace.reference import status_markdown
-
-Markdown(status_markdown("explorer"))  # where this chapter's paper-scale numbers stand
+show("explorer")  # this chapter's paper-scale numbers (reference run) and where they stand
 
 # %% tags=["parameters"]
 profile = "quick"          # name of the parameter set (profiles/<profile>.yml)

@@ -24,11 +24,9 @@
 # {doc}`MNIST chapter <mnist>` does the same on images.
 
 # %% tags=["remove-input", "reference-status"]
-from IPython.display import Markdown
+from lapace.paper_scale import show
 
-from lapace.reference import status_markdown
-
-Markdown(status_markdown("figure1"))  # where this chapter's paper-scale numbers stand
+show("figure1")  # this chapter's paper-scale numbers (reference run) and where they stand
 
 # %% tags=["parameters"]
 profile = "quick"        # name of the parameter set (profiles/<profile>.yml)

@@ -22,11 +22,9 @@
 # ({ref}`Is Figure 3 reproduced? <mnist-figure3-reproduced>`).
 
 # %% tags=["remove-input", "reference-status"]
-from IPython.display import Markdown
+from lapace.paper_scale import show
 
-from lapace.reference import status_markdown
-
-Markdown(status_markdown("mnist"))  # where this chapter's paper-scale numbers stand
+show("mnist")  # this chapter's paper-scale numbers (reference run) and where they stand
 
 # %% tags=["parameters"]
 profile = "quick"            # name of the parameter set (profiles/<profile>.yml)
@@ -97,7 +95,7 @@ torch.set_num_threads(torch_threads)
 # `latent_dim` above. The paper's batch size is 1024: with at most a few thousand images that
 # is only a handful of optimiser steps per epoch, and in the quick profile's epoch budget the
 # decoded centroids stay shapeless blobs, so the quick profile uses batch size 128 (same
-# epochs, eight times the steps); the paper profile uses 1024 with a large epoch budget.
+# epochs, eight times the steps); the paper profile uses 1024 with a budget of 100 epochs.
 #
 # The images come from `lapace.load_mnist`, which reads MNIST's IDX files with NumPy, not from
 # torchvision: torchvision's PyPI wheels are built for CUDA builds of torch, and with the

@@ -48,11 +48,9 @@
 # share of slightly perturbed held-out inputs that get the same action.
 
 # %% tags=["remove-input", "reference-status"]
-from IPython.display import Markdown
+from lapace.paper_scale import show
 
-from lapace.reference import status_markdown
-
-Markdown(status_markdown("regions"))  # where this chapter's paper-scale numbers stand
+show("regions")  # this chapter's paper-scale numbers (reference run) and where they stand
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/

@@ -382,5 +382,5 @@ def test_chapters_open_with_the_reference_status():
 
         status = textwrap.dedent(cells[2])
         assert status.startswith(' tags=["remove-input", "reference-status"]'), path.stem
-        assert f'status_markdown("{path.stem}")' in status, path.stem
+        assert f'show("{path.stem}")' in status, path.stem
         assert cells[3].startswith(' tags=["parameters"]'), path.stem

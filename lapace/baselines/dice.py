@@ -91,7 +91,8 @@ def _restore_categories(df: pd.DataFrame, dataset) -> pd.DataFrame:
         df[name] = pd.Series([known.get(str(v), v) for v in df[name]], index=df.index,
                              dtype=object).astype(dataset.X_train[name].dtype)
     for name in dataset.continuous:
-        df[name] = pd.to_numeric(df[name])
+        if not pd.api.types.is_numeric_dtype(df[name]):   # DiCE's frames are mostly numeric
+            df[name] = pd.to_numeric(df[name])
     return df
 
 

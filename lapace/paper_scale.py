@@ -1,0 +1,197 @@
+"""What every chapter opens with: the paper-scale numbers of the committed reference run.
+
+:func:`show` is a chapter's first cell after its title.  It displays where the chapter's
+paper-scale numbers stand (:func:`lapace.reference.status_markdown`) and, when a reference run
+is committed and this build is not itself the paper profile, the chapter's paper-scale tables
+(:data:`SECTIONS`) read from ``reference/paper/`` and formatted for reading: Table 1 beside the
+paper's, Tables 2-4, Figure 4 redrawn from the reference's ``figure4.csv``, the claims, the
+prototype diagnostics and Figure 5's check.  Every table is captioned with the reference's
+label (date, commit, minutes and cores).  The rest of the page is the build's own profile, a
+live check of the same code.
+
+This module only shows results that exist, so it is not part of a chapter's fingerprint
+(:data:`lapace.reference.NOT_RESULTS`): changing how a table reads does not make the reference
+stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from .provenance import current_profile
+from .reference import (PROFILE, check_reference, reference_label, reference_table,
+                        status_markdown)
+
+__all__ = ["SECTIONS", "show", "tables"]
+
+PAIR = {"rf": "RF", "nn": "NN"}
+
+
+def _pair(df: pd.DataFrame) -> pd.Series:
+    return df["dataset"] + "-" + df["classifier"].map(PAIR).fillna(df["classifier"])
+
+
+def _pct(x) -> str:
+    return "–" if pd.isna(x) else f"{100 * float(x):.1f}"
+
+
+def _table1(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "pair": _pair(df), "recipe": df["recipe"],
+        "classifier acc. (ours / paper)": [f"{_pct(a)} / {_pct(b)}" for a, b in
+                                           zip(df.clf_accuracy, df.clf_accuracy_paper)],
+        "TSTR real (ours / paper)": [f"{_pct(a)} / {_pct(b)}" for a, b in
+                                     zip(df.tstr_real_mean, df.tstr_real_mean_paper)],
+        "TSTR synthetic (ours / paper)": [f"{_pct(a)} / {_pct(b)}" for a, b in
+                                          zip(df.tstr_synth_mean, df.tstr_synth_mean_paper)],
+        "centroid acc. raw / repaired (paper)": [
+            f"{_pct(a)} / {_pct(b)} ({_pct(c)})" for a, b, c in
+            zip(df.centroid_accuracy, df.centroid_accuracy_repaired, df.centroid_accuracy_paper)],
+    })
+    return out
+
+
+def _prototypes(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({"pair": _pair(df), "label": df["label"]})
+    names = {"spread_ratio": "spread ratio", "min_usage": "least-used cluster's share",
+             "mean_max_q": "mean max q(c|x,y)", "reconstruction_label_kept":
+             "reconstructions keep the label", "centroid_accuracy_raw": "centroid acc. (raw)"}
+    for col, name in names.items():
+        if col in df:
+            out[name] = df[col].round(2)
+    return out
+
+
+def _figure4(df: pd.DataFrame) -> pd.DataFrame:
+    metrics = ["validity", "proximity", "plausibility", "diversity", "model_robustness",
+               "input_robustness", "runtime_s"]
+    names = {"validity": "validity", "proximity": "proximity", "plausibility": "plausibility",
+             "diversity": "diversity", "model_robustness": "model rob.",
+             "input_robustness": "input rob.", "runtime_s": "ms / input"}
+    out = pd.DataFrame({"pair": _pair(df), "method": df["method"]})
+    for m in metrics:
+        mean, std = df[f"{m}_mean"], df[f"{m}_std"]
+        scale = 1000.0 if m == "runtime_s" else 1.0
+        out[names[m]] = [("–" if pd.isna(a) else
+                          f"{scale * a:.2f}" + ("" if pd.isna(s) or s == 0 else f" ± {scale * s:.2f}"))
+                         for a, s in zip(mean, std)]
+    return out
+
+
+def _claims(df: pd.DataFrame) -> pd.DataFrame:
+    return df.rename(columns={"key": "claim", "paper_says": "the paper says", "claim":
+                              "what we test", "ours": "our numbers", "holds": "holds?"})[
+        ["claim", "recipe", "the paper says", "what we test", "our numbers", "holds?"]]
+
+
+def _table3(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["pair"] = _pair(df)
+    if "recipe" in df:
+        df["method"] = [m if r in ("-", "ours") or pd.isna(r) else f"{m} (paper recipe)"
+                        for m, r in zip(df.method, df.recipe)]
+    wide = df.pivot_table(index="method", columns="pair", values="share", aggfunc="first",
+                          sort=False)
+    return wide.map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
+
+
+def _regions(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "pair": _pair(df), "method": df["method"], "actions": df["n_actions"],
+        "coverage": df["coverage"].round(2), "cost (L1)": df["cost"].round(2),
+        "robustness": df["robustness"].round(2) if "robustness" in df else None,
+        "ms / input": (1000 * df["per_input_s"]).round(2)})
+
+
+def _rounded(df: pd.DataFrame) -> pd.DataFrame:
+    return df.map(lambda v: round(v, 3) if isinstance(v, float) else v)
+
+
+def _as_is(index: bool = True) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def f(df: pd.DataFrame) -> pd.DataFrame:
+        df = _rounded(df)
+        if index and df.columns[0].startswith("Unnamed"):
+            df = df.set_index(df.columns[0])
+            df.index.name = None
+        return df
+    return f
+
+
+#: per chapter: (table of the reference, caption, formatter)
+SECTIONS: dict[str, list[tuple[str, str, Callable[[pd.DataFrame], pd.DataFrame]]]] = {
+    "elbo": [("eq3_kl_check", "Eq. 3's KL terms, analytic against Monte Carlo", _as_is()),
+             ("eq3_bound_check", "Eq. 3's bound against importance sampling", _as_is())],
+    "mnist": [("mnist_setup", "the MNIST L-GMVAE", _as_is()),
+              ("figure5_objectives", "Figure 5's check: prototypes of both objectives", _as_is()),
+              ("figure2_check", "Figure 2's check against the paper's path", _as_is()),
+              ("figure3_check", "Figure 3's check: the no-dash constraint", _as_is())],
+    "tabular": [("table1_vs_paper", "Table 1, both recipes, beside the paper's (%)", _table1),
+                ("table4", "Table 4, the L-GMVAE settings used", _as_is()),
+                ("prototypes", "prototype diagnostics per pair and label", _prototypes)],
+    "collapse": [("prototypes_ablation_summary",
+                  "share of (pair, seed) models passing each prototype test, per variant",
+                  _as_is())],
+    "evaluation": [("figure4", "Figure 4 as numbers: mean ± std over the repetitions",
+                    _figure4),
+                   ("table2", "Table 2: the paper's marks and our mean ranks", _as_is()),
+                   ("claims", "the paper's claims, checked for both recipes", _claims)],
+    "actionability": [("table3", "Table 3: share of inputs with a valid CE meeting every "
+                       "constraint", _table3)],
+    "regions": [("regions", "group recourse: coverage, cost and robustness", _regions)],
+}
+
+
+def tables(chapter: str, root: str | Path | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """The chapter's paper-scale tables from the reference, ``(caption, formatted frame)``;
+    a table the reference lacks is skipped (the status box names what is missing)."""
+    out = []
+    for name, caption, fmt in SECTIONS.get(chapter, []):
+        try:
+            raw = reference_table(name, root)
+        except FileNotFoundError:
+            continue
+        out.append((caption, fmt(raw)))
+    return out
+
+
+def show(chapter: str, root: str | Path | None = None, profile: str | None = None) -> None:
+    """Display the chapter's status box and, from a committed reference, its paper-scale
+    tables (and Figure 4 redrawn, in the evaluation chapter)."""
+    from IPython.display import HTML, Markdown, display
+
+    display(Markdown(status_markdown(chapter, root, profile)))
+    if current_profile(profile) == PROFILE or check_reference(root, [chapter]).missing:
+        return
+    shown = tables(chapter, root)
+    if not shown and chapter != "evaluation":
+        return
+    label = reference_label(root)
+    display(Markdown(f"**At the paper's scale** ({label}); the numbers further down are this "
+                     "build's quick live check."))
+    for caption, frame in shown:
+        html = (frame.style.set_caption(f"Paper scale: {caption}").format(precision=3)
+                .set_properties(**{"text-align": "left"}).to_html())
+        display(HTML(html))
+    if chapter == "evaluation":
+        _figure4_plots(root, label)
+
+
+def _figure4_plots(root, label: str) -> None:
+    import matplotlib.pyplot as plt
+
+    from .benchmark_plots import benchmark_metric
+    from .metrics import HIGHER_IS_BETTER
+    from .plots import METRIC_LABELS
+
+    try:
+        summary = reference_table("figure4", root)
+    except FileNotFoundError:
+        return
+    for letter, metric in zip("abcdefg", ["validity", "proximity", "plausibility", "diversity",
+                                           "model_robustness", "input_robustness", "runtime_s"]):
+        benchmark_metric(summary, metric, HIGHER_IS_BETTER,
+                         title=f"Figure 4{letter} at paper scale: {METRIC_LABELS[metric]}")
+        plt.show()

@@ -22,8 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .provenance import current_profile
-from .reference import (PROFILE, check_reference, reference_label, reference_table,
-                        status_markdown)
+from .reference import PROFILE, check_reference, reference_label, reference_table, status_markdown
 
 __all__ = ["SECTIONS", "show", "tables"]
 
@@ -42,14 +41,14 @@ def _table1(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "pair": _pair(df), "recipe": df["recipe"],
         "classifier acc. (ours / paper)": [f"{_pct(a)} / {_pct(b)}" for a, b in
-                                           zip(df.clf_accuracy, df.clf_accuracy_paper)],
+                                           zip(df.clf_accuracy, df.clf_accuracy_paper, strict=False)],
         "TSTR real (ours / paper)": [f"{_pct(a)} / {_pct(b)}" for a, b in
-                                     zip(df.tstr_real_mean, df.tstr_real_mean_paper)],
+                                     zip(df.tstr_real_mean, df.tstr_real_mean_paper, strict=False)],
         "TSTR synthetic (ours / paper)": [f"{_pct(a)} / {_pct(b)}" for a, b in
-                                          zip(df.tstr_synth_mean, df.tstr_synth_mean_paper)],
+                                          zip(df.tstr_synth_mean, df.tstr_synth_mean_paper, strict=False)],
         "centroid acc. raw / repaired (paper)": [
             f"{_pct(a)} / {_pct(b)} ({_pct(c)})" for a, b, c in
-            zip(df.centroid_accuracy, df.centroid_accuracy_repaired, df.centroid_accuracy_paper)],
+            zip(df.centroid_accuracy, df.centroid_accuracy_repaired, df.centroid_accuracy_paper, strict=False)],
     })
     return out
 
@@ -77,7 +76,7 @@ def _figure4(df: pd.DataFrame) -> pd.DataFrame:
         scale = 1000.0 if m == "runtime_s" else 1.0
         out[names[m]] = [("–" if pd.isna(a) else
                           f"{scale * a:.2f}" + ("" if pd.isna(s) or s == 0 else f" ± {scale * s:.2f}"))
-                         for a, s in zip(mean, std)]
+                         for a, s in zip(mean, std, strict=False)]
     return out
 
 
@@ -92,7 +91,7 @@ def _table3(df: pd.DataFrame) -> pd.DataFrame:
     df["pair"] = _pair(df)
     if "recipe" in df:
         df["method"] = [m if r in ("-", "ours") or pd.isna(r) else f"{m} (paper recipe)"
-                        for m, r in zip(df.method, df.recipe)]
+                        for m, r in zip(df.method, df.recipe, strict=False)]
     wide = df.pivot_table(index="method", columns="pair", values="share", aggfunc="first",
                           sort=False)
     return wide.map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
@@ -191,7 +190,7 @@ def _figure4_plots(root, label: str) -> None:
     except FileNotFoundError:
         return
     for letter, metric in zip("abcdefg", ["validity", "proximity", "plausibility", "diversity",
-                                           "model_robustness", "input_robustness", "runtime_s"]):
+                                           "model_robustness", "input_robustness", "runtime_s"], strict=False):
         benchmark_metric(summary, metric, HIGHER_IS_BETTER,
                          title=f"Figure 4{letter} at paper scale: {METRIC_LABELS[metric]}")
         plt.show()

@@ -70,8 +70,8 @@ FIELDS = ("commit", "created", "profile", "machine", "chapters", "tables", "tota
 #: exit codes of ``scripts/reference.py check``
 FRESH, STALE, INCOMPLETE, MISSING = 0, 1, 2, 3
 #: how to make the reference, in words a page may show
-HOW_TO_MAKE = ("`make reference` runs the paper profile (about 100 minutes on 2 cores) and writes its tables and "
-               "provenance to `reference/paper/`, to be committed")
+HOW_TO_MAKE = ("`make reference` runs the paper profile (about 100 minutes on 2 cores) and "
+               "writes its tables and provenance to `reference/paper/`, to be committed")
 
 
 def _digest(data: bytes) -> str:

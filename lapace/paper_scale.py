@@ -27,6 +27,8 @@ from .reference import PROFILE, check_reference, reference_label, reference_tabl
 __all__ = ["SECTIONS", "show", "tables"]
 
 PAIR = {"rf": "RF", "nn": "NN"}
+#: tables longer than this many rows are shown in a collapsed box
+LONG = 40
 
 
 def _pair(df: pd.DataFrame) -> pd.Series:
@@ -48,7 +50,8 @@ def _table1(df: pd.DataFrame) -> pd.DataFrame:
                                           zip(df.tstr_synth_mean, df.tstr_synth_mean_paper, strict=False)],
         "centroid acc. raw / repaired (paper)": [
             f"{_pct(a)} / {_pct(b)} ({_pct(c)})" for a, b, c in
-            zip(df.centroid_accuracy, df.centroid_accuracy_repaired, df.centroid_accuracy_paper, strict=False)],
+            zip(df.centroid_accuracy, df.centroid_accuracy_repaired, df.centroid_accuracy_paper,
+                strict=False)],
     })
     return out
 
@@ -87,14 +90,22 @@ def _claims(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _table3(df: pd.DataFrame) -> pd.DataFrame:
+    from .paper import PAPER_TABLE3
+
     df = df.copy()
     df["pair"] = _pair(df)
-    if "recipe" in df:
-        df["method"] = [m if r in ("-", "ours") or pd.isna(r) else f"{m} (paper recipe)"
-                        for m, r in zip(df.method, df.recipe, strict=False)]
-    wide = df.pivot_table(index="method", columns="pair", values="share", aggfunc="first",
+    recipe = df["recipe"] if "recipe" in df else pd.Series("ours", index=df.index)
+    df["row"] = [m if r in ("-", "ours") or pd.isna(r) else f"{m} (paper's recipe)"
+                 for m, r in zip(df.method, recipe, strict=True)]
+    paper = {(f"{d}-{PAIR[c]}", m): v for (d, c), row in PAPER_TABLE3.items()
+             for m, v in row.items()}
+    df["shown"] = [f"{v:.2f}" + (f" ({paper[(p, m)]:.2f})" if (p, m) in paper else "")
+                   for v, p, m in zip(df.share, df.pair, df.method, strict=True)]
+    wide = df.pivot_table(index="row", columns="pair", values="shown", aggfunc="first",
                           sort=False)
-    return wide.map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
+    wide.index.name = "method: ours (paper's Table 3)"
+    wide.columns.name = None
+    return wide.fillna("–")
 
 
 def _regions(df: pd.DataFrame) -> pd.DataFrame:
@@ -110,10 +121,15 @@ def _rounded(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_is(index: bool = True) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The table as the chapter wrote it, rounded; its unnamed first column (the index the
+    chapter showed) back as the index, unless it only numbers the rows."""
     def f(df: pd.DataFrame) -> pd.DataFrame:
         df = _rounded(df)
-        if index and df.columns[0].startswith("Unnamed"):
-            df = df.set_index(df.columns[0])
+        if index and str(df.columns[0]).startswith("Unnamed"):
+            first = df.columns[0]
+            if pd.api.types.is_integer_dtype(df[first]):
+                return df.drop(columns=first)
+            df = df.set_index(first)
             df.index.name = None
         return df
     return f
@@ -138,7 +154,7 @@ SECTIONS: dict[str, list[tuple[str, str, Callable[[pd.DataFrame], pd.DataFrame]]
                    ("table2", "Table 2: the paper's marks and our mean ranks", _as_is()),
                    ("claims", "the paper's claims, checked for both recipes", _claims)],
     "actionability": [("table3", "Table 3: share of inputs with a valid CE meeting every "
-                       "constraint", _table3)],
+                       "constraint, ours (the paper's)", _table3)],
     "regions": [("regions", "group recourse: coverage, cost and robustness", _regions)],
 }
 
@@ -171,8 +187,13 @@ def show(chapter: str, root: str | Path | None = None, profile: str | None = Non
     display(Markdown(f"**At the paper's scale** ({label}); the numbers further down are this "
                      "build's quick live check."))
     for caption, frame in shown:
-        html = (frame.style.set_caption(f"Paper scale: {caption}").format(precision=3)
-                .set_properties(**{"text-align": "left"}).to_html())
+        style = frame.style.set_caption(f"Paper scale: {caption}").format(precision=3)
+        if isinstance(frame.index, pd.RangeIndex):
+            style = style.hide(axis="index")
+        html = style.set_properties(**{"text-align": "left"}).to_html()
+        if len(frame) > LONG:
+            html = (f"<details><summary>Paper scale: {caption} ({len(frame)} rows; click to "
+                    f"open)</summary>{html}</details>")
         display(HTML(html))
     if chapter == "evaluation":
         _figure4_plots(root, label)
@@ -180,6 +201,7 @@ def show(chapter: str, root: str | Path | None = None, profile: str | None = Non
 
 def _figure4_plots(root, label: str) -> None:
     import matplotlib.pyplot as plt
+    from IPython.display import Markdown, display
 
     from .benchmark_plots import benchmark_metric
     from .metrics import HIGHER_IS_BETTER
@@ -189,8 +211,13 @@ def _figure4_plots(root, label: str) -> None:
         summary = reference_table("figure4", root)
     except FileNotFoundError:
         return
-    for letter, metric in zip("abcdefg", ["validity", "proximity", "plausibility", "diversity",
-                                           "model_robustness", "input_robustness", "runtime_s"], strict=False):
+    metrics = ["validity", "proximity", "plausibility", "diversity", "model_robustness",
+               "input_robustness", "runtime_s"]
+    for letter, metric in zip("abcdefg", metrics, strict=True):
         benchmark_metric(summary, metric, HIGHER_IS_BETTER,
                          title=f"Figure 4{letter} at paper scale: {METRIC_LABELS[metric]}")
         plt.show()
+        display(Markdown(f"*Figure 4{letter} at paper scale ({label}): "
+                         f"{METRIC_LABELS[metric].lower()} per method and pair, the mean over "
+                         "the repetitions with the standard deviation as whiskers; redrawn from "
+                         "the reference's `figure4.csv`.*"))

@@ -8,13 +8,13 @@ Steps (all output under ``_build/``, ``results/`` and ``.cache/``, which git ign
 1. read ``_toc.yml`` (chapter order) and ``profiles/<profile>.yml`` (parameters), and check the
    profile against each chapter's single ``parameters`` cell: an unknown chapter or parameter
    stops the build before anything runs;
-2. for each chapter, started in toc order: ``notebooks/<stem>.py`` (Jupytext percent format) ->
-   ``_build/executed/<profile>/<stem>.ipynb`` executed by papermill with the profile's parameters
-   plus ``profile=<name>``, on a kernel that runs *this* interpreter, with a finite per-cell
-   timeout. Chapters run side by side on ``--jobs`` cores (default: all the machine's): a chapter
-   keeps as many cores busy as its ``n_jobs`` or ``torch_threads`` parameter says (else one), and
-   starts only after the chapters ``notebooks/depends.yml`` names for it, whose cached models it
-   loads. A failing chapter is recorded and the others run; a provenance banner (profile,
+2. for each chapter (those others wait for first, then in toc order): ``notebooks/<stem>.py``
+   (Jupytext percent format) -> ``_build/executed/<profile>/<stem>.ipynb`` executed by
+   papermill with the profile's parameters plus ``profile=<name>``, on a kernel that runs *this* interpreter, with a finite per-cell
+   timeout. Up to ``--jobs`` chapters run side by side (default: one per core of the machine;
+   a chapter with ``n_jobs`` workers shares the cores with the other), each starting only after
+   the chapters ``notebooks/depends.yml`` names for it, whose cached models it loads. A
+   failing chapter is recorded and the others run; a provenance banner (profile,
    commit, data source, date, run time) and a "Rerun this chapter" box (the ``make book`` and
    ``papermill`` commands with this build's parameters, the measured run times of every
    profile) are inserted under the chapter's title;
@@ -419,22 +419,39 @@ def chapter_cores(params: dict[str, Any], n_cpus: int) -> int:
     return max(1, min(cores, n_cpus))
 
 
+def _dependents(stem: str, stems: list[str], depends: dict[str, list[str]]) -> int:
+    """How many of ``stems`` wait for ``stem``, directly or through others."""
+    found, todo = set(), [stem]
+    while todo:
+        s = todo.pop()
+        for other in stems:
+            if s in depends.get(other, []) and other not in found:
+                found.add(other)
+                todo.append(other)
+    return len(found)
+
+
 def run_scheduled(stems: list[str], depends: dict[str, list[str]], cores: dict[str, int],
                   n_cpus: int, run_one) -> None:
-    """Call ``run_one(stem)`` for every stem, in threads, with at most ``n_cpus`` cores busy
-    (a chapter wanting more than are free waits; one wanting more than ``n_cpus`` runs alone)
-    and each stem only after its ``depends`` among ``stems`` have finished (failed or not).
-    Ready chapters start in the order of ``stems``."""
-    pending, running, done = list(stems), {}, set()
+    """Call ``run_one(stem)`` for every stem, in threads, at most ``n_cpus`` chapters side by
+    side, each only after its ``depends`` among ``stems`` have finished (failed or not).
+
+    Ready chapters start in the order of how many chapters wait for them (directly or not),
+    then of ``stems``: the chapter the others load from (the tabular one) starts first, so
+    that the long chain is never the last to begin.  A chapter's ``cores`` (its worker
+    processes, :func:`chapter_cores`) do not hold a start back: every process runs one torch
+    thread, so a chapter with workers beside another shares the cores fairly instead of
+    leaving one idle while it runs a single-process part."""
+    order = {s: i for i, s in enumerate(stems)}
+    waiting = {s: _dependents(s, stems, depends) for s in stems}
+    pending, running, done = sorted(stems, key=lambda s: (-waiting[s], order[s])), {}, set()
     with ThreadPoolExecutor(max_workers=max(1, n_cpus)) as pool:
         while pending or running:
-            free = n_cpus - sum(cores[s] for s in running.values())
             for stem in list(pending):
                 ready = all(d in done or d not in stems for d in depends.get(stem, []))
-                if ready and (cores[stem] <= free or not running):
+                if ready and len(running) < max(1, n_cpus):
                     running[pool.submit(run_one, stem)] = stem
                     pending.remove(stem)
-                    free -= cores[stem]
             if not running:  # cannot happen: load_depends refuses circles
                 raise BuildError(f"chapters {pending} wait for each other")
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -226,34 +226,36 @@ def test_repo_depends_file_is_valid():
     assert depends["collapse"] == ["tabular"]
 
 
-def test_run_scheduled_keeps_dependencies_and_core_budget():
-    """Chapters overlap up to the core budget, a dependent starts only after its dependency
-    has finished (here: failed), and a chapter wanting every core runs alone."""
+def test_run_scheduled_keeps_dependencies_and_starts_the_long_chain_first():
+    """At most ``n_cpus`` chapters run side by side, a dependent starts only after its
+    dependency has finished (here: failed), and the chapter others wait for starts first."""
     import threading
     import time as _time
 
     lock, busy, log = threading.Lock(), [0], []
-    cores = {"elbo": 1, "mnist": 1, "tabular": 1, "collapse": 1, "evaluation": 2}
+    cores = {"elbo": 1, "mnist": 1, "tabular": 2, "collapse": 1, "evaluation": 2}
     failed = {"tabular"}
 
     def run_one(stem):  # like build_book's: records a failure instead of raising
         with lock:
-            busy[0] += cores[stem]
+            busy[0] += 1
             log.append(("start", stem, busy[0]))
         _time.sleep(0.05)
         with lock:
-            busy[0] -= cores[stem]
+            busy[0] -= 1
             log.append(("end", stem, busy[0] if stem not in failed else "failed"))
 
     stems = ["elbo", "mnist", "tabular", "collapse", "evaluation"]
-    bb.run_scheduled(stems, {"collapse": ["tabular"], "evaluation": ["tabular"]}, cores, 2, run_one)
+    bb.run_scheduled(stems, {"collapse": ["tabular"], "evaluation": ["collapse", "tabular"]},
+                     cores, 2, run_one)
     order = [(e, s) for e, s, _ in log]
-    assert max(b for e, _, b in log if e == "start") <= 2       # never more than 2 cores busy
-    assert {s for e, s in order[:2]} == {"elbo", "mnist"}        # two start side by side
+    assert max(b for e, _, b in log if e == "start") <= 2       # never more than 2 chapters
+    assert [s for e, s in order[:2]] == ["tabular", "elbo"]      # the long chain first, beside
     assert order.index(("end", "tabular")) < order.index(("start", "collapse"))
-    assert order.index(("end", "tabular")) < order.index(("start", "evaluation"))
-    assert [b for e, s, b in log if (e, s) == ("start", "evaluation")] == [2]  # alone
+    assert order.index(("end", "collapse")) < order.index(("start", "evaluation"))
     assert sorted(s for e, s in order if e == "start") == sorted(stems)  # each ran once
+    assert bb._dependents("tabular", stems, {"collapse": ["tabular"],
+                                             "evaluation": ["collapse"]}) == 2
 
     def raises(stem):
         raise RuntimeError("boom")

@@ -1,0 +1,97 @@
+"""What the pages show from the committed reference run (lapace.paper_scale): every chapter's
+paper-scale tables exist in it and read well, nothing is shown without a reference, and a stale
+reference is shown under a warning, never as if fresh."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lapace import paper_scale as P
+from lapace import reference as R
+
+ROOT = Path(__file__).resolve().parent.parent
+IDENTIFIER = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")    # n_inputs, tstr_real_mean: not for readers
+LONG_DECIMALS = re.compile(r"\d\.\d{5,}")
+
+
+def test_every_paper_scale_table_is_in_the_committed_reference_and_reads_well():
+    assert (ROOT / R.REFERENCE_DIR / "provenance.json").is_file(), "no committed reference"
+    for chapter, items in P.SECTIONS.items():
+        shown = P.tables(chapter, ROOT)
+        assert len(shown) == len(items), f"{chapter}: the reference lacks a table"
+        for caption, frame in shown:
+            assert len(frame), (chapter, caption)
+            headers = [str(c) for c in frame.columns] + [str(frame.index.name or "")]
+            assert not [h for h in headers if IDENTIFIER.match(h)], (chapter, caption, headers)
+            html = frame.style.format(precision=3).to_html()
+            assert not LONG_DECIMALS.search(re.sub(r"<[^>]+>", " ", html)), (chapter, caption)
+
+
+def test_table1_at_paper_scale_stands_beside_the_paper():
+    (caption, t1), *_ = P.tables("tabular", ROOT)
+    assert "beside the paper's" in caption
+    assert set(t1["recipe"]) == {"ours", "paper"} and len(t1) == 16
+    heloc = t1[(t1.pair == "heloc-RF") & (t1.recipe == "ours")].iloc[0]
+    assert heloc["classifier acc. (ours / paper)"].endswith("/ 73.0")   # PAPER_TABLE1's 73.05
+
+
+def test_table3_shows_the_papers_values_in_brackets():
+    raw = pd.DataFrame({"dataset": ["wine", "wine"], "classifier": ["rf", "rf"],
+                        "method": ["FACE-Greedy", "LAPACE-Naive"], "recipe": ["-", "paper"],
+                        "share": [0.5, 1.0]})
+    wide = P._table3(raw)
+    assert wide.loc["FACE-Greedy", "wine-RF"] == "0.50 (0.88)"       # the paper's Table 3
+    assert wide.loc["LAPACE-Naive (paper's recipe)", "wine-RF"] == "1.00 (1.00)"
+
+
+def _shown(monkeypatch):
+    import IPython.display
+
+    out = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: out.append(obj))
+    return out
+
+
+def _copy_root(tmp_path: Path) -> Path:
+    for name in ("notebooks", "profiles"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "_toc.yml", tmp_path / "_toc.yml")
+    return tmp_path
+
+
+def test_without_a_reference_a_page_shows_only_the_note(tmp_path, monkeypatch):
+    root = _copy_root(tmp_path)
+    out = _shown(monkeypatch)
+    P.show("evaluation", root=root, profile="quick")
+    assert len(out) == 1 and "no reference run yet" in out[0].data
+
+
+def test_a_stale_reference_is_shown_under_a_warning(tmp_path, monkeypatch):
+    root = _copy_root(tmp_path)
+    shutil.copytree(ROOT / R.REFERENCE_DIR, root / R.REFERENCE_DIR)
+    out = _shown(monkeypatch)
+    P.show("actionability", root=root, profile="quick")
+    assert out[0].data.startswith("```{admonition} paper scale — reference run of")
+    assert any("Paper scale: Table 3" in getattr(o, "data", "") for o in out)
+
+    source = root / "notebooks" / "actionability.py"
+    source.write_text(source.read_text() + "\nprint('a change of code')\n")
+    out.clear()
+    P.show("actionability", root=root, profile="quick")
+    assert out[0].data.startswith("```{admonition} Paper scale: the reference run is stale")
+    assert "notebooks/actionability.py" in out[0].data
+    assert any("Paper scale: Table 3" in getattr(o, "data", "") for o in out)  # still shown, flagged
+
+
+@pytest.mark.parametrize("chapter", ["figure1", "explorer"])
+def test_chapters_without_paper_scale_tables_show_the_status_only(chapter, tmp_path, monkeypatch):
+    root = _copy_root(tmp_path)
+    shutil.copytree(ROOT / R.REFERENCE_DIR, root / R.REFERENCE_DIR)
+    out = _shown(monkeypatch)
+    P.show(chapter, root=root, profile="quick")
+    assert len(out) == 1

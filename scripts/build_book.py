@@ -12,8 +12,8 @@ Steps (all output under ``_build/``, ``results/`` and ``.cache/``, which git ign
    (Jupytext percent format) -> ``_build/executed/<profile>/<stem>.ipynb`` executed by
    papermill with the profile's parameters plus ``profile=<name>``, on a kernel that runs
    *this* interpreter, with a finite per-cell timeout. Up to ``--jobs`` chapters run side by
-   side (default: one per core of the machine; a chapter with ``n_jobs`` workers shares the cores with the other), each starting only after
-   the chapters ``notebooks/depends.yml`` names for it, whose cached models it loads. A
+   side (default: one per core of the machine; a chapter with ``n_jobs`` workers shares the
+   cores with the other), each starting only after the chapters ``notebooks/depends.yml`` names for it, whose cached models it loads. A
    failing chapter is recorded and the others run; a provenance banner (profile,
    commit, data source, date, run time) and a "Rerun this chapter" box (the ``make book`` and
    ``papermill`` commands with this build's parameters, the measured run times of every

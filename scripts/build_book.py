@@ -15,9 +15,9 @@ Steps (all output under ``_build/``, ``results/`` and ``.cache/``, which git ign
    side (default: one per core of the machine; a chapter with ``n_jobs`` workers shares the
    cores with the other), each starting only after the chapters ``notebooks/depends.yml``
    names for it, whose cached models it loads. A failing chapter is recorded and the others
-   run; a provenance banner (profile, commit, data source, date, run time) and a "Rerun this chapter" box (the ``make book`` and
-   ``papermill`` commands with this build's parameters, the measured run times of every
-   profile) are inserted under the chapter's title;
+   run; a provenance banner (profile, commit, data source, date, run time) and a "Rerun this
+   chapter" box (the ``make book`` and ``papermill`` commands with this build's parameters,
+   the measured run times of every profile) are inserted under the chapter's title;
 3. assemble ``_build/site-src/<profile>/`` (``_config.yml``, ``_toc.yml``, ``book/``, executed
    notebooks) and run ``jupyter-book build -W -n --keep-going`` on it into ``_build/html``;
 4. write ``results/<profile>/build_times.csv`` and print a summary; exit 1 if any chapter or

@@ -248,3 +248,19 @@ def test_timed_explain_stops_repeating_once_the_budget_is_spent(monkeypatch):
     monkeypatch.setattr(evaluation.time, "perf_counter", lambda: m.now)
     _, per_input = evaluation.timed_explain(m, np.zeros((2, 2)), 1, repeats=3, budget_s=1.0)
     assert m.calls == [1, 2] and per_input == pytest.approx(1.0)
+
+
+def test_method_inputs_caps_only_the_named_method_and_keys_its_cells():
+    """``method_inputs: {DiCE: 10}`` (the paper profile's) changes DiCE's cells and no other's:
+    its key records the cap, so a cached full-sample DiCE cell is never taken for a capped one."""
+    from lapace.evaluation import Cell, _method_inputs, cell_key
+
+    settings = {**benchmark.defaults(), "method_inputs": {"DiCE": 10}}
+    assert _method_inputs(settings, "DiCE") == 10 and _method_inputs(settings, "NNCE") is None
+    capped = cell_key(Cell("wine", "rf", "DiCE", 0), settings)
+    plain = cell_key(Cell("wine", "rf", "DiCE", 0), benchmark.defaults())
+    assert capped["method_inputs"] == 10 and "method_inputs" not in plain
+    assert cell_key(Cell("wine", "rf", "NNCE", 0), settings) == cell_key(
+        Cell("wine", "rf", "NNCE", 0), benchmark.defaults())
+    with pytest.raises(ValueError, match="unknown method"):
+        benchmark.check_settings({"method_inputs": {"DiCEE": 10}})

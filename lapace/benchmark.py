@@ -65,6 +65,7 @@ from .evaluation import (
 from .experiments import TRAINING_CODE, Pair, lgmvae_settings
 from .methods import REGISTRY
 from .profiles import grid_settings
+from .validation import check_int
 
 __all__ = [
     "ALL_METHODS",
@@ -196,6 +197,8 @@ def check_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
             raise ValueError(f"{name} must map method names to values, got {out[name]!r}.")
         check_methods(out[name])
         out[name] = dict(out[name])
+    for name in ("robustness_inputs", "method_inputs"):            # method -> first k inputs
+        out[name] = {m: check_int(k, f"{name}[{m!r}]") for m, k in out[name].items()}
     for name in ("n_inputs", "repetitions", "n_retrained"):
         value = out[name]
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:

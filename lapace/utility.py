@@ -65,7 +65,8 @@ def sample_like(vae: LGMVAE, y: np.ndarray, n: int | None = None,
 def tstr(vae: LGMVAE, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
          y_test: np.ndarray, seeds: Iterable[int] = range(5),
          rf_params: Mapping[str, Any] | None = None,
-         y_true: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+         y_true: tuple[np.ndarray, np.ndarray] | None = None,
+         n_jobs: int | None = None) -> dict[str, Any]:
     """Utility by *Train on Synthetic, Test on Real* (§4.1).
 
     For every seed, a synthetic set as large as ``X_train`` with labels in ``y_train``'s
@@ -78,6 +79,9 @@ def tstr(vae: LGMVAE, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarr
     synthetic forest is also scored on ``(X_test, y_true[1])``, and a third forest, trained on
     ``(X_train, y_true[0])``, is scored there too: TSTR with the ground truth as the real
     labels.
+
+    ``n_jobs``: the forests' worker threads (scikit-learn's ``n_jobs``; -1: every core). The
+    trees and their scores do not depend on it.
 
     Returns
     -------
@@ -97,6 +101,8 @@ def tstr(vae: LGMVAE, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarr
                              f"{[len(y) for y in y_true]} for {len(X_train)} and {len(X_test)} "
                              "rows; see lapace.utility.vae_split_truth.")
     settings = {**CLASSIFIERS["rf"], **dict(rf_params or {})}
+    if n_jobs is not None:
+        settings["n_jobs"] = n_jobs
     scores: dict[str, list[float]] = {k: [] for k in ("real", "synth", "real_truth", "synth_truth")}
 
     def forest(X, y, s):

@@ -49,7 +49,7 @@ seed = 0  # seed of the data splits, the classifier and the L-GMVAE
 tstr_seeds = [0, 1, 2, 3, 4]  # one TSTR repetition per seed (paper: mean and std over 5)
 compare_default_forests = True  # also train the RF pairs with train_classifier's fully grown forests
 torch_threads = 1  # PyTorch CPU threads (1 avoids oversubscription on a shared machine), 0 for default
-n_jobs = 1  # worker processes that train the pairs side by side first (-1: one per core)
+n_jobs = 1  # workers that train the pairs side by side first, and TSTR forests' threads (-1: all cores)
 
 # %% tags=["remove-cell"]
 import time
@@ -166,7 +166,7 @@ for d, c in PAIRS:
     p = load_pair(d, c, profile, seed=seed)
     pairs[(d, c)], truth[(d, c)] = p, vae_split_truth(p)   # the L-GMVAE rows' true labels
     utility[(d, c)] = tstr(p.vae, p.X_vae_train, p.y_vae_train, p.X_vae_test, p.y_vae_test,
-                           seeds=tstr_seeds, y_true=truth[(d, c)])
+                           seeds=tstr_seeds, y_true=truth[(d, c)], n_jobs=n_jobs)
     reports[(d, c)], notes[(d, c)] = centroid_report(p.vae, p.predict)
     seconds[(d, c)] = time.perf_counter() - start
 
@@ -193,7 +193,8 @@ for d, c in PAIRS:
     p = load_pair(d, c, profile, seed=seed, vae_params=LGMVAE_RECIPES["paper"])
     paper_pairs[(d, c)] = p
     paper_utility[(d, c)] = tstr(p.vae, p.X_vae_train, p.y_vae_train, p.X_vae_test,
-                                 p.y_vae_test, seeds=tstr_seeds, y_true=vae_split_truth(p))
+                                 p.y_vae_test, seeds=tstr_seeds, y_true=vae_split_truth(p),
+                                 n_jobs=n_jobs)
     paper_reports[(d, c)], _ = centroid_report(p.vae, p.predict, repair_centroids=False)
     paper_seconds[(d, c)] = time.perf_counter() - start
 display(Markdown(f"The paper-recipe L-GMVAEs took {sum(paper_seconds.values()):.0f} s in all "

@@ -264,3 +264,12 @@ def test_method_inputs_caps_only_the_named_method_and_keys_its_cells():
         Cell("wine", "rf", "NNCE", 0), benchmark.defaults())
     with pytest.raises(ValueError, match="unknown method"):
         benchmark.check_settings({"method_inputs": {"DiCEE": 10}})
+
+
+@pytest.mark.parametrize("name", ["method_inputs", "robustness_inputs"])
+@pytest.mark.parametrize("value", [0, -3, 2.5, "10", True, None])
+def test_per_method_input_caps_must_be_whole_numbers_of_at_least_one(name, value):
+    """A cap of 0 would explain no input (and, being falsy, vanish from the cell key)."""
+    with pytest.raises(ValueError, match=rf"{name}\['DiCE'\] must be an integer >= 1"):
+        benchmark.check_settings({name: {"DiCE": value}})
+    assert benchmark.check_settings({name: {"DiCE": 3.0}})[name] == {"DiCE": 3}

@@ -145,3 +145,12 @@ def test_benchmark_bars_draws_a_panel_per_metric_and_pair():
     assert "lower is better" in fig.axes[0].get_ylabel()
     assert "higher is better" in fig.axes[2].get_ylabel()
     assert any(t.get_text() == "n/a" for t in fig.axes[2].texts)
+
+
+def test_values_below_one_never_print_as_one():
+    """A claim that lists what falls short of 1 (or 100%) shows enough digits to tell."""
+    from lapace.claims import _below_one
+
+    assert [_below_one(v) for v in (0.97, 0.998, 0.99996)] == ["0.97", "0.998", "0.99996"]
+    assert _below_one(1.0) == "1.00" and _below_one(0.9996, percent=True) == "99.96%"
+    assert _below_one(0.83, percent=True) == "83.0%"

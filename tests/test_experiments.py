@@ -72,6 +72,9 @@ def test_tstr_returns_per_seed_accuracies():
     with pytest.raises(ValueError, match="seed"):
         tstr(vae, X, y, X, y, seeds=[])
     assert "real_truth_mean" not in out
+    threaded = tstr(vae, X[:300], y[:300], X[300:], y[300:], seeds=[0, 1, 2],
+                    rf_params={"n_estimators": 10}, n_jobs=2)    # the forests' threads only
+    assert threaded["real"] == out["real"] and threaded["synth"] == out["synth"]
 
 
 def test_tstr_scores_against_the_true_labels_too():

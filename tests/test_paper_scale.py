@@ -4,6 +4,7 @@ reference is shown under a warning, never as if fresh."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -71,9 +72,19 @@ def test_without_a_reference_a_page_shows_only_the_note(tmp_path, monkeypatch):
     assert len(out) == 1 and "no reference run yet" in out[0].data
 
 
+def _make_fresh(root: Path, chapter: str) -> None:
+    """Record the current code's fingerprint for ``chapter`` in ``root``'s reference."""
+    path = root / R.REFERENCE_DIR / "provenance.json"
+    prov = json.loads(path.read_text())
+    now = R.chapter_fingerprint(chapter, prov["profile"], root)
+    prov["chapters"][chapter].update(fingerprint=now.digest, parts=now.parts)
+    path.write_text(json.dumps(prov))
+
+
 def test_a_stale_reference_is_shown_under_a_warning(tmp_path, monkeypatch):
     root = _copy_root(tmp_path)
     shutil.copytree(ROOT / R.REFERENCE_DIR, root / R.REFERENCE_DIR)
+    _make_fresh(root, "actionability")      # whatever the code changed since the committed run
     out = _shown(monkeypatch)
     P.show("actionability", root=root, profile="quick")
     assert out[0].data.startswith("```{admonition} paper scale — reference run of")

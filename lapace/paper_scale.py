@@ -193,8 +193,12 @@ def show(chapter: str, root: str | Path | None = None, profile: str | None = Non
     tables (and Figure 4 redrawn, in the evaluation chapter)."""
     from IPython.display import HTML, Markdown, display
 
-    display(Markdown(status_markdown(chapter, root, profile)))
-    if current_profile(profile) == PROFILE or check_reference(root, [chapter]).missing:
+    if current_profile(profile) == PROFILE:
+        display(Markdown(status_markdown(chapter, root, profile)))
+        return
+    report = check_reference(root, [chapter])          # the fingerprints, taken once
+    display(Markdown(status_markdown(chapter, root, profile, report)))
+    if report.missing:
         return
     shown = tables(chapter, root)
     if not shown and chapter != "evaluation":

@@ -487,8 +487,8 @@ def _names(parts: list[str], most: int = 8) -> str:
     return ", ".join(shown) + more
 
 
-def status_markdown(chapter: str, root: str | Path | None = None, profile: str | None = None
-                    ) -> str:
+def status_markdown(chapter: str, root: str | Path | None = None, profile: str | None = None,
+                    report: Report | None = None) -> str:
     """The MyST admonition a chapter opens with: where its paper-scale numbers stand.
 
     - a paper-profile build (``profile``, default ``$LAPACE_PROFILE``): a note that the page is
@@ -497,12 +497,14 @@ def status_markdown(chapter: str, root: str | Path | None = None, profile: str |
     - the reference lacks this chapter or is incomplete, or is stale for it: a warning naming
       what is missing or the modules that changed since;
     - fresh: the reference's label (:func:`reference_label`).
+
+    ``report``: :func:`check_reference` of ``[chapter]``, when the caller has it already.
     """
     profile = current_profile(profile)
     if profile == PROFILE:
         return _admonition("Paper scale", "note", "This page was built with the paper profile "
                            "itself: its numbers are at the paper's scale, from this build.")
-    report = check_reference(root, chapters=[chapter])
+    report = report if report is not None else check_reference(root, chapters=[chapter])
     if report.missing:
         return _admonition(
             "Paper scale: no reference run yet", "note",

@@ -283,8 +283,11 @@ def test_scripts_reference_check_on_this_repository(capsys):
     assert len(evaluation.groupby(["dataset", "classifier"])) == 8
     assert set(evaluation.repetition) == {0, 1, 2, 3, 4}
     assert {"LAPACE-First", "LAPACE-paper-First", "NNCE", "DiCE"} <= set(evaluation.method)
-    full = evaluation[evaluation.method != "DiCE"]   # DiCE: the profile's method_inputs
-    assert (full.n_inputs == full.groupby(["dataset", "classifier"]).n_inputs.transform("max")).all()
+    # every method explains every input of every repetition: 100, fewer only where the data
+    # has fewer (compas-NN predicts 0 on 55 test inputs)
+    per_pair = evaluation.groupby(["dataset", "classifier"]).n_inputs
+    assert (evaluation.n_inputs == per_pair.transform("max")).all()
+    assert (per_pair.max() == 100).sum() >= 7 and per_pair.max().min() >= 50
 
 
 def load_script():

@@ -6,7 +6,9 @@
 ``training``: the time per epoch and to early stop of an L-GMVAE with Table 4's heloc-RF
 settings, the decoder's FLOP bound on these cores, then LAPACE's throughput (inputs per second,
 5 paths x 21 steps, random-forest black box included) for batches of 1, 100 and 10000 inputs,
-full paths and First only, and one input against one forest call.
+full paths and First only; the black box alone on the full paths' rows (a bound whatever the
+decoder costs); a segment decoder (the ReLU network's piecewise linearity along a latent path,
+a prototype) against the dense one; and one input against one forest call on as many rows.
 
 ``first``: how far LAPACE-First (its in-order route) is from its floor on heloc-RF and
 compas-RF (the quick profile's models, up to 1000 test inputs predicted 0): the path points it decodes against
@@ -79,7 +81,8 @@ def training(args) -> None:
 
     X_test = ds.encode(ds.X_test)
     neg = X_test[clf.predict(X_test) == 0]
-    print(decoder_bound(vae, explainer))
+    line, per_point, rate = decoder_bound(vae, explainer)
+    print(line)
     rng = np.random.default_rng(0)
     routes = {"full paths": lambda b: explainer.explain_paths(b, target=1),
               "First only": lambda b: explainer.first(b, target=1)}
@@ -89,11 +92,30 @@ def training(args) -> None:
             route(batch[:1])                                             # warm-up
             took = best_of(lambda r=route, b=batch: r(b), 1 if n > 100 else 5)
             print(f"LAPACE {name:10s} batch {n:>5}: {took:7.3f} s, {n / took:9.1f} inputs/s")
+    batch = neg[rng.choice(len(neg), 10000, replace=10000 > len(neg))]
+    print(black_box_bound(explainer, clf, batch))
+    print(segment_decoding(explainer, clf, batch[:1000]))
     one = neg[:1]
-    forest = best_of(lambda: clf.predict(np.repeat(one, 105, 0)), 5)
-    took = best_of(lambda: explainer.explain_paths(one, target=1), 5)
-    print(f"one input: {took * 1e3:.1f} ms = one forest call on 105 points ({forest * 1e3:.1f} ms) "
-          f"+ {(took - forest) * 1e3:.1f} ms")
+    calls = []                                 # (rows, labels) of each black-box call
+    explainer.predict = lambda A: calls.append((len(A), clf.predict(A))) or calls[-1][1]
+    explainer.explain_paths(one, target=1)
+    replay = iter([])
+    explainer.predict = lambda A: next(replay)  # the same labels again, without the forest
+    own = []
+    for _ in range(20):
+        replay = iter([labels for _, labels in calls])
+        start = time.perf_counter()
+        explainer.explain_paths(one, target=1)
+        own.append(time.perf_counter() - start)
+    del explainer.predict
+    rows = sum(r for r, _ in calls)
+    took = best_of(lambda: explainer.explain_paths(one, target=1), 20)
+    forest = best_of(lambda: clf.predict(np.repeat(one, rows, 0)), 20)
+    print(f"one input: {took * 1e3:.1f} ms in {len(calls)} forest call(s) on {rows} rows (the "
+          f"paths, every possible Middle and the input); one forest call on as many rows takes "
+          f"{forest * 1e3:.1f} ms; our own work (the forest's answers replayed) "
+          f"{min(own) * 1e3:.1f} ms, of which decoding its {rows - 1} points at the matmul rate "
+          f"above takes at least {(rows - 1) * per_point / rate * 1e3:.2f} ms")
 
 
 def best_of(f, runs: int) -> float:
@@ -106,9 +128,10 @@ def best_of(f, runs: int) -> float:
     return min(times)
 
 
-def decoder_bound(vae, explainer) -> str:
+def decoder_bound(vae, explainer) -> tuple[str, float, float]:
     """The decoder's FLOPs per input (every path point) against the fp32 matrix-product rate
-    these cores reach: the physical limit of the full paths' decoding."""
+    these cores reach: the physical limit of the full paths' decoding.  Returns the line, the
+    FLOPs per decoded point and the rate (FLOP/s)."""
     linears = [m for m in vae.net_.p_x if isinstance(m, torch.nn.Linear)]
     per_point = sum(2 * m.in_features * m.out_features for m in linears)
     k = len(vae.clusters(1))
@@ -119,7 +142,78 @@ def decoder_bound(vae, explainer) -> str:
     bound = rate / (per_point * points)
     return (f"decoder: {per_point / 1e6:.3f} MFLOP per point x {points} points per input; "
             f"fp32 matmul {rate / 1e9:.0f} GFLOP/s on {torch.get_num_threads()} threads: "
-            f"at most {bound:.0f} inputs/s for the decoder alone")
+            f"at most {bound:.0f} inputs/s for the decoder alone"), per_point, rate
+
+
+def black_box_bound(explainer, clf, batch) -> str:
+    """The black box alone on every row the full paths give it (the paths' inner steps, the
+    inputs and every Middle): whatever the decoder costs, full paths cannot be faster."""
+    k, T = len(explainer.vae.clusters(1)), explainer.steps
+    rows = np.repeat(batch, 1 + k * (T - 2) + k, axis=0)      # as many rows, same forest
+    took = best_of(lambda: clf.predict(rows), 1)
+    return (f"black box alone on the full paths' {len(rows) // len(batch)} rows per input "
+            f"({len(rows):,} rows): {took:.2f} s, at most {len(batch) / took:.0f} inputs/s "
+            "whatever the decoder costs")
+
+
+def segment_decode(p_x, z_from: np.ndarray, z_to: np.ndarray, taus: np.ndarray) -> np.ndarray:
+    """Raw decodings (P, T, d) of the latent segments ``(1 - tau) z_from + tau z_to`` through the
+    decoder MLP ``p_x`` (Linear, ReLU, Linear, ReLU, Linear), using its piecewise linearity along a
+    segment: the first layer's pre-activation is linear in tau, so each hidden unit switches on or
+    off at most once, and the second layer's pre-activation is ``alpha + tau * gamma`` where alpha
+    and gamma change only by the switching units' columns.  Two dense products per segment, one
+    sparse product for the switches, the last layer dense: exact in exact arithmetic, not in
+    float32 (a prototype measured against the dense decoder; not used by :class:`lapace.Lapace`)."""
+    import scipy.sparse as sp
+
+    l1, _, l2, _, l3 = p_x
+    W1, b1, W2t, b2, W3t, b3 = (a.detach().cpu().numpy() for a in
+                                (l1.weight, l1.bias, l2.weight.T.contiguous(), l2.bias,
+                                 l3.weight.T.contiguous(), l3.bias))
+    U = z_from @ W1.T + b1                         # layer 1 at tau = 0 and its slope in tau
+    Wd = z_to @ W1.T + b1 - U
+    P, H, T = U.shape[0], U.shape[1], len(taus)
+    on0 = U > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        switch_at = -U / Wd                        # where a unit's pre-activation is 0
+    step = np.where(~on0 & (Wd > 0), np.searchsorted(taus, switch_at, "right"),
+                    np.where(on0 & (Wd < 0), np.searchsorted(taus, switch_at, "left"), T))
+    p, j = np.nonzero(step < T)                    # (segment, unit) that switch, at step[p, j]
+    sign = np.where(on0[p, j], -1.0, 1.0).astype(np.float32)
+    r = p * T + step[p, j]
+    S = sp.csr_matrix((np.r_[sign * U[p, j], sign * Wd[p, j]], (np.r_[r, r + P * T], np.r_[j, j])),
+                      shape=(2 * P * T, H))
+    D = (S @ W2t).reshape(2, P, T, H)              # alpha, gamma: changes at each step
+    D[0, :, 0] += (on0 * U) @ W2t + b2
+    D[1, :, 0] += (on0 * Wd) @ W2t
+    for t in range(1, T):
+        D[:, :, t] += D[:, :, t - 1]
+    A2 = D[0]
+    A2 += taus[:, None] * D[1]
+    np.maximum(A2, 0, out=A2)
+    return (A2.reshape(-1, H) @ W3t + b3).reshape(P, T, -1)
+
+
+def segment_decoding(explainer, clf, batch) -> str:
+    """:func:`segment_decode` against the dense decoder on the full paths' latent points."""
+    vae, taus = explainer.vae, explainer.taus_
+    clusters = vae.clusters(1)
+    z_x = vae.encode(batch, np.zeros(len(batch), np.int64))
+    z_c = explainer.targets_[clusters]
+    k, h = len(clusters), vae.latent_dim
+    zf, zt = np.repeat(z_x, k, 0), np.tile(z_c, (len(batch), 1))
+    lat = ((1 - taus)[None, :, None] * zf[:, None] + taus[None, :, None] * zt[:, None]).reshape(-1, h)
+    with torch.no_grad():
+        Zt = torch.as_tensor(lat)
+        dense = best_of(lambda: vae.net_.p_x(Zt), 3)
+        ref = vae.net_.p_x(Zt).numpy()
+    seg = best_of(lambda: segment_decode(vae.net_.p_x, zf, zt, taus), 3)
+    out = segment_decode(vae.net_.p_x, zf, zt, taus).reshape(ref.shape)
+    same = (clf.predict(vae.harden(out)) == clf.predict(vae.harden(ref))).mean()
+    return (f"segment decoding (ReLU piecewise linear along each path; prototype) of "
+            f"{len(batch)} inputs' full paths: {seg / len(batch) * 1e3:.3f} ms/input against the "
+            f"dense decoder's {dense / len(batch) * 1e3:.3f} ({dense / seg:.2f}x); largest raw "
+            f"difference {np.abs(out - ref).max():.1e}, forest labels agree on {same:.4f}")
 
 
 def _coarse_first(hit: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:

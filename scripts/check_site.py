@@ -547,6 +547,22 @@ def _click(browser: Browser, x: float, y: float) -> None:
                                                   "button": "left", "clickCount": 1})
 
 
+#: clicks a control gets before the check says it does not respond
+CLICK_TRIES = 3
+
+
+def _steady_centre(browser: Browser, element: str, timeout: float = 5.0) -> dict:
+    """``__checkSite.centre(element)`` once two readings 0.2 s apart agree (the layout has
+    settled), or the last reading after ``timeout`` seconds."""
+    deadline, last = time.monotonic() + timeout, None
+    while True:
+        box = browser.evaluate(f"__checkSite.centre({element})")
+        if box == last or time.monotonic() > deadline:
+            return box
+        last = box
+        time.sleep(0.2)
+
+
 def _wait_for(browser: Browser, expression: str, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -576,11 +592,15 @@ def check_plotly(browser: Browser, base_url: str, shot_stem: Path, timeout: floa
         gd = f"document.getElementById({json.dumps(fig['id'])})"
         if fig["steps"] > 1:
             before = browser.evaluate(f"__checkSite.shown({gd})")
-            rail = browser.evaluate(
-                f"__checkSite.centre({gd}.querySelector('.slider-rail-touch-rect'))")
-            _click(browser, rail["right"] - 2, rail["y"])
-            last = fig["steps"] - 1
-            if not _wait_for(browser, f"{gd}._fullLayout.sliders[0].active === {last}"):
+            last, selected = fig["steps"] - 1, False
+            for _ in range(CLICK_TRIES):       # the page may still move (images, fonts) under
+                rail = _steady_centre(browser,  # the first click: measure, click, look again
+                                      f"{gd}.querySelector('.slider-rail-touch-rect')")
+                _click(browser, rail["right"] - 2, rail["y"])
+                selected = _wait_for(browser, f"{gd}._fullLayout.sliders[0].active === {last}")
+                if selected:
+                    break
+            if not selected:
                 problems.append(f"{name}: a click at the end of its slider did not select the "
                                 f"last of its {fig['steps']} steps")
             elif not _wait_for(browser, f"__checkSite.shown({gd}) !== {before}"):

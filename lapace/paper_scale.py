@@ -126,11 +126,21 @@ def _regions(df: pd.DataFrame) -> pd.DataFrame:
         "pair": _pair(df), "method": df["method"], "actions": df["n_actions"],
         "coverage": df["coverage"].round(2), "cost (L1)": df["cost"].round(2),
         "robustness": df["robustness"].round(2) if "robustness" in df else None,
-        "ms / input": (1000 * df["per_input_s"]).round(2)})
+        "ms / input": (1000 * df["per_input_s"]).round(2)}).fillna("–")
+
+
+def _round(v):
+    """3 decimals, or 3 significant digits below 0.01 (a learning rate of 3e-4 is not 0.000);
+    a missing value as a dash."""
+    if not isinstance(v, float):
+        return v
+    if v != v:
+        return "–"
+    return float(f"{v:.3g}") if 0 < abs(v) < 0.01 else round(v, 3)
 
 
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
-    return df.map(lambda v: round(v, 3) if isinstance(v, float) else v)
+    return df.map(_round)
 
 
 def _as_is(index: bool = True) -> Callable[[pd.DataFrame], pd.DataFrame]:

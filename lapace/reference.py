@@ -466,7 +466,7 @@ def reference_table(name: str, root: str | Path | None = None, **read_csv: Any):
 
 def reference_label(root: str | Path | None = None) -> str:
     """``"paper scale — reference run of <date>, commit <sha7>, <minutes> min on <cores>
-    cores"``; ``FileNotFoundError`` when there is no reference."""
+    cores for the whole book"``; ``FileNotFoundError`` when there is no reference."""
     prov = load_provenance(root)
     if prov is None:
         raise FileNotFoundError(f"no paper-scale reference run yet: {HOW_TO_MAKE}")
@@ -474,7 +474,7 @@ def reference_label(root: str | Path | None = None) -> str:
     cores = machine.get("cores_available") or machine.get("cores") or "?"
     minutes = round(float(prov.get("total_seconds", 0)) / 60)
     return (f"paper scale — reference run of {str(prov.get('created', '?'))[:10]}, commit "
-            f"{str(prov.get('commit', '?'))[:7]}, {minutes} min on {cores} cores")
+            f"{str(prov.get('commit', '?'))[:7]}, {minutes} min on {cores} cores for the whole book")
 
 
 def _admonition(title: str, kind: str, body: str) -> str:

@@ -273,15 +273,24 @@ def banner_markdown(prov: Provenance, run: ChapterRun | None, title: str = "How 
     return f"```{{admonition}} {title}\n:class: note\n\n{table}```\n"
 
 
-def measured_times(results: Path) -> dict[str, dict[str, float]]:
+#: the key of the committed reference run's chapter times in :func:`measured_times`
+REFERENCE_RUN = "paper (reference run)"
+
+
+def measured_times(results: Path, reference: Path | None = None) -> dict[str, dict[str, float]]:
     """``{profile: {chapter: seconds}}``: each chapter's last successful run, read from every
-    ``results/<profile>/build_times.csv``."""
+    ``results/<profile>/build_times.csv``; a chapter the paper profile has not run here takes
+    its time in the committed reference run (``reference/paper/build_times.csv``), keyed
+    ``"paper (reference run)"``."""
     times: dict[str, dict[str, float]] = {}
-    for path in sorted(results.glob("*/build_times.csv")):
+    sources = [(path.parent.name, path) for path in sorted(results.glob("*/build_times.csv"))]
+    if reference is not None and (reference / "build_times.csv").is_file():
+        sources.append((REFERENCE_RUN, reference / "build_times.csv"))
+    for profile, path in sources:
         with open(path, newline="") as fh:
             for row in csv.DictReader(fh):
                 if row.get("status") == "ok" and row.get("started"):
-                    times.setdefault(path.parent.name, {})[row["step"]] = float(row["seconds"])
+                    times.setdefault(profile, {})[row["step"]] = float(row["seconds"])
     return times
 
 
@@ -313,8 +322,13 @@ def rerun_markdown(stem: str, injected: dict[str, Any], defaults: dict[str, Any]
                    times: dict[str, dict[str, float]]) -> str:
     """MyST admonition "Rerun this chapter": the commands, the injected cell, the run times."""
     profile = injected.get("profile", "quick")
-    rows = "\n".join(f"| `{p}` | {_duration(times.get(p, {}).get(stem))} |"
-                      for p in dict.fromkeys(["quick", "paper", profile]))
+    def row(p: str) -> str:
+        seconds = times.get(p, {}).get(stem)
+        if seconds is None and p == "paper" and stem in times.get(REFERENCE_RUN, {}):
+            return f"| `paper` | {_duration(times[REFERENCE_RUN][stem])} (the reference run) |"
+        return f"| `{p}` | {_duration(seconds)} |"
+
+    rows = "\n".join(row(p) for p in dict.fromkeys(["quick", "paper", profile]))
     return (f"````{{admonition}} Rerun this chapter\n:class: tip\n\n"
             f"From the repository's root (`make book` creates `.venv` with the pinned set):\n\n"
             f"```bash\nmake book CHAPTERS={stem}                 # profile quick\n"
@@ -324,8 +338,8 @@ def rerun_markdown(stem: str, injected: dict[str, Any], defaults: dict[str, Any]
             f"papermill notebooks/{stem}.ipynb {stem}-run.ipynb --cwd notebooks \\\n"
             f"    {papermill_args(injected, defaults)}\n```\n\n"
             "The code cell headed `# Parameters` just below the chapter's parameters cell was "
-            "injected by papermill: it sets the values this build passed (the profile's and "
-            "`profile` itself), which override the defaults above it.\n\n"
+            "injected by papermill: it sets the values this build passed (the profile's settings "
+            "for this chapter, and `profile` itself), which override the defaults above it.\n\n"
             f"| Profile | Run time of this chapter |\n|---|---|\n{rows}\n````\n")
 
 
@@ -664,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
         run.seconds = time.perf_counter() - start
         if out.exists():
             run.output = out
-            times = measured_times(results)
+            times = measured_times(results, REPO / "reference" / "paper")
             if run.status == "ok":
                 times.setdefault(args.profile, {})[stem] = run.seconds
             add_banner(out, prov, run, rerun_markdown(stem, params[stem], cells[stem], times))

@@ -293,3 +293,21 @@ def test_the_reference_status_stays_first_and_the_intro_gets_the_status_table(tm
     intro = (site / "book" / "intro.md").read_text()
     assert "## Reproduction status\n\n| the status table |" in intro and PLACEHOLDER not in intro
     assert "## How this site was built" in intro
+
+
+def test_rerun_box_takes_the_paper_time_from_the_reference_run_when_not_run_here(tmp_path):
+    header = "step,status,seconds,started,profile,commit,error\n"
+    (tmp_path / "results" / "quick").mkdir(parents=True)
+    (tmp_path / "results" / "quick" / "build_times.csv").write_text(
+        header + "ch,ok,12.0,2026-01-01T00:00:00,quick,abc,\n")
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "build_times.csv").write_text(
+        header + "ch,ok,600.0,2026-01-01T00:00:00,paper,abc,\n"
+        "other,failed,5.0,2026-01-01T00:00:00,paper,abc,boom\n")
+    times = bb.measured_times(tmp_path / "results", tmp_path / "reference")
+    assert times == {"quick": {"ch": 12.0}, bb.REFERENCE_RUN: {"ch": 600.0}}
+    box = bb.rerun_markdown("ch", {"profile": "quick"}, {}, times)
+    assert "| `quick` | 12 s |" in box and "| `paper` | 10.0 min (the reference run) |" in box
+    assert "| `paper` | not measured yet |" in bb.rerun_markdown("other", {"profile": "quick"}, {}, times)
+    times["paper"] = {"ch": 630.0}                 # a paper build here wins over the reference
+    assert "| `paper` | 10.5 min |" in bb.rerun_markdown("ch", {"profile": "quick"}, {}, times)

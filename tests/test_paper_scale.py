@@ -106,3 +106,12 @@ def test_chapters_without_paper_scale_tables_show_the_status_only(chapter, tmp_p
     out = _shown(monkeypatch)
     P.show(chapter, root=root, profile="quick")
     assert len(out) == 1
+
+
+def test_small_values_keep_their_digits_and_missing_ones_read_as_a_dash():
+    df = pd.DataFrame({"lr": [3e-4, 5e-4, 0.0123456], "kl": [-0.0001, 0.15049, float("nan")],
+                       "name": ["a", "b", "c"]})
+    out = P._rounded(df)
+    assert out["lr"].tolist() == [0.0003, 0.0005, 0.012]
+    assert out["kl"].tolist() == [-0.0001, 0.15, "–"]
+    assert out["name"].tolist() == ["a", "b", "c"]

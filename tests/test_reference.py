@@ -247,7 +247,7 @@ def test_the_boxes_of_the_three_states(tmp_path):
     label = R.reference_label(tmp_path)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert label == (f"paper scale — reference run of 2026-01-02, commit abc1234, 2 min on "
-                     f"{cores} cores")
+                     f"{cores} cores for the whole book")
     fresh = R.status_markdown("ch", root=tmp_path, profile="quick")
     assert fresh.startswith(f"```{{admonition}} {label}\n:class: tip")
 

@@ -224,8 +224,9 @@ def status_table(live_dir: str | Path, live_profile: str = "quick",
             intro += "Every chapter's code is the one that made it."
     note = ("" if claims is not None else
             " The claims of §4.2 are listed once the evaluation chapter has run (`claims.csv`).")
-    return (intro + note + " A verdict is that of the claims of §4.2 (*yes*: on every pair, "
-            "*partly*: on at least half), for our L-GMVAE recipe, with the paper's recipe where "
+    return (intro + note + " A verdict is that of the claims of §4.2 (*yes*: every case the claim "
+            "names holds, *partly*: at least half do; a case is a pair, or a method on a pair "
+            "where the claim compares several), for our L-GMVAE recipe, with the paper's recipe where "
             "it differs. A sample is the reference's / this build's: pairs×test inputs per "
             "pair×repetitions, or the pairs.\n\n"
             + "````{container} reproduction-status\n" + "\n".join(lines) + "\n````\n")

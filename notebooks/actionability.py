@@ -36,10 +36,11 @@
 # - **LAPACE-Constrained**: LAPACE's paths with the §3.3 corrections.
 #
 # The first three have no way to take constraints into account, so, as in the paper, their
-# points are *repaired* directly — ranges clipped, a broken relation "a ≥ b" repaired by setting
-# a to b, immutable features copied from the input, a monotone feature held at the input's
-# value — and the black box is asked again. A repaired point may lose its validity; the
-# constrained LAPACE paths never need repairing.
+# points are *repaired*: their feature values are modified directly to satisfy the constraints,
+# and the black box is asked again. The paper does not say how; the rules are ours — ranges
+# clipped, a broken relation "a ≥ b" repaired by setting a to b, immutable features copied from
+# the input, a monotone feature held at the input's value. A repaired point may lose its
+# validity; the constrained LAPACE paths never need repairing.
 #
 # In the package a counterfactual under constraints **counts only if it is valid and satisfies
 # them** (`LapaceResult.valid`, `first()`, `middle()`, `last()`), and every counted point of this
@@ -189,8 +190,8 @@ for d in datasets + extra_datasets:
 # paper's number and the difference (ours minus the paper's). The LAPACE methods run twice, on
 # the same inputs with the same constraints: with our L-GMVAE recipe (centroid repair, our
 # extension) and with the paper's recipe (`LGMVAE(objective="paper")`, no centroid repair: the
-# paper's method, as the evaluation chapter's `LAPACE-paper-*`). FACE needs no L-GMVAE: its rows
-# are the same for both (recipe `-` in `table3.csv`).
+# paper's method, as the evaluation chapter's `LAPACE-paper-*`). FACE needs no L-GMVAE: its two
+# columns serve both recipes (recipe `-` in `table3.csv`).
 
 # %%
 rows = []
@@ -244,8 +245,9 @@ display(Markdown("".join(lines)))
 
 # %% [markdown]
 # How to read the differences: our constraint sets are not the paper's, which are not
-# published. Real records satisfy ours (85–100% each, table above), and FACE's counterfactual is
-# itself a training record close to the input, so a drawn set often holds at FACE's
+# published. Real records satisfy ours (at least 85% of them each; the shares are in the tables
+# above), and FACE's counterfactual is itself a training record close to the input, so a drawn
+# set often holds at FACE's
 # counterfactual already: a FACE path fails only when its end breaks a drawn constraint *and*
 # repairing the points changes the black box's decision everywhere on the path. Sets that bind
 # more often (ranges that stop the features a counterfactual must move) would separate the

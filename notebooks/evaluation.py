@@ -203,7 +203,10 @@ table2
 # reading of the paper's words (the same for both recipes: "comparable" and "matches" mean
 # within 25%, "very low" std at most 10% of the mean, "best-balanced" the lowest mean rank over
 # Figure 4's seven metrics). A claim *holds* (*yes*) on every pair, *partly* on at least half,
-# and not (*no*) otherwise; ties count in a method's favour. Table 1's claims read the tabular
+# and not (*no*) otherwise. In a "best" claim ties count in a method's favour (no other method
+# is strictly better); a claim that one method beats another ("better", "outperforming") needs
+# a strict win, so Table 3's LAPACE variants must score above both FACE variants, as the paper's
+# "outperforming the baseline methods" says. Table 1's claims read the tabular
 # chapter's `table1.csv`; Table 3's the {doc}`actionability chapter's <actionability>`
 # `table3.csv` (each recipe's LAPACE rows against the same FACE rows; the build runs that
 # chapter before this one).
@@ -241,8 +244,12 @@ display(Markdown(
 #
 # LAPACE-Last returns the decoded centroids of label 1, the same five records for every input,
 # so its proximity is the mean L1 distance from the input to them (`lapace.proximity_gap`). The
-# table splits it, per pair and recipe, on the first `gap_inputs` test inputs predicted 0:
-# *to centroids* (mean over the 5 paths, LAPACE-Last's proximity where all are valid), *nearest
+# table splits it, per pair and recipe, on this section's own `gap_inputs` test inputs
+# predicted 0 (`select_inputs` with the first repetition's seed), not on the grid's: the grid
+# explains `n_inputs` inputs per repetition (5 in the quick profile), so the two *(grid)*
+# columns average over the grid's inputs and repetitions and can differ from *to centroids*.
+# The columns: *to centroids* (mean over the 5 paths, LAPACE-Last's proximity on this section's
+# inputs where all are valid), *nearest
 # centroid* (the one path closest to the input), *spread* (mean pairwise L1 among the centroids),
 # *reconstruction* (L1 from the input to its decoding at τ = 0, paid before the path moves),
 # *one-hot share* (the part of *to centroids* on categorical columns) and *nearest target input*

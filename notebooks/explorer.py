@@ -33,16 +33,21 @@
 # **What to look at.**
 #
 # - *Where the label flips.* The first green point is LAPACE-First, the counterfactual closest
-#   to the input along the path. The paper expects it late: "roughly when τ ≥ 0.7" (§3.2).
-# - *How LOF falls as τ grows.* Early points are close to the input; late points are close to
-#   a prototype of the target label, which the L-GMVAE learned from many records, so they tend
-#   to be more plausible (lower LOF): the trade between proximity and plausibility of §4.2.
+#   to the input along the path. For its MNIST example (Figure 2) the paper sees the target
+#   label late on the path, "roughly when τ ≥ 0.7" (§3.2).
+# - *How LOF changes as τ grows.* Early points are close to the input; late points are close
+#   to a prototype of the target label, which the L-GMVAE learned from many records, and the
+#   paper expects them to be more plausible (lower LOF): the trade between proximity and
+#   plausibility of §4.2. The curve need not fall steadily: look for bumps, and for paths
+#   whose LAPACE-First or decoded centroid is itself an outlier (LOF far above 1).
 # - *Where the path starts.* At τ = 0 the decoded record is the L-GMVAE's reconstruction of
 #   the input (Algorithm 1), not the input itself: the cells marked at τ = 0 are what the
 #   reconstruction changes. With `start = "input"` (our extension, a parameter of this
 #   chapter) every path starts at the input exactly.
 # - *Whether retrained models agree.* A point that every retrained black box also calls the
-#   target is robust to model changes; near the flip few of them do, near the centroid most.
+#   target is robust to model changes. Compare where the agreement curve rises with where the
+#   label flips: where it is already at 1 at LAPACE-First, the closest counterfactual on the
+#   path already passes every retrained model.
 #
 # The figures are plain HTML and JavaScript (Plotly, shipped with this site): they work
 # offline, without a running Python kernel.

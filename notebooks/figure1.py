@@ -80,5 +80,9 @@ _ = save_figure(fig, "figure1_toy", profile=profile)
 # decision regions. Middle: the latent means $z$ of the points, coloured by their most likely
 # cluster (blues: label 0's clusters, reds: label 1's), with the centroids of $p(z\mid c)$
 # (crosses). Right: LAPACE's paths from the input (star) to the decoded centroids of label 1;
-# a path point is filled red where the classifier already gives it label 1, so the first red
-# point of each path is its closest counterfactual and the last the prototype it leads to.
+# each path point is filled red where the classifier gives it label 1 and open where it gives
+# label 0, so the first red point of each path is its closest counterfactual and the last point
+# the prototype it leads to. A path need not stay red once it turns red, and its ends need
+# not be far apart: in this build's picture the upper path crosses back into label 0's region
+# for one point before its end, and two of label 1's three centroids lie close together in the
+# latent space, so two of the three paths nearly coincide and end close together.

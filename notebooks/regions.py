@@ -36,9 +36,10 @@
 # **The baselines** (`lapace.group_baselines`): *GLOBE-CE*, one global translation for everyone,
 # scaled per input (its direction from the mean nearest-neighbour counterfactual and sampled
 # variants of it, a simplification of the paper's sampling); *T-CREx*, counterfactual rules
-# (hyper-rectangles of a surrogate tree with accuracy ≥ τ and feasibility ≥ ρ) and a metarule tree
-# that assigns each input the rule it reaches most cheaply, the input being moved onto the rule's
-# box. *LAPACE-First* is the per-input reference: one counterfactual per input.
+# (hyper-rectangles of a surrogate tree with accuracy and feasibility at least two thresholds, the
+# parameters `tau` and `rho`; this `tau` is not the path position τ of the other chapters) and a
+# metarule tree that assigns each input the rule it reaches most cheaply, the input being moved
+# onto the rule's box. *LAPACE-First* is the per-input reference: one counterfactual per input.
 #
 # **Measures** (`lapace.group_metrics`): each method is fitted on one set of test inputs the black
 # box predicts as 0 and measured on *another* (held out): *coverage*, the share of held-out inputs
@@ -216,15 +217,19 @@ lines.append(
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]
-# Why: a cluster action points at a *typical* target record, the prototype, not at the nearest
-# point across the black box's boundary, and it moves every feature in which the two prototypes
-# differ. It therefore flips most of its group (the inputs sit on the far side of the boundary
-# from the prototype, and a large enough $k$ crosses it) but pays for the dense move. GLOBE-CE's
-# direction is built from the *nearest* counterfactuals, so where one direction serves everyone
-# it is cheaper; where the affected inputs need different moves (several groups, constraints that
-# block the common direction), one direction loses coverage that one action per cluster keeps.
+# Why, on heloc, wine and adult: a cluster action points at a *typical* target record, the
+# prototype, not at the nearest point across the black box's boundary, and it moves every feature
+# in which the two prototypes differ. It therefore flips most of its group (the inputs sit on the
+# far side of the boundary from the prototype, and a large enough $k$ crosses it) but pays for
+# the dense move. GLOBE-CE's direction is built from the *nearest* counterfactuals, so where one
+# direction serves everyone it is cheaper; where the affected inputs need different moves
+# (several groups, constraints that block the common direction), one direction can lose coverage
+# that one action per cluster keeps.
 # T-CREx moves an input only just inside a rule's box: cheap and sparse, but the black box's
-# target region is rarely a box, so many such records are still refused.
+# target region is rarely a box, so many such records are still refused. On *compas* this holds
+# only in part: there the cluster regions change fewer than two features per flipped record and
+# cost less than T-CREx's rules, and whether they cover more than GLOBE-CE can go either way
+# (tables above).
 
 # %% [markdown]
 # ## The actions in plain words (heloc and compas)
@@ -269,8 +274,9 @@ pd.DataFrame(action_rows).set_index(["pair", "group"]).style.set_properties(
 # ## What the regions say about each black box
 #
 # For each pair: how many groups the affected inputs fall into, whether their actions head for the
-# same target prototype (one target region) or for several, and the three features the flipped
-# held-out records change most (mean absolute change, as a share of the feature's range).
+# same target prototype (one target region) or for several, the three continuous features the
+# flipped held-out records change most (mean absolute change, as a share of the feature's range)
+# and, where there is one, the categorical feature they change most often.
 
 # %% tags=["remove-input"]
 lines = []

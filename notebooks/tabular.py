@@ -92,9 +92,10 @@ NAMES = {"rf": "RF", "nn": "NN"}
 #
 # The L-GMVAE follows Appendix B: every network is a 3-layer MLP with 512 hidden ReLU units, and
 # each label owns 5 Gaussian clusters. The latent size, batch size, learning rate and loss
-# weights of each pair are those of Table 4, shown below as used. The paper does not say in
-# which order Table 4 lists the three loss weights; we read them as (KL of $z$, KL of $c$,
-# reconstruction), the order of `lapace.LGMVAE`'s `loss_weights`. Table 4's *input size*
+# weights of each pair are those of Table 4, shown below as used. Table 4's caption names the
+# three loss weights "the weighting terms for KL(z), KL(z), and reconstruction", one KL twice
+# (apparently a typo); we read them as (KL of $z$, KL of $c$, reconstruction), the order of
+# `lapace.LGMVAE`'s `loss_weights`. Table 4's *input size*
 # counts features (adult: 6 continuous + 7 categorical = 13); our L-GMVAE sees the encoded
 # columns, one per continuous feature and one per category.
 
@@ -139,7 +140,7 @@ display(Markdown(
 #
 # For each pair, `lapace.profiles.load_pair` (the profile's settings, through
 # `lapace.experiments.train_pair`) splits the data 80/20 and trains the
-# classifier — for the random forests the settings that reproduce Table 1's accuracy
+# classifier — for the random forests the settings whose accuracy comes closest to Table 1's
 # (`lapace.paper.PAPER_RF`, see {ref}`Classifier capacity <tabular-capacity>` below; the paper does not give its
 # classifiers' settings), for the MLP `lapace.train_classifier`'s defaults — splits the classifier's training set again 80/20 into an L-GMVAE
 # training and test set, labels both with the classifier's predictions and trains the L-GMVAE.
@@ -327,8 +328,8 @@ display(Markdown(
 # How to read the differences:
 #
 # - **Classifier accuracy** depends on classifier settings the paper does not report; our
-#   forests are chosen to match Table 1 ({ref}`Classifier capacity <tabular-capacity>`
-#   below), our MLP has 64 and 32 hidden units and early stopping. The splits are ours too.
+#   forests are chosen to come as close to Table 1 as they can (on compas none comes close;
+#   {ref}`Classifier capacity <tabular-capacity>` below), our MLP has 64 and 32 hidden units and early stopping. The splits are ours too.
 # - **TSTR real** against the black box's labels is the agreement of a fresh random forest
 #   with the black box on held-out data: how easy the black box is to imitate for a forest
 #   (which of our black boxes is easier is said, from the table, just above). Against the true
@@ -496,7 +497,8 @@ display(Markdown(
 #
 # The decoded centroids are the prototypes that LAPACE walks towards: LAPACE-Last returns them
 # as counterfactuals. The tables below show them in the data set's original units and
-# categories (continuous values are not rounded by the model; we show 3 significant digits).
+# categories (continuous values are not clipped to the data range; features that are whole
+# numbers in the data are rounded to whole numbers, the others shown to 3 significant digits).
 # Columns are clusters, named by the label that owns them; the last row says what the
 # classifier predicts, with ✗ where that is not the owning label.
 
@@ -557,9 +559,11 @@ plt.show()
 # ## Training curves
 #
 # The three loss terms per epoch, on the L-GMVAE's training part (solid) and its 10%
-# validation split (dashed): the KL divergence of $z$, the KL divergence of $c$, and the
-# reconstruction loss (summed squared error on continuous columns plus binary cross-entropy on
-# one-hot columns). The dotted vertical line marks the epoch whose weights were kept.
+# validation split (dashed): the KL divergence of $z$, the per-sample KL divergence of $c$ of
+# Eq. 3, and the reconstruction loss (our recipe's calibrated likelihood: the negative log
+# density of a Gaussian whose variance per continuous column is the batch's mean squared error,
+# plus binary cross-entropy on one-hot columns; it can be negative). The dotted vertical line
+# marks the epoch whose weights were kept.
 
 # %%
 fig = training_curves({f"{d}-{NAMES[c]}": pairs[(d, c)].vae.history_ for d, c in PAIRS},
@@ -571,9 +575,12 @@ plt.show()
 
 # %% [markdown]
 # *Figure: per-epoch means of the three ELBO terms for each pair's L-GMVAE (unweighted; the
-# training loss weighs them with Table 4's loss weights). Dotted line: epoch of the kept
-# weights.* The reconstruction term dominates the loss; KL(c) stays small because the
-# label already fixes which five clusters a point can use.
+# training loss weighs them with Table 4's loss weights, and trains the KL of the batch's mean
+# assignment in place of the plotted KL(c)). Dotted line: epoch of the kept weights.* The
+# reconstruction term keeps falling, below zero once the calibrated variances are small. The
+# plotted KL(c) is $\ln 5 \approx 1.61$ nats minus the entropy of $q(c\mid x,y)$; our recipe
+# does not train it, and it climbs towards $\ln 5$ as each input's assignment becomes nearly
+# certain.
 
 # %% tags=["remove-input"]
 collapsed = [f"{d}-{NAMES[c]} ({pd.DataFrame(p.vae.history_)['val_kl_z'].iloc[p.vae.best_epoch_ - 1]:.3f})"
@@ -646,8 +653,8 @@ if full_tstr:
         f"at a classifier accuracy of {percent(PAPER_TABLE1[('heloc', 'rf')]['clf_accuracy'], 1)})."))
 
 # %% [markdown]
-# Accuracies here are on this build's data (the quick profile's 2 500-row subsample), so they
-# can differ from the full-data figures in `lapace.paper.PAPER_RF`'s documentation.
+# Accuracies here are on this build's data (in the quick profile, a subsample of each data
+# set), so they can differ from the full-data figures in `lapace.paper.PAPER_RF`'s documentation.
 
 # %% [markdown]
 # (tabular-heloc)=
@@ -704,7 +711,8 @@ display(Markdown(
 # ## Where this chapter differs from the paper
 #
 # - **Classifiers.** The paper does not report its classifiers' hyper-parameters. Our random
-#   forests are the shallow forests that match Table 1's accuracy ({ref}`Classifier capacity <tabular-capacity>`);
+#   forests are those whose accuracy comes closest to Table 1's: shallow on heloc, wine and
+#   adult, fully grown on compas, where none comes close ({ref}`Classifier capacity <tabular-capacity>`);
 #   the MLP uses `lapace.train_classifier`'s defaults.
 # - **The L-GMVAE's recipe.** It trains the KL of the batch's mean assignment
 #   (`objective="marginal"`), not the per-sample KL(c) of Eq. 3, which collapses the clusters;
@@ -718,8 +726,8 @@ display(Markdown(
 #   ({ref}`heloc <tabular-heloc>`); the paper's heloc may not.
 # - **Loss.** Under the paper's recipe the reconstruction term is the summed squared error
 #   over continuous columns plus binary cross-entropy over one-hot columns, per sample,
-#   averaged over a batch; the paper says "MSE". The order of the loss weights in Table 4 is
-#   our reading (see {ref}`Settings <tabular-settings>`).
+#   averaged over a batch; the paper says "MSE". Table 4's caption names KL(z) twice; reading
+#   its loss weights as (KL(z), KL(c), reconstruction) is ours (see {ref}`Settings <tabular-settings>`).
 # - **Categorical decoding.** One-hot blocks are decoded by argmax, so every decoded record is
 #   valid; the paper rounds each sigmoid output.
 # - **TSTR.** Each repetition draws a new synthetic set and trains the random forests with the
@@ -730,7 +738,8 @@ display(Markdown(
 # - **Centroid repair** is this project's extension. The paper's centroid accuracy is the
 #   column *centroid acc.*; *repaired* is ours.
 # - **Quick profile.** Subsampled data, capped batch sizes and a short epoch budget; the
-#   `paper` profile uses all rows, Table 4's batch sizes and up to 500 epochs (patience 30).
+#   `paper` profile uses all rows, Table 4's batch sizes and up to 60 epochs (patience 10;
+#   `profiles/paper.yml`).
 
 # %% tags=["remove-input"]
 display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "

@@ -219,6 +219,7 @@ def show(chapter: str, root: str | Path | None = None, profile: str | None = Non
     for caption, frame in shown:
         if isinstance(frame.index, pd.RangeIndex):   # the first column names the rows
             frame = frame.set_index(frame.columns[0])
+            frame.index.name = None                   # its name would take a header row
         if len(frame) > LONG:
             display(HTML(f"<details><summary><b>Paper scale: {caption}</b> ({len(frame)} rows; "
                          f"click to open)</summary>"

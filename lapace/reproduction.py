@@ -173,7 +173,7 @@ def status_table(live_dir: str | Path, live_profile: str = "quick",
     rows = []
     t1 = values(_table1, "table1")
     rows.append([link("tabular", "Table 1") + ": TSTR, centroid accuracy",
-                 _table1(_paper_table1()), *t1,
+                 _table1(_paper_table1()).replace(" pp;", " pp (its text: 2.8%);", 1), *t1,
                  verdict(_tally, [k for k in keys if k.startswith("table1")]), sample("table1")])
     rows.append([link("evaluation", "Table 2") + ": what each method addresses",
                  "✓ / ✓* marks (design, not measured)", *values(_table2, "table2"),

@@ -129,18 +129,41 @@ def _regions(df: pd.DataFrame) -> pd.DataFrame:
         "ms / input": (1000 * df["per_input_s"]).round(2)}).fillna("–")
 
 
-def _round(v):
-    """3 decimals, or 3 significant digits below 0.01 (a learning rate of 3e-4 is not 0.000);
-    a missing value as a dash."""
+def _round(v, digits: str = "decimals"):
+    """A float to 3 decimals (``digits="decimals"``) or 3 significant digits; a missing value as
+    a dash, -0.0 as 0.0; anything else as it is."""
     if not isinstance(v, float):
         return v
     if v != v:
         return "–"
-    return float(f"{v:.3g}") if 0 < abs(v) < 0.01 else round(v, 3)
+    return (float(f"{v:.3g}") if digits == "significant" else round(v, 3)) + 0.0
 
 
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
-    return df.map(_round)
+    """Every float to 3 decimals, except in a column whose non-zero values are all below 0.01
+    (learning rates: 3e-4 is not 0.000), which keeps 3 significant digits."""
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        digits = "decimals"
+        if pd.api.types.is_float_dtype(col):
+            nonzero = col[col.notna() & (col != 0)].abs()
+            if len(nonzero) and (nonzero < 0.01).all():
+                digits = "significant"
+        if pd.api.types.is_float_dtype(col) or col.dtype == object:
+            out[c] = col.map(lambda v, d=digits: _round(v, d))
+    return out
+
+
+def _explorer(df: pd.DataFrame) -> pd.DataFrame:
+    """The explorer's paths step by step: how many, the share predicted as the target, the
+    median LOF and the mean share of retrained models that agree (a dash without them)."""
+    g = df.groupby("tau")
+    out = pd.DataFrame({"paths": g.size(), "share predicted as the target": g["valid"].mean(),
+                        "median LOF": g["lof"].median(),
+                        "retrained models agreeing (mean)": g["agreement"].mean()})
+    out.index = [f"τ = {t:.2f}" for t in out.index]
+    return _rounded(out)
 
 
 def _as_is(index: bool = True) -> Callable[[pd.DataFrame], pd.DataFrame]:
@@ -182,6 +205,8 @@ SECTIONS: dict[str, list[tuple[str, str, Callable[[pd.DataFrame], pd.DataFrame]]
     "actionability": [("table3", "Table 3: share of inputs with a valid CE meeting every "
                        "constraint, ours (the paper's)", _table3)],
     "regions": [("regions", "group recourse: coverage, cost and robustness", _regions)],
+    "explorer": [("explorer_adult_rf", "the adult-RF paths, step by step", _explorer),
+                 ("explorer_mnist", "the MNIST paths, step by step", _explorer)],
 }
 
 

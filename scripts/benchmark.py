@@ -99,7 +99,6 @@ def training(args) -> None:
     calls = []                                 # (rows, labels) of each black-box call
     explainer.predict = lambda A: calls.append((len(A), clf.predict(A))) or calls[-1][1]
     explainer.explain_paths(one, target=1)
-    replay = iter([])
     explainer.predict = lambda A: next(replay)  # the same labels again, without the forest
     own = []
     for _ in range(20):
@@ -146,10 +145,11 @@ def decoder_bound(vae, explainer) -> tuple[str, float, float]:
 
 
 def black_box_bound(explainer, clf, batch) -> str:
-    """The black box alone on every row the full paths give it (the paths' inner steps, the
-    inputs and every Middle): whatever the decoder costs, full paths cannot be faster."""
+    """The black box alone on every row the full paths give it (the input, its decoding at
+    tau = 0, the paths' inner steps and every Middle; tau = 1 is known from ``fit``): whatever
+    the decoder costs, full paths cannot be faster."""
     k, T = len(explainer.vae.clusters(1)), explainer.steps
-    rows = np.repeat(batch, 1 + k * (T - 2) + k, axis=0)      # as many rows, same forest
+    rows = np.repeat(batch, 2 + k * (T - 2) + k, axis=0)      # as many rows, same forest
     took = best_of(lambda: clf.predict(rows), 1)
     return (f"black box alone on the full paths' {len(rows) // len(batch)} rows per input "
             f"({len(rows):,} rows): {took:.2f} s, at most {len(batch) / took:.0f} inputs/s "

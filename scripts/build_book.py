@@ -678,7 +678,9 @@ def main(argv: list[str] | None = None) -> int:
         run.seconds = time.perf_counter() - start
         if out.exists():
             run.output = out
-            times = measured_times(results, REPO / "reference" / "paper")
+            from lapace.reference import REFERENCE_DIR
+
+            times = measured_times(results, REPO / REFERENCE_DIR)
             if run.status == "ok":
                 times.setdefault(args.profile, {})[stem] = run.seconds
             add_banner(out, prov, run, rerun_markdown(stem, params[stem], cells[stem], times))

@@ -1,5 +1,12 @@
 """lapace: L-GMVAE and LAPACE counterfactual paths (Jiang, Leofante, Rago & Toni).
 
+The layers, bottom up: :mod:`lapace.validation` (every shared input check) and
+:mod:`lapace.counterfactuals` (the one result type); :mod:`lapace.data` (verified downloads, the
+tabular dataset); :mod:`lapace.lgmvae` (the model, §3.1); :mod:`lapace.methods` (the protocol
+and the five baselines); :mod:`lapace.explain` (LAPACE, §3.2-3.3); :mod:`lapace.groups` (group
+recourse); :mod:`lapace.metrics`, :mod:`lapace.classifiers`, :mod:`lapace.images` and
+:mod:`lapace.explorer` beside them.
+
 Quick start::
 
     from lapace import load_dataset, train_classifier, LGMVAE, Lapace
@@ -13,15 +20,14 @@ Quick start::
     first = explainer.explain(X_neg, target=1)           # LAPACE-First: Counterfactuals
 """
 
-from .classifiers import train_classifier
-from .constraints import Constraint, Immutable, Monotone, Range, Relation
-from .counterfactuals import Counterfactuals
-from .data import TabularDataset, load_dataset, load_mnist
-from .explain import Lapace
-from .methods import CounterfactualMethod
-from .model import LGMVAE
-from .paths import LapaceResult
-from .validation import NotFittedError
+from lapace.classifiers import train_classifier
+from lapace.counterfactuals import Counterfactuals
+from lapace.data import TabularDataset, load_dataset, load_mnist
+from lapace.explain import Lapace, LapaceResult
+from lapace.explain.constraints import Constraint, Immutable, Monotone, Range, Relation
+from lapace.lgmvae import LGMVAE
+from lapace.methods.base import CounterfactualMethod
+from lapace.validation import NotFittedError
 
 __version__ = "0.1.0"
 

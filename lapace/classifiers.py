@@ -10,7 +10,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
 
-from .validation import check_int, check_labels
+from lapace.validation import check_int, check_labels
 
 __all__ = ["CLASSIFIERS", "train_classifier"]
 

@@ -2,7 +2,7 @@
 
 :class:`Counterfactuals` holds ``m`` candidate counterfactuals per input in encoded space.
 LAPACE's ``first()``, ``middle()`` and ``last()`` (``m`` = clusters of the target) and every
-baseline of :mod:`lapace.baselines` return it, so metrics and tables treat all methods alike.
+baseline of :mod:`lapace.methods` return it, so metrics and tables treat all methods alike.
 """
 
 from __future__ import annotations

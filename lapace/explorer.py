@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .metrics import model_robustness, plausibility
-from .validation import check_int, check_is_fitted, check_X
+from lapace.metrics import model_robustness, plausibility
+from lapace.validation import check_int, check_is_fitted, check_X
 
 __all__ = ["PATH_COLUMNS", "PathExplorer", "explore", "figure_html"]
 
@@ -276,7 +276,7 @@ def explore(explainer, X, target: int = 1, *, lof=None, retrained: Sequence | No
     lof : a :func:`lapace.metrics.lof_model` (e.g. fitted on the training inputs predicted
         ``target``), or ``None``: no ``lof``.
     retrained : retrained black boxes (models with ``predict``, or callables mapping encoded
-        points to labels, e.g. :func:`lapace.evaluation.retrained`), or ``None``.
+        points to labels, e.g. :func:`lapace_book.benchmark.evaluation.retrained`), or ``None``.
     class_names : a name per label; default ``"<target> = <class>"`` from the dataset, else
         ``"0", "1", ...``.
     image_shape : (height, width) of image records (pixels in [0, 1]); the figure then draws

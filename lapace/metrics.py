@@ -22,7 +22,7 @@ metric                 per input                                                
 :func:`input_robustness`  mean distance between its counterfactuals and those of    lower
                        perturbed copies (L1, or :func:`max_set_distance` for sets)
 runtime                wall seconds of ``explain`` per input (measured by           lower
-                       :mod:`lapace.benchmark`)
+                       :mod:`lapace_book.benchmark.grid`)
 =====================  ==========================================================  ========
 
 **Plausibility uses a de-duplicated reference set (our choice).**  §4.1 says only
@@ -49,7 +49,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from sklearn.neighbors import LocalOutlierFactor
 
-from .validation import (
+from lapace.validation import (
     check_int,
     check_label,
     check_mask,

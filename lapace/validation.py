@@ -1,7 +1,7 @@
 """Input checks shared by every estimator and explainer of the package.
 
 One place for what a user can get wrong, so that :class:`~lapace.LGMVAE`, :class:`~lapace.Lapace`,
-the baselines of :mod:`lapace.baselines` and the metrics raise the *same* clear error for the
+the baselines of :mod:`lapace.methods` and the metrics raise the *same* clear error for the
 same mistake.  Every check raises :class:`ValueError` saying what is wrong and how to fix it.
 """
 

@@ -48,7 +48,7 @@
 # encoded check.
 
 # %% tags=["remove-input", "reference-status"]
-from lapace.paper_scale import show
+from lapace_book.show.paper_scale import show
 
 show("actionability")  # this chapter's paper-scale numbers (reference run) and where they stand
 
@@ -58,7 +58,7 @@ datasets = ["heloc", "wine"]  # Table 3's data sets (5 constraints drawn per inp
 extra_datasets = ["adult", "compas"]  # beyond the paper: fixed recourse constraints, [] to skip
 classifiers = ["rf", "nn"]  # black boxes
 seed = 0  # seed of the pairs (as in the tabular chapter) and of the constraint draws
-n_inputs = 20  # test inputs per pair (paper: 100), from lapace.experiments.select_inputs
+n_inputs = 20  # test inputs per pair (paper: 100), from lapace_book.experiments.pairs.select_inputs
 repetition = 0  # which draw of test inputs (the evaluation chapter's repetition 0)
 n_drawn = 5  # constraints drawn per input (paper: 5)
 steps = 20  # points on a FACE path (paper: 20)
@@ -81,16 +81,16 @@ import torch
 from IPython.display import Markdown, display
 
 from lapace import Lapace, load_dataset
-from lapace.actionability import METHODS, check_counted, constraint_set, draw_constraints, evaluate
-from lapace.baselines import FACE
-from lapace.constraints import compile_constraints, records_satisfy
-from lapace.experiments import select_inputs
-from lapace.methods import LGMVAE_RECIPES
-from lapace.paper import PAPER_TABLE3
-from lapace.profiles import load_pair
-from lapace.plots import constraint_paths, features_to_show
-from lapace.provenance import save_figure, save_table
-from lapace.text import beside_paper, describe_constraint
+from lapace_book.experiments.actionability import METHODS, check_counted, constraint_set, draw_constraints, evaluate
+from lapace.methods import FACE
+from lapace.explain.constraints import compile_constraints, records_satisfy
+from lapace_book.experiments.pairs import select_inputs
+from lapace_book.benchmark.registry import LGMVAE_RECIPES
+from lapace_book.paper import PAPER_TABLE3
+from lapace_book.experiments.profiles import load_pair
+from lapace_book.show.plots import constraint_paths, features_to_show
+from lapace_book.provenance import save_figure, save_table
+from lapace_book.show.text import beside_paper, describe_constraint
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -128,10 +128,10 @@ for d in datasets:
 #
 # The pairs are those of the {doc}`tabular chapter <tabular>` (same settings, loaded from the
 # artefact cache), and the test inputs are the {doc}`evaluation chapter's <evaluation>`:
-# `lapace.experiments.select_inputs`, the first `n_inputs` of a seeded draw of test inputs the black box predicts as 0. For each input,
+# `lapace_book.experiments.pairs.select_inputs`, the first `n_inputs` of a seeded draw of test inputs the black box predicts as 0. For each input,
 # `n_drawn` constraints are drawn at random from its data set's set
-# (`lapace.actionability.draw_constraints`, seeded). FACE runs with its paper's density-weighted
-# k-nearest-neighbour graph over the classifier's training inputs (`lapace.baselines.FACE`).
+# (`lapace_book.experiments.actionability.draw_constraints`, seeded). FACE runs with its paper's density-weighted
+# k-nearest-neighbour graph over the classifier's training inputs (`lapace.methods.FACE`).
 
 # %% tags=["hide-input"]
 def explainer_for(d, c, recipe):

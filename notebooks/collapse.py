@@ -29,11 +29,11 @@
 # This chapter shows the mechanism with numbers from this build, compares the paper's
 # objective with the variants the package offers (an ablation on a few pairs), and
 # explains the default `lapace.LGMVAE` uses. The diagnostics are those of
-# `lapace.diagnostics.prototype_report`, defined in the {doc}`tabular chapter <tabular>`
+# `lapace.lgmvae.diagnostics.prototype_report`, defined in the {doc}`tabular chapter <tabular>`
 # ({ref}`its diagnostics <tabular-prototypes>`).
 
 # %% tags=["remove-input", "reference-status"]
-from lapace.paper_scale import show
+from lapace_book.show.paper_scale import show
 
 show("collapse")  # this chapter's paper-scale numbers (reference run) and where they stand
 
@@ -62,19 +62,19 @@ import torch
 from IPython.display import Markdown, display
 
 from lapace import LGMVAE, Lapace
-from lapace.ablation import VARIANTS, default_variant, pair_of, train_variant
-from lapace.profiles import pair_settings
-from lapace.diagnostics import (COLLAPSE_RATIO, PROTOTYPE_COLUMNS, PROTOTYPE_TARGETS,
+from lapace_book.experiments.ablation import VARIANTS, default_variant, pair_of, train_variant
+from lapace_book.experiments.profiles import pair_settings
+from lapace.lgmvae.diagnostics import (COLLAPSE_RATIO, PROTOTYPE_COLUMNS, PROTOTYPE_TARGETS,
                                UNDERTRAINED_RATIO, category_report,
                                kmeans_report, latent_report, meets_all_targets, noise_report,
                                noise_reading, prototype_report, shared_categories_text,
                                target_verdicts)
-from lapace.experiments import select_inputs
-from lapace.utility import tstr
-from lapace.paper import lgmvae_settings
-from lapace.plots import training_dynamics
-from lapace.provenance import save_figure, save_table
-from lapace.text import join_and, percent
+from lapace_book.experiments.pairs import select_inputs
+from lapace_book.experiments.utility import tstr
+from lapace.lgmvae.recipe import lgmvae_settings
+from lapace_book.show.plots import training_dynamics
+from lapace_book.provenance import save_figure, save_table
+from lapace_book.show.text import join_and, percent
 
 # %% tags=["remove-cell"]
 if torch_threads:
@@ -123,7 +123,7 @@ max_epochs = pair_settings(profile)["max_epochs"]  # the profile's budget, share
 # which the tax keeps small.
 #
 # `objective="marginal"` trains only the balance part: KL(c) of the mean assignment of the
-# mini-batch's inputs of each label (`lapace.elbo.kl_c_marginal`). The network, the exact sum
+# mini-batch's inputs of each label (`lapace.lgmvae.elbo.kl_c_marginal`). The network, the exact sum
 # over clusters and Table 4's weights are unchanged. The figure follows both objectives
 # through training on one pair.
 
@@ -264,11 +264,11 @@ display(Markdown(
 # ## Does z carry anything?
 #
 # The marginal KL(c) lets clusters specialise, but a cluster can only decode to a prototype
-# of its own if the decoder listens to $z$. `lapace.diagnostics.latent_report` compares the
+# of its own if the decoder listens to $z$. `lapace.lgmvae.diagnostics.latent_report` compares the
 # reconstruction loss of each input's code with that of the best decoder that ignores $z$
 # (the label's column means and category frequencies on the training rows): a ratio near 1
 # is posterior collapse, where every input decodes to its label's mean, and a ratio above 1 a
-# decoder that has not yet learnt even that (`lapace.diagnostics.training_warnings`, which `train_pair` calls after training, warns of both). With §3.1's "MSE loss"
+# decoder that has not yet learnt even that (`lapace.lgmvae.diagnostics.training_warnings`, which `train_pair` calls after training, warns of both). With §3.1's "MSE loss"
 # the likelihood is a Gaussian of variance 1/2 on columns scaled to [0, 1], whose own variances are a few
 # hundredths, so with Table 4's larger KL(z) weights a code costs more than it saves (the
 # ablation's `marginal` rows for wine-NN); the default's calibrated likelihood is meant to
@@ -313,7 +313,7 @@ display(Markdown(
 # it for none of its inputs under `paper` and `marginal`; only the variants with balanced
 # labels or the calibrated likelihood (the default among them) raise that share. Is the decoder aiming at the wrong side, or is the black box's
 # region of that label thinner than any decoder of that precision could hit?
-# `lapace.diagnostics.noise_report` separates the two: per label it takes the decoder's error
+# `lapace.lgmvae.diagnostics.noise_report` separates the two: per label it takes the decoder's error
 # on the continuous columns (the RMSE of the reconstructions, per column) and perturbs each
 # input by Gaussian noise of exactly that size, ten times. If the black box keeps the label
 # under such noise, a decoder that misses it is at fault; if it does not, the label's region
@@ -359,7 +359,7 @@ else:
 # frequent category in every categorical feature therefore has a small spread ratio however
 # their continuous columns differ. Two questions tell a model's failure from a property of
 # the data: do diverse prototypes that the black box accepts exist at all, and which
-# categories do the decoded centroids take? `lapace.diagnostics.kmeans_report` answers the
+# categories do the decoded centroids take? `lapace.lgmvae.diagnostics.kmeans_report` answers the
 # first with a yardstick, the $K_y$ k-means centres of the label's training rows (one-hot
 # groups hardened as the decoded centroids are): their spread ratio on the same held-out
 # rows, and the share of them the black box gives the label. `category_report` answers the

@@ -23,7 +23,7 @@
 # Table 4 move the balance between the three terms.
 
 # %% tags=["remove-input", "reference-status"]
-from lapace.paper_scale import show
+from lapace_book.show.paper_scale import show
 
 show("elbo")  # this chapter's paper-scale numbers (reference run) and where they stand
 
@@ -57,12 +57,12 @@ from scipy.spatial.distance import pdist
 
 warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets
 from lapace import LGMVAE, load_dataset
-from lapace import elbo as E
-from lapace import likelihood as L
-from lapace.cache import cached
-from lapace.model import RECIPES
-from lapace.plots import elbo_bound, kl_convergence, loss_weight_bars
-from lapace.provenance import save_figure, save_table
+from lapace.lgmvae import elbo as E
+from lapace.lgmvae import likelihood as L
+from lapace_book.cache import cached
+from lapace.lgmvae.model import RECIPES
+from lapace_book.show.plots import elbo_bound, kl_convergence, loss_weight_bars
+from lapace_book.provenance import save_figure, save_table
 
 torch.set_num_threads(torch_threads)
 _ = torch.manual_seed(seed)
@@ -158,9 +158,9 @@ _ = torch.manual_seed(seed)
 #
 # | term of {eq}`eq-lgmvae-elbo` | computed by | how |
 # |---|---|---|
-# | $\mathrm{KL}(c)$ | `lapace.elbo.kl_c(q_c)` | $\sum_c q(c)[\log q(c) + \log\lvert\mathcal C_y\rvert]$, exact |
-# | $\mathrm{KL}(z)$ per cluster | `lapace.elbo.kl_z(mu_q, logvar_q, mu_p, logvar_p)` | closed form for diagonal Gaussians |
-# | $-\log p(x\mid z)$ up to a constant | `lapace.elbo.reconstruction(x, x_out, mask)` | squared error summed over continuous columns + BCE on one-hot columns |
+# | $\mathrm{KL}(c)$ | `lapace.lgmvae.elbo.kl_c(q_c)` | $\sum_c q(c)[\log q(c) + \log\lvert\mathcal C_y\rvert]$, exact |
+# | $\mathrm{KL}(z)$ per cluster | `lapace.lgmvae.elbo.kl_z(mu_q, logvar_q, mu_p, logvar_p)` | closed form for diagonal Gaussians |
+# | $-\log p(x\mid z)$ up to a constant | `lapace.lgmvae.elbo.reconstruction(x, x_out, mask)` | squared error summed over continuous columns + BCE on one-hot columns |
 # | the sum over $c\in\mathcal C_y$ | `LGMVAENet.forward` | visits every cluster of $\mathcal C_y$, weights by $q(c\mid x,y)$ (`q_c_probs`), one reparameterised $z$ per $(x,c)$ |
 #
 # `q_c_probs` takes the softmax over the logits of $\mathcal C_y$ only, which is how $q$ is
@@ -174,7 +174,7 @@ _ = torch.manual_seed(seed)
 # $-\log\mathcal N(x\mid m,\tfrac12) = (x-m)^2 + \tfrac12\log\pi$. (A unit-variance Gaussian
 # would give $\tfrac12(x-m)^2$, half the trained term, and a different bound.) One-hot columns
 # get a Bernoulli, whose negative log-probability is the binary cross-entropy. With this
-# likelihood (`lapace.elbo.log_px_given_z`) the ELBO is exactly
+# likelihood (`lapace.lgmvae.elbo.log_px_given_z`) the ELBO is exactly
 # $-(\mathrm{KL}(c)+\mathrm{KL}(z)+\mathrm{rec}) - \tfrac{d_\text{cont}}{2}\log\pi$.
 
 # %% [markdown]
@@ -227,7 +227,7 @@ model_summary
 # For every evaluation input and every cluster $c$ of its label we take the encoder's
 # $q(z\mid x,c,y)$ and the prior $p(z\mid c)$, and compare `kl_z` with the Monte Carlo estimate
 # $\frac1S\sum_s[\log q(z_s) - \log p(z_s)]$, $z_s\sim q$, computed with `torch.distributions`
-# (`lapace.likelihood.mc_kl_z`); likewise `kl_c` against `mc_kl_c`, with $c_s\sim q(c\mid x,y)$.
+# (`lapace.lgmvae.likelihood.mc_kl_z`); likewise `kl_c` against `mc_kl_c`, with $c_s\sim q(c\mid x,y)$.
 # The KL(z) of this check is therefore an unweighted mean over (input, cluster) pairs, whereas
 # Eq. 3's KL(z) (the one in Check 3's table) weights each cluster's term by $q(c\mid x,y)$: the
 # two differ for the same model. KL(c) is the same per-input term in both.
@@ -262,7 +262,7 @@ _ = save_figure(fig, "eq3_kl_monte_carlo", profile=profile)
 # %% [markdown]
 # **Figure 1.1.** Left and middle: the mean over all (input, cluster) pairs of the Monte Carlo
 # estimate of KL(z), and over inputs of KL(c), against the number of samples $S$; the dashed
-# line is the closed form computed by `lapace.elbo.kl_z` / `kl_c`. Right: the mean absolute
+# line is the closed form computed by `lapace.lgmvae.elbo.kl_z` / `kl_c`. Right: the mean absolute
 # error per input falls like $1/\sqrt S$, as a Monte Carlo error must; the closed forms have no
 # such error, which is why the paper uses them ("The KL terms are expressed analytically").
 
@@ -286,11 +286,11 @@ kl_check
 # \frac{p(x, z_s, c_s\mid y)}{q(z_s, c_s\mid x, y)},\qquad (z_s, c_s)\sim q(z,c\mid x,y),
 # $$ (eq-is)
 #
-# (`lapace.likelihood.importance_log_likelihood`). For $S=1$ its expectation *is* the ELBO;
+# (`lapace.lgmvae.likelihood.importance_log_likelihood`). For $S=1$ its expectation *is* the ELBO;
 # its expectation increases with $S$ and tends to $\log p(x\mid y)$ {cite:p}`burda2016importance`.
 # The gap between them is $\operatorname{KL}(q(z,c\mid x,y)\,\|\,p(z,c\mid x,y))$ at $S=1$.
 # The ELBO itself is computed from the three terms of `LGMVAENet.forward`, averaged over
-# `elbo_samples` draws of $z$ (`lapace.likelihood.elbo`).
+# `elbo_samples` draws of $z$ (`lapace.lgmvae.likelihood.elbo`).
 
 # %%
 elbo_eval = L.elbo(vae, X_eval, y_eval, n_samples=elbo_samples, seed=seed)

@@ -39,12 +39,12 @@
 # is the book's recipe (our L-GMVAE with centroid repair), `LAPACE-paper-*` the paper's method
 # as we read it (`LGMVAE(objective="paper")`, Eq. 3 with Appendix B's networks, explained
 # without centroid repair; its models are the tabular chapter's paper-recipe pairs).
-# Definitions are in `lapace.metrics` and `lapace.baselines`; the grid in `lapace.benchmark`.
+# Definitions are in `lapace.metrics` and `lapace.methods`; the grid in `lapace_book.benchmark.grid`.
 # The {doc}`path explorer <explorer>` shows the black box's label, plausibility and robustness
 # to model changes at every point of a few LAPACE paths of one pair.
 
 # %% tags=["remove-input", "reference-status"]
-from lapace.paper_scale import show
+from lapace_book.show.paper_scale import show
 
 show("evaluation")  # this chapter's paper-scale numbers (reference run) and where they stand
 
@@ -69,20 +69,20 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lapace.benchmark import run_grid, summarise
-from lapace.claims import PAPER_TABLE2, check_claims, lapace_methods, mean_ranks
-from lapace.evaluation import grid_pair
-from lapace.experiments import select_inputs
+from lapace_book.benchmark.grid import run_grid, summarise
+from lapace_book.benchmark.claims import PAPER_TABLE2, check_claims, lapace_methods, mean_ranks
+from lapace_book.benchmark.evaluation import grid_pair
+from lapace_book.experiments.pairs import select_inputs
 from lapace.metrics import HIGHER_IS_BETTER
-from lapace.plots import METRIC_LABELS, benchmark_metric
-from lapace.profiles import grid_settings
-from lapace.provenance import results_dir, save_figure, save_table
-from lapace.proximity_gap import last_distances
+from lapace_book.show.plots import METRIC_LABELS, benchmark_metric
+from lapace_book.experiments.profiles import grid_settings
+from lapace_book.provenance import results_dir, save_figure, save_table
+from lapace_book.experiments.proximity_gap import last_distances
 
 chapter_start = time.perf_counter()
 PAIRS = [(d, c) for d in datasets for c in classifiers]
 # the grid's settings (inputs, repetitions, retrained models, ...) and the pairs' training: the
-# profile's `_grid` and `_pairs` blocks, the same that `python -m lapace.benchmark` reads
+# profile's `_grid` and `_pairs` blocks, the same that `python -m lapace_book.benchmark.grid` reads
 settings = {**grid_settings(profile), **grid_overrides}
 n_inputs, repetitions, n_retrained, n_perturbations, sigma, robustness_inputs, method_params, \
     seed = (settings[k] for k in ("n_inputs", "repetitions", "n_retrained", "n_perturbations",
@@ -111,13 +111,13 @@ display(Markdown(
 # ## Running the grid
 #
 # A *cell* of the grid is one pair, one method and one repetition. Each repetition draws its
-# own test inputs (`lapace.experiments.select_inputs`, shared with the actionability chapter).
+# own test inputs (`lapace_book.experiments.pairs.select_inputs`, shared with the actionability chapter).
 # The cells run in parallel worker processes and each cell's result is cached: a later build
 # recomputes only cells whose settings or code changed. The same grid runs from the command
 # line, with a progress bar, on this machine or a Dask cluster (see the README):
 #
 # ```bash
-# python -m lapace.benchmark --profile quick --pairs compas-rf,wine-nn \
+# python -m lapace_book.benchmark.grid --profile quick --pairs compas-rf,wine-nn \
 #     --methods NNCE,LAPACE-Last --out results/mine
 # ```
 
@@ -243,7 +243,7 @@ display(Markdown(
 # ## Why LAPACE-Last sits far from the input
 #
 # LAPACE-Last returns the decoded centroids of label 1, the same five records for every input,
-# so its proximity is the mean L1 distance from the input to them (`lapace.proximity_gap`). The
+# so its proximity is the mean L1 distance from the input to them (`lapace_book.experiments.proximity_gap`). The
 # table splits it, per pair and recipe, on this section's own `gap_inputs` test inputs
 # predicted 0 (`select_inputs` with the first repetition's seed), not on the grid's: the grid
 # explains `n_inputs` inputs per repetition (5 in the quick profile), so the two *(grid)*
@@ -310,7 +310,7 @@ display(Markdown(
 #   paper's recipe and no repair, so their validity is that of the models as trained.
 # - **Retrained black boxes.** The paper says only "different selections of the dataset"; we
 #   use bootstrap resamples and leave-1%-out subsets (half each), each retrained with its own
-#   seed and the black box's settings (`lapace.retrain`).
+#   seed and the black box's settings (`lapace_book.experiments.retrain`).
 # - **Input perturbations.** The paper does not give its noise; we use Gaussian noise of the
 #   stated σ on the continuous features only, clipped to [0, 1], and skip perturbations whose
 #   label changes (LAPACE refuses inputs already predicted as the target).

@@ -53,7 +53,7 @@
 # offline, without a running Python kernel.
 
 # %% tags=["remove-input", "reference-status"]
-from lapace.paper_scale import show
+from lapace_book.show.paper_scale import show
 
 show("explorer")  # this chapter's paper-scale numbers (reference run) and where they stand
 
@@ -82,13 +82,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
 from lapace import LGMVAE, Lapace, load_mnist
-from lapace.cache import cached
-from lapace.evaluation import retrained
-from lapace.experiments import select_inputs
+from lapace_book.cache import cached
+from lapace_book.benchmark.evaluation import retrained
+from lapace_book.experiments.pairs import select_inputs
 from lapace.explorer import PATH_COLUMNS, explore, figure_html
 from lapace.metrics import lof_model
-from lapace.profiles import chapter_parameters, grid_settings, load_pair
-from lapace.provenance import save_figure, save_table
+from lapace_book.experiments.profiles import chapter_parameters, grid_settings, load_pair
+from lapace_book.provenance import save_figure, save_table
 
 torch.set_num_threads(torch_threads)
 NAMES = {"rf": "RF", "nn": "NN"}
@@ -130,7 +130,7 @@ def path_summary(ex, what):
 # artefact cache), explained with `lapace.Lapace` as in the
 # {doc}`evaluation chapter <evaluation>`: the inputs are its first test inputs predicted 0,
 # LOF is fitted on the training inputs predicted 1 (`lapace.metrics.lof_model`), and the
-# retrained black boxes are its own (`lapace.evaluation.retrained`: half bootstrap resamples,
+# retrained black boxes are its own (`lapace_book.benchmark.evaluation.retrained`: half bootstrap resamples,
 # half leave-1%-out, as many as the profile's `_grid` names). Every decoded record is projected
 # onto the data's domain (categories one-hot, integers rounded) before the black box judges
 # it, so the table shows the record it judged, in original units.
@@ -168,7 +168,7 @@ display(path_summary(tabular, f"of {name}"))
 #
 # The digits are the {doc}`MNIST chapter's <mnist>`: its L-GMVAE and digit classifier, loaded
 # from the artefact cache with the settings the MNIST chapter runs with in this profile
-# (`lapace.profiles.chapter_parameters`), its held-out images of a 5 that the classifier also
+# (`lapace_book.experiments.profiles.chapter_parameters`), its held-out images of a 5 that the classifier also
 # calls 5, and its target 7. The first input is the one of that chapter's Figure 2. LOF is
 # fitted on the L-GMVAE's training images the classifier calls 7; there are no retrained
 # classifiers here, so the lower panel shows the classifier's label along the path: watch for
@@ -185,7 +185,7 @@ vae_params = {**data_params, "labels": "true", **{k: mn[k] for k in (
     "latent_dim", "hidden_dim", "clusters_per_class", "loss_weights", "objective", "lr")},
     **recipe, **{k: mn[k] for k in ("batch_size", "max_epochs", "patience", "validation_fraction")}}
 vae = cached("lgmvae_mnist", vae_params, compute=mnist_first, save=lambda m, p: m.save(p),
-             load=LGMVAE.load, suffix=".pt", code=("lapace.model",))
+             load=LGMVAE.load, suffix=".pt", code=("lapace.lgmvae.model",))
 X_fit, y_fit = X_all[idx_fit], y_all[idx_fit]
 clf = cached("mnist_classifier", {**data_params, "model": "MLPClassifier",
                                   "hidden": mn["classifier_hidden"],
@@ -225,6 +225,6 @@ display(path_summary(images, f"from a {source} to a {target}"))
 # decoded record. `PathExplorer.figure` turns the table into one Plotly figure in which every τ
 # is an animation frame holding that step of every path: the menu shows one path's traces, the
 # slider moves all of them to its τ. The page loads plotly.js from the site itself
-# (`book/_ext/lapace_book.py` adds it to the pages that hold a Plotly figure), and the site
+# (`book/_ext/lapace_sphinx.py` adds it to the pages that hold a Plotly figure), and the site
 # check (`scripts/check_site.py`) clicks the slider and the menu in a headless browser, offline,
 # to make sure both change what the figure shows.

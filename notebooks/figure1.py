@@ -24,7 +24,7 @@
 # {doc}`MNIST chapter <mnist>` does the same on images.
 
 # %% tags=["remove-input", "reference-status"]
-from lapace.paper_scale import show
+from lapace_book.show.paper_scale import show
 
 show("figure1")  # this chapter's paper-scale numbers (reference run) and where they stand
 
@@ -46,8 +46,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import MinMaxScaler
 
 from lapace import LGMVAE, Lapace
-from lapace.plots import figure1
-from lapace.provenance import save_figure
+from lapace_book.show.plots import figure1
+from lapace_book.provenance import save_figure
 
 torch.set_num_threads(1)
 X, y_true = make_moons(n_samples, noise=noise, random_state=seed)

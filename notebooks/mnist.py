@@ -22,7 +22,7 @@
 # ({ref}`Is Figure 3 reproduced? <mnist-figure3-reproduced>`).
 
 # %% tags=["remove-input", "reference-status"]
-from lapace.paper_scale import show
+from lapace_book.show.paper_scale import show
 
 show("mnist")  # this chapter's paper-scale numbers (reference run) and where they stand
 
@@ -48,7 +48,7 @@ source_digit = 5             # class of the inputs (Figure 2)
 target_digit = 7             # counterfactual class
 input_index = 0              # which held-out image of source_digit Figures 2 and 3 show
 steps = 21                   # number of tau values from 0 to 1 (Figure 2: 0, 0.05, ..., 1)
-repair_centroids = True      # our extension (see lapace.explain); False: the paper's method
+repair_centroids = True      # our extension (see lapace.explain.explainer); False: the paper's method
 n_path_inputs = 200          # inputs of source_digit for the quantitative check of Figure 2
 dash_region = [12, 18, 7, 14]  # 0-based [start, stop) rows, then columns: the paper's rows 13-18, cols 8-14
 dash_threshold = 0.01        # pixels above this in the region are penalised (§3.3, Figure 3)
@@ -71,12 +71,12 @@ from sklearn.neural_network import MLPClassifier
 
 warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets
 from lapace import LGMVAE, Lapace, load_mnist
-from lapace.cache import cached
-from lapace.diagnostics import digit_styles
+from lapace_book.cache import cached
+from lapace.lgmvae.diagnostics import digit_styles
 from lapace.images import ink_kept, region_ink, region_mask, region_penalty
-from lapace.plots import centroid_grid, image_grid, region_ink_along_path, target_share
-from lapace.provenance import save_figure, save_table
-from lapace.text import compare_word, join_and, percent
+from lapace_book.show.plots import centroid_grid, image_grid, region_ink_along_path, target_share
+from lapace_book.provenance import save_figure, save_table
+from lapace_book.show.text import compare_word, join_and, percent
 
 torch.set_num_threads(torch_threads)
 
@@ -133,7 +133,7 @@ def train_lgmvae(weights, objective):
               "validation_fraction": validation_fraction}
     return cached("lgmvae_mnist", params, compute=lambda: model.fit(X_fit, y_fit),
                   save=lambda m, p: m.save(p), load=LGMVAE.load, suffix=".pt",
-                  code=("lapace.model",))
+                  code=("lapace.lgmvae.model",))
 
 
 vae = train_lgmvae(loss_weights, objective)
@@ -187,7 +187,7 @@ _ = save_figure(fig, "figure5_centroids", profile=profile)
 # prototypes the independent digit classifier assigns to their own digit, and the *spread
 # ratio* — the mean pairwise L1 distance between the three prototypes of a digit divided by
 # the mean L1 distance between two random held-out images of that digit, averaged over the
-# ten digits (`lapace.diagnostics.spread_ratio`). Near 0 the three prototypes are one image;
+# ten digits (`lapace.lgmvae.diagnostics.spread_ratio`). Near 0 the three prototypes are one image;
 # near 1 they differ as much as real handwriting does.
 #
 # This model trains with lapace's default recipe ({doc}`Why the clusters collapse <collapse>`) except

@@ -17,7 +17,7 @@
 # The paper ends by proposing to use the L-GMVAE's structured latent space for *region-based*
 # explanations: instead of one counterfactual per input, one action for a whole sub-group
 # {cite:p}`rawal2020beyond,bewley2024counterfactual`. This chapter builds them
-# (`lapace.regions.ClusterRegions`) and sets them beside two group-recourse methods written from
+# (`lapace.groups.regions.ClusterRegions`) and sets them beside two group-recourse methods written from
 # their papers, on the same inputs.
 #
 # **The method.** The L-GMVAE already splits the inputs of each label into K prototypes.
@@ -33,7 +33,7 @@
 #    for the smallest $k$ of a grid that the black box predicts as 1 and that satisfies the
 #    constraints ($k = 1$ takes the group's mean to the prototype).
 #
-# **The baselines** (`lapace.group_baselines`): *GLOBE-CE*, one global translation for everyone,
+# **The baselines** (`lapace.groups.baselines`): *GLOBE-CE*, one global translation for everyone,
 # scaled per input (its direction from the mean nearest-neighbour counterfactual and sampled
 # variants of it, a simplification of the paper's sampling); *T-CREx*, counterfactual rules
 # (hyper-rectangles of a surrogate tree with accuracy and feasibility at least two thresholds, the
@@ -41,7 +41,7 @@
 # metarule tree that assigns each input the rule it reaches most cheaply, the input being moved
 # onto the rule's box. *LAPACE-First* is the per-input reference: one counterfactual per input.
 #
-# **Measures** (`lapace.group_metrics`): each method is fitted on one set of test inputs the black
+# **Measures** (`lapace.groups.metrics`): each method is fitted on one set of test inputs the black
 # box predicts as 0 and measured on *another* (held out): *coverage*, the share of held-out inputs
 # whose recommended record the black box predicts as 1 (and that satisfies the constraints);
 # *cost*, the mean L1 distance in the encoded space over the flipped; the number of actions; the
@@ -49,7 +49,7 @@
 # share of slightly perturbed held-out inputs that get the same action.
 
 # %% tags=["remove-input", "reference-status"]
-from lapace.paper_scale import show
+from lapace_book.show.paper_scale import show
 
 show("regions")  # this chapter's paper-scale numbers (reference run) and where they stand
 
@@ -82,14 +82,14 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from lapace.actionability import constraint_set
-from lapace.group_metrics import coverage_at_cost, original_changes
-from lapace.plots import coverage_cost
-from lapace.profiles import load_pair
-from lapace.provenance import save_figure, save_table
-from lapace.region_benchmark import METHODS, compare_pair
-from lapace.regions import describe_action
-from lapace.text import describe_constraint, join_and
+from lapace_book.experiments.actionability import constraint_set
+from lapace.groups.metrics import coverage_at_cost, original_changes
+from lapace_book.show.plots import coverage_cost
+from lapace_book.experiments.profiles import load_pair
+from lapace_book.provenance import save_figure, save_table
+from lapace_book.experiments.region_benchmark import METHODS, compare_pair
+from lapace.groups.regions import describe_action
+from lapace_book.show.text import describe_constraint, join_and
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -168,7 +168,7 @@ display(Markdown(
 #
 # Comparing coverages alone favours expensive actions, so each baseline is also compared *at its
 # own cost*: the share of held-out inputs the cluster regions flip with a record no more costly
-# than the baseline's mean cost (`lapace.group_metrics.coverage_at_cost`), against the share the
+# than the baseline's mean cost (`lapace.groups.metrics.coverage_at_cost`), against the share the
 # baseline flips within the same budget.
 
 # %% tags=["hide-input"]

@@ -34,10 +34,10 @@
 # centroids fail and how far our *centroid repair* (an extension of this project, not the
 # paper's method) has to move them, the decoded centroids themselves in original units, the
 # latent space, and the training curves. The trained classifiers and L-GMVAEs go to the
-# artefact cache (`lapace.cache`), from which the evaluation chapters load them.
+# artefact cache (`lapace_book.cache`), from which the evaluation chapters load them.
 
 # %% tags=["remove-input", "reference-status"]
-from lapace.paper_scale import show
+from lapace_book.show.paper_scale import show
 
 show("tabular")  # this chapter's paper-scale numbers (reference run) and where they stand
 
@@ -64,18 +64,19 @@ import torch
 from IPython.display import Markdown, display
 
 from lapace import load_dataset
-from lapace.cache import cached
-from lapace.diagnostics import (PROTOTYPE_COLUMNS, PROTOTYPE_TARGETS, decoded_centroid_table,
+from lapace_book.cache import cached
+from lapace.lgmvae.diagnostics import (PROTOTYPE_COLUMNS, PROTOTYPE_TARGETS, decoded_centroid_table,
                                prototype_report, target_verdicts)
-from lapace.experiments import lgmvae_settings
-from lapace.leakage import imputed_rows, label_coded_values, leakage_accuracies
-from lapace.methods import LGMVAE_RECIPES
-from lapace.paper import PAPER_RF, PAPER_TABLE1, PAPER_TABLE4
-from lapace.plots import latent_space, training_curves
-from lapace.profiles import load_pair, pair_settings, train_pairs
-from lapace.provenance import save_figure, save_table
-from lapace.text import compare_word, join_and, percent, signed_points
-from lapace.utility import centroid_report, tstr, vae_split_truth
+from lapace_book.experiments.pairs import lgmvae_settings
+from lapace_book.experiments.leakage import imputed_rows, label_coded_values, leakage_accuracies
+from lapace_book.benchmark.registry import LGMVAE_RECIPES
+from lapace_book.experiments.pairs import PAPER_RF
+from lapace_book.paper import PAPER_TABLE1, PAPER_TABLE4
+from lapace_book.show.plots import latent_space, training_curves
+from lapace_book.experiments.profiles import load_pair, pair_settings, train_pairs
+from lapace_book.provenance import save_figure, save_table
+from lapace_book.show.text import compare_word, join_and, percent, signed_points
+from lapace_book.experiments.utility import centroid_report, tstr, vae_split_truth
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -138,17 +139,17 @@ display(Markdown(
 # %% [markdown]
 # ## Training the eight pairs
 #
-# For each pair, `lapace.profiles.load_pair` (the profile's settings, through
-# `lapace.experiments.train_pair`) splits the data 80/20 and trains the
+# For each pair, `lapace_book.experiments.profiles.load_pair` (the profile's settings, through
+# `lapace_book.experiments.pairs.train_pair`) splits the data 80/20 and trains the
 # classifier — for the random forests the settings whose accuracy comes closest to Table 1's
-# (`lapace.paper.PAPER_RF`, see {ref}`Classifier capacity <tabular-capacity>` below; the paper does not give its
+# (`lapace_book.experiments.pairs.PAPER_RF`, see {ref}`Classifier capacity <tabular-capacity>` below; the paper does not give its
 # classifiers' settings), for the MLP `lapace.train_classifier`'s defaults — splits the classifier's training set again 80/20 into an L-GMVAE
 # training and test set, labels both with the classifier's predictions and trains the L-GMVAE.
 # Both models are loaded from the cache when they already exist for exactly these settings.
-# `lapace.utility.tstr` then runs the utility protocol, scored against the black box's labels
-# and, with `lapace.utility.vae_split_truth`, against the true labels of the same rows
+# `lapace_book.experiments.utility.tstr` then runs the utility protocol, scored against the black box's labels
+# and, with `lapace_book.experiments.utility.vae_split_truth`, against the true labels of the same rows
 # ({ref}`Which labels? <tabular-tstr-labels>`), and
-# `lapace.utility.centroid_report` checks every decoded centroid against the
+# `lapace_book.experiments.utility.centroid_report` checks every decoded centroid against the
 # classifier, before and after repair.
 
 # %% tags=["hide-input"]
@@ -409,7 +410,7 @@ display(Markdown(
 # ## Do the L-GMVAEs learn what LAPACE stands on?
 #
 # §3.1 promises three properties of a well-trained L-GMVAE: *meaningful centroids*, *diverse
-# representations* and a *smooth latent manifold*. `lapace.diagnostics.prototype_report`
+# representations* and a *smooth latent manifold*. `lapace.lgmvae.diagnostics.prototype_report`
 # measures them per label on the L-GMVAE's held-out split: the **spread ratio** (mean pairwise
 # L1 distance between the label's five decoded centroids ÷ that between two random records of
 # the label; near 0 means five copies of one prototype), the **minimum cluster usage** (share
@@ -605,7 +606,7 @@ if collapsed:
 # therefore searches, per data set, a small grid of forests (100 trees; maximum depth 2–6 or
 # unlimited, with √d or all features per split; or 4–12 leaves; all rows, our 80/20 split) and
 # keeps the one whose test accuracy is closest to Table 1 among those that predict each label
-# for at least 10% of the test rows. The result, stored as `lapace.paper.PAPER_RF` (the paper's
+# for at least 10% of the test rows. The result, stored as `lapace_book.experiments.pairs.PAPER_RF` (the paper's
 # settings as we infer them), is used in every chapter. On compas no forest comes close: on
 # this version of the data predicting the majority label alone scores above the paper's
 # 78.17%, and shallow forests hardly ever predict label 0. The table shows, for the RF pairs of
@@ -654,7 +655,7 @@ if full_tstr:
 
 # %% [markdown]
 # Accuracies here are on this build's data (in the quick profile, a subsample of each data
-# set), so they can differ from the full-data figures in `lapace.paper.PAPER_RF`'s documentation.
+# set), so they can differ from the full-data figures in `lapace_book.experiments.pairs.PAPER_RF`'s documentation.
 
 # %% [markdown]
 # (tabular-heloc)=
@@ -666,7 +667,7 @@ if full_tstr:
 # paper; FICO's original marks missing entries with the special values −7, −8 and −9, and this
 # file has none: its rows without any bureau record are gone and the other special values are
 # replaced by a mean of the column. Every HELOC feature is a whole number (months, counts,
-# percentages, codes), so an entry that is not is such a mean. `lapace.leakage` finds them,
+# percentages, codes), so an entry that is not is such a mean. `lapace_book.experiments.leakage` finds them,
 # counts the labels they occur with, and trains the classifiers again on a *label-free* copy in
 # which each of them is replaced by one mean shared by both labels.
 
@@ -678,7 +679,7 @@ forests = {"random forest, fully grown": {}, "random forest, inferred": PAPER_RF
 leak = cached("heloc_leakage", {"seed": seed, "forests": forests},
               compute=lambda: leakage_accuracies(heloc.X_train, heloc.y_train, heloc.X_test,
                                                  heloc.y_test, forests, seed=seed),
-              code=("lapace.leakage",))
+              code=("lapace_book.experiments.leakage",))
 save_table(leak, "heloc_leakage", profile=profile)
 leak.map(lambda x: percent(x, 1)).assign(difference=leak["difference"].map(
     lambda x: signed_points(x, 1))).rename(columns={"difference": "as given − label-free"})
@@ -720,7 +721,7 @@ display(Markdown(
 #   $p(x\mid z)$ whose variance per column is the batch's squared error, not §3.1's "MSE
 #   loss"; and each label's inputs weighted equally, not the plain average of Eq. 3. The next
 #   chapter ({doc}`collapse`) gives the evidence; `LGMVAE(objective="paper")` is the paper's recipe.
-# - **Data.** We use the versions of the data sets described in `lapace.data` (red wine,
+# - **Data.** We use the versions of the data sets described in `lapace.data.loaders` (red wine,
 #   target quality ≥ 6; the CARLA versions of heloc, adult and compas) and our own stratified
 #   80/20 splits with seed 0. CARLA's heloc holds imputed means that give the label away
 #   ({ref}`heloc <tabular-heloc>`); the paper's heloc may not.

@@ -20,7 +20,7 @@ decoder's linear layers in dynamic int8 (bf16 has no hardware support without AV
 runs slower than fp32).
 
 ``baselines``: seconds per input of NNCE, FACE, RobX, DiCE, DRCE and LAPACE on heloc-RF and
-adult-RF (the quick profile's models, ``lapace.profiles.load_pair(..., profile="quick")``),
+adult-RF (the quick profile's models, ``lapace_book.experiments.profiles.load_pair(..., profile="quick")``),
 100 test inputs predicted 0 (``select_inputs``), one run each, with each
 method's ratio to LAPACE-First (its fast route; LAPACE full paths and LAPACE-Last beside
 it).  DiCE runs on the first ``--dice-inputs`` of them only, with a
@@ -258,8 +258,8 @@ def _first_floor_of(dataset: str) -> None:
     import copy
     import warnings
 
-    from lapace.experiments import select_inputs
-    from lapace.profiles import load_pair
+    from lapace_book.experiments.pairs import select_inputs
+    from lapace_book.experiments.profiles import load_pair
 
     pair = load_pair(dataset, "rf", profile="quick")
     X = pair.X_test[select_inputs(pair, 1000, repetition=1)]
@@ -273,7 +273,7 @@ def _first_floor_of(dataset: str) -> None:
     inner = np.where(exact < 0, T - 2, np.clip(exact, 0, T - 2))
     floor = 1 + inner.sum(1).mean()
     with _counted_decodes(pair.vae) as decoded:
-        first = lapace.explain(X, target=1)
+        first = lapace.explain.explainer(X, target=1)
     linears = [m for m in pair.vae.net_.p_x if isinstance(m, torch.nn.Linear)]
     mflop = sum(2 * m.in_features * m.out_features for m in linears) / 1e6
     a, b = first.points, res.first().points
@@ -284,9 +284,9 @@ def _first_floor_of(dataset: str) -> None:
           f"{floor * mflop:.0f} MFLOP per input ({mflop:.2f} per point)")
     for rows in (4096, 1024, 512, 256):      # the in-order route's block size, same points
         lapace.first_block_rows = rows
-        took = best_of(lambda: lapace.explain(X[:100], target=1), 3)
+        took = best_of(lambda: lapace.explain.explainer(X[:100], target=1), 3)
         with _counted_decodes(pair.vae) as decoded:
-            lapace.explain(X[:100], target=1)
+            lapace.explain.explainer(X[:100], target=1)
         print(f"  First route, blocks of {rows:>4} points: {sum(decoded) / 100:.1f} decodes per "
               f"input, {took * 10:.3f} ms/input at 100 inputs")
     del lapace.first_block_rows
@@ -304,12 +304,12 @@ def _first_floor_of(dataset: str) -> None:
                                              dtype=torch.qint8)
         try:
             q = lapace.explain_paths(X, target=1)
-            fq = lapace.explain(X[:100], target=1)
-            t8 = best_of(lambda: lapace.explain(X[:100], target=1), 3)
+            fq = lapace.explain.explainer(X[:100], target=1)
+            t8 = best_of(lambda: lapace.explain.explainer(X[:100], target=1), 3)
         finally:
             pair.vae.net_.p_x = fp32
-    t32 = best_of(lambda: lapace.explain(X[:100], target=1), 3)
-    f32 = lapace.explain(X[:100], target=1).points
+    t32 = best_of(lambda: lapace.explain.explainer(X[:100], target=1), 3)
+    f32 = lapace.explain.explainer(X[:100], target=1).points
     print(f"  int8 decoder: path labels agree with fp32 on {(q.labels == res.labels).mean():.4f}, "
           f"First identical on {np.all(fq.points == f32, -1).mean():.4f}; First at 100 inputs "
           f"{t8 * 10:.3f} ms/input (fp32 {t32 * 10:.3f})")
@@ -319,9 +319,9 @@ def baselines(args) -> None:
     """Seconds per input of every baseline and of LAPACE on heloc-RF and adult-RF."""
     import pandas as pd
 
-    from lapace.baselines import DRCE, FACE, NNCE, DiCE, RobX
-    from lapace.experiments import select_inputs
-    from lapace.profiles import load_pair
+    from lapace.methods import DRCE, FACE, NNCE, DiCE, RobX
+    from lapace_book.experiments.pairs import select_inputs
+    from lapace_book.experiments.profiles import load_pair
 
     rows = []
     for dataset in ("heloc", "adult"):
@@ -331,7 +331,7 @@ def baselines(args) -> None:
         lapace = Lapace(pair.vae).fit(model=pair.predict, dataset=pair.ds)
         fit = time.perf_counter() - start
         last = Lapace(pair.vae, point="last").fit(model=pair.predict, dataset=pair.ds)
-        for name, route in [("LAPACE-First", lapace.explain),
+        for name, route in [("LAPACE-First", lapace.explain.explainer),
                             ("LAPACE full paths", lambda A, target: lapace.explain_paths(  # noqa: B023
                                 A, target).first()),
                             ("LAPACE-Last", last.explain)]:

@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 KERNEL_NAME = "lapace"
 DEFAULT_CELL_TIMEOUT = 1800  # seconds; a profile may set `_cell_timeout`
 #: profile keys that are settings, not chapters: the build's, and the ones the chapters share
-#: through lapace.profiles (each pair's training, the benchmark grid)
+#: through lapace_book.experiments.profiles (each pair's training, the benchmark grid)
 SETTINGS = {"_cell_timeout", "_pairs", "_grid"}
 
 
@@ -116,8 +116,8 @@ def notebook_chapters(toc: dict, notebooks_dir: Path, notebooks_prefix: str = "n
 
 def parameters_cell(source: Path) -> dict[str, Any]:
     """Names and default values of the single ``parameters`` cell of a Jupytext chapter
-    (:func:`lapace.profiles.parameters_cell`; its errors as :class:`BuildError`)."""
-    from lapace.profiles import parameters_cell as read_cell
+    (:func:`lapace_book.experiments.profiles.parameters_cell`; its errors as :class:`BuildError`)."""
+    from lapace_book.experiments.profiles import parameters_cell as read_cell
 
     try:
         return read_cell(source)
@@ -513,7 +513,7 @@ def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Prove
     if root.exists():
         text = root.read_text()
         if status is not None:
-            from lapace.reproduction import PLACEHOLDER
+            from lapace_book.show.reproduction import PLACEHOLDER
 
             text = text.replace(PLACEHOLDER, status.rstrip())
         text = text.rstrip() + "\n\n"
@@ -571,13 +571,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def git_commit() -> str:
     sys.path.insert(0, str(REPO))
-    from lapace.provenance import git_commit as _git_commit
+    from lapace_book.provenance import git_commit as _git_commit
 
     return _git_commit(REPO)
 
 
 def data_source() -> str:
-    from lapace.provenance import data_source as _data_source
+    from lapace_book.provenance import data_source as _data_source
 
     return _data_source()
 
@@ -587,10 +587,10 @@ STATUS_FAILED: list[str] = []
 
 
 def reproduction_status(results: Path, profile: str) -> str:
-    """The introduction's reproduction-status table (``lapace.reproduction``), or a warning box
+    """The introduction's reproduction-status table (``lapace_book.show.reproduction``), or a warning box
     saying why it could not be made (the site is still built; ``--strict`` then exits 1)."""
     try:
-        from lapace.reproduction import status_table
+        from lapace_book.show.reproduction import status_table
 
         return status_table(results / profile, profile, REPO)
     except Exception as err:
@@ -678,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
         run.seconds = time.perf_counter() - start
         if out.exists():
             run.output = out
-            from lapace.reference import REFERENCE_DIR
+            from lapace_book.reference import REFERENCE_DIR
 
             times = measured_times(results, REPO / REFERENCE_DIR)
             if run.status == "ok":

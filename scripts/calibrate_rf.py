@@ -5,7 +5,7 @@ forests of 100 trees over a small grid (maximum depth, maximum number of leaves,
 split) on the full data with our 80/20 split (seed 0) and picks the one whose test accuracy is
 closest to Table 1's among those that predict every label for at least 10% of the test rows (a
 forest predicting one label almost always is useless for counterfactuals, whatever its
-accuracy).  The result is stored by hand in ``lapace.paper.PAPER_RF``.
+accuracy).  The result is stored by hand in ``lapace_book.experiments.pairs.PAPER_RF``.
 
 Usage: ``python scripts/calibrate_rf.py`` (about a minute on 2 cores).
 """
@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
 from lapace import load_dataset
-from lapace.paper import PAPER_TABLE1
+from lapace_book.paper import PAPER_TABLE1
 
 GRID = [dict(max_depth=d, max_features=f) for d, f in itertools.product([2, 3, 4, 6, None], ["sqrt", None])]
 GRID += [dict(max_leaf_nodes=n) for n in (4, 8, 12)]

@@ -20,7 +20,7 @@ page the check fails when
 - a table reads as code: a column header that is an identifier (``n_inputs``) or a cell with
   more than 4 decimals (a raw frame),
 - a sentence's comparing word disagrees with the numbers it quotes
-  (:func:`lapace.text.contradictions`: "earlier than ... (0.65 against 0.80)", "higher ... on
+  (:func:`lapace_book.show.text.contradictions`: "earlier than ... (0.65 against 0.80)", "higher ... on
   3 of 4 data sets (...)"),
 - the page is wider than the 1280 px window (horizontal overflow: wide tables belong in a
   scrolling container) or a display equation is wider than its text column (clipped),
@@ -60,7 +60,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from lapace.text import contradictions  # the package is installed in the venv
+from lapace_book.show.text import contradictions  # the package is installed in the venv
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = [

@@ -3,18 +3,24 @@
 
     python scripts/reference.py make [--jobs N] [--allow-dirty]   # make reference
     python scripts/reference.py check                             # make check-reference
+    python scripts/reference.py recertify [--commit HEAD]         # make recertify
 
 ``make`` takes each chapter's code fingerprint, empties ``results/paper/``, runs
 ``scripts/build_book.py --strict --profile paper`` (hours), checks that the code did not change
 meanwhile, and copies the tables with their provenance into ``reference/paper/``
-(``lapace.reference.write_provenance``). It refuses a work tree with uncommitted changes to
+(``lapace_book.reference.write_provenance``). It refuses a work tree with uncommitted changes to
 tracked files (the reference names a commit; ``--allow-dirty`` records ``<sha>+dirty``) and
 keeps the old reference when the build fails.
 
-``check`` prints what ``lapace.reference.check_reference`` found and exits 0 when every
+``check`` prints what ``lapace_book.reference.check_reference`` found and exits 0 when every
 chapter's recorded fingerprint matches the current code, 1 when some are stale (naming the
 chapters and the modules that changed), 2 when the reference is incomplete, 3 when there is
 none.
+
+``recertify`` builds the quick profile at the reference's commit and at ``--commit`` (a git
+worktree each, on this machine), compares every table (timing aside) and, when all are equal,
+records in ``reference/paper/recertified.json`` that the reference is fresh *by results* for that
+commit's code (``lapace_book.recertify``); exit 0 certified, 1 tables differ, 2 no reference.
 """
 
 from __future__ import annotations
@@ -30,8 +36,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from lapace import reference  # noqa: E402
-from lapace.provenance import git_commit  # noqa: E402
+from lapace_book import reference  # noqa: E402
+from lapace_book.provenance import git_commit  # noqa: E402
 
 
 def make(args: argparse.Namespace) -> int:
@@ -86,6 +92,16 @@ def check(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def recertify(args: argparse.Namespace) -> int:
+    from lapace_book.recertify import recertify as run
+
+    try:
+        return run(REPO, args.commit)
+    except (RuntimeError, subprocess.CalledProcessError) as err:
+        print(f"recertify: error: {err}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -95,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--allow-dirty", action="store_true",
                    help="make it from a work tree with uncommitted changes")
     sub.add_parser("check", help="is reference/paper/ complete and made by the current code?")
+    r = sub.add_parser("recertify", help="certify the reference for a later commit by results")
+    r.add_argument("--commit", default="HEAD", help="the commit to certify (default: HEAD)")
     args = p.parse_args(argv)
-    return make(args) if args.command == "make" else check(args)
+    return {"make": make, "check": check, "recertify": recertify}[args.command](args)
 
 
 if __name__ == "__main__":

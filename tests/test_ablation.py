@@ -1,8 +1,9 @@
-"""lapace.ablation: the recipes of the cluster-collapse chapter and how a variant is trained."""
+"""lapace_book.experiments.ablation: the recipes of the cluster-collapse chapter and how a variant is trained."""
 
 import pytest
 
-from lapace import LGMVAE, ablation
+from lapace import LGMVAE
+from lapace_book.experiments import ablation
 
 
 def test_every_variant_is_a_valid_set_of_lgmvae_options():
@@ -18,15 +19,14 @@ def test_default_variant_is_lgmvaes_default_recipe():
 
 
 def _captured(monkeypatch):
-    from lapace import profiles
-
+    from lapace_book.experiments import profiles
     calls = []
     monkeypatch.setattr(profiles, "train_pair", lambda *a, **kw: calls.append((a, kw)) or "pair")
     return calls
 
 
 def test_train_variant_trains_with_the_profiles_pair_settings(monkeypatch):
-    from lapace.profiles import pair_settings
+    from lapace_book.experiments.profiles import pair_settings
 
     calls = _captured(monkeypatch)
     assert ablation.train_variant("wine-rf", "marginal", "quick", seed=0, vae_seed=3) == "pair"

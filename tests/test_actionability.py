@@ -1,4 +1,4 @@
-"""Table 3's constraint sets and methods (lapace.actionability)."""
+"""Table 3's constraint sets and methods (lapace_book.experiments.actionability)."""
 
 import matplotlib
 
@@ -9,7 +9,8 @@ import pytest
 from toys import toy
 
 from lapace import Counterfactuals, Immutable, Lapace, Range, Relation, load_dataset
-from lapace.actionability import (
+from lapace.explain.constraints import records_satisfy
+from lapace_book.experiments.actionability import (
     METHODS,
     check_counted,
     constraint_set,
@@ -19,8 +20,7 @@ from lapace.actionability import (
     interpolate_paths,
     read_constraint_set,
 )
-from lapace.constraints import records_satisfy
-from lapace.plots import constraint_paths
+from lapace_book.show.plots import constraint_paths
 
 
 @pytest.mark.parametrize("name, size, kinds", [

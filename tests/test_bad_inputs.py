@@ -29,7 +29,7 @@ from toys import toy_frame
 
 import lapace
 from lapace import LGMVAE, Lapace, LapaceResult, TabularDataset, train_classifier
-from lapace.baselines import DRCE, FACE, NNCE, DiCE, RobX
+from lapace.methods import DRCE, FACE, NNCE, DiCE, RobX
 
 PACKAGE = str(Path(lapace.__file__).resolve().parent)
 
@@ -162,7 +162,6 @@ def _table() -> list[Entry]:
 def _metric_entries(X, Xn, clf) -> list[Entry]:
     """The §4.1 metrics (lapace.metrics) on two inputs with two counterfactuals each."""
     from lapace import metrics as M
-
     pts = np.stack([X[:2], X[2:4]]).astype(np.float64)               # (2 inputs, 2, d)
     ok = np.array([[True, False], [True, True]])
     lof = M.lof_model(X[20:], n_neighbors=5)
@@ -188,9 +187,9 @@ def _metric_entries(X, Xn, clf) -> list[Entry]:
 
 
 def _group_entries(vae, X, clf, ds) -> list[Entry]:
-    """Recourse for groups (lapace.regions): the hyper-parameters, checked at fit."""
-    from lapace.group_baselines import GlobeCE, TCREx
-    from lapace.regions import ClusterRegions
+    """Recourse for groups (lapace.groups.regions): the hyper-parameters, checked at fit."""
+    from lapace.groups.baselines import GlobeCE, TCREx
+    from lapace.groups.regions import ClusterRegions
 
     Xa = X[clf.predict(X) == 0]
 
@@ -206,7 +205,7 @@ def _group_entries(vae, X, clf, ds) -> list[Entry]:
 def _constraint_entries() -> list[Entry]:
     """The constraints of §3.3, checked against the data when compiled for a dataset."""
     from lapace import Immutable, Monotone, Range, Relation
-    from lapace.constraints import compile_constraints
+    from lapace.explain.constraints import compile_constraints
 
     ds = tiny_data()[0]
 

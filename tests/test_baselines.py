@@ -9,8 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from lapace import TabularDataset, train_classifier
-from lapace.baselines import DRCE, FACE, NNCE, Counterfactuals, DiCE, RobX
 from lapace.counterfactuals import Counterfactuals as SharedCounterfactuals
+from lapace.methods import DRCE, FACE, NNCE, Counterfactuals, DiCE, RobX
 from tests.toys import toy_frame
 
 TARGET = 1

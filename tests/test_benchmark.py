@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lapace import benchmark, evaluation
-from lapace.methods import REGISTRY, MethodSpec
-from lapace.retrain import selections
+from lapace_book.benchmark import evaluation
+from lapace_book.benchmark import grid as benchmark
+from lapace_book.benchmark.registry import REGISTRY, MethodSpec
+from lapace_book.experiments.retrain import selections
 
 # a tiny pair (300 rows, a small L-GMVAE trained for a few epochs): fast, not faithful
 TINY = {
@@ -135,9 +136,9 @@ def test_a_sixth_method_is_one_module_and_one_registry_line(cache, monkeypatch):
 
 _KEYS = """
 import json
-from lapace import benchmark
-from lapace.cache import code_fingerprint
-from lapace.experiments import TRAINING_CODE
+from lapace_book.benchmark import grid as benchmark
+from lapace_book.cache import code_fingerprint
+from lapace_book.experiments.pairs import TRAINING_CODE
 settings = benchmark.check_settings({})
 cells = {m: benchmark.cell_path(benchmark.Cell("compas", "rf", m, 0), settings).name
          for m in benchmark.ALL_METHODS}
@@ -146,7 +147,7 @@ print(json.dumps({"model": code_fingerprint(TRAINING_CODE), **cells}))
 
 
 def _keys(root: Path) -> dict:
-    repo = Path(benchmark.__file__).parent.parent           # its profiles/
+    repo = Path(benchmark.__file__).parents[2]              # its profiles/
     env = {**os.environ, "PYTHONPATH": str(root), "LAPACE_REPO_ROOT": str(repo),
            "LAPACE_CACHE_DIR": str(root / "cache")}
     out = subprocess.run([sys.executable, "-c", _KEYS], env=env, capture_output=True, text=True,
@@ -155,33 +156,39 @@ def _keys(root: Path) -> dict:
 
 
 def test_cache_keys_follow_the_unit_of_work(tmp_path):
-    """Editing one baseline recomputes only its cells; editing a metric retrains no model."""
-    package = Path(benchmark.__file__).parent
-    shutil.copytree(package, tmp_path / "lapace", ignore=shutil.ignore_patterns("__pycache__"))
+    """Editing one baseline recomputes only its cells; editing a metric retrains no model;
+    docstrings and comments recompute nothing."""
+    repo = Path(benchmark.__file__).parents[2]
+    for package in ("lapace", "lapace_book"):
+        shutil.copytree(repo / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     before = _keys(tmp_path)
 
-    def edit(module):
+    def edit(module, old=None, new="\n_AN_EDIT = 1\n"):
         path = tmp_path / "lapace" / module
-        path.write_text(path.read_text() + "\n# an edit\n")
+        text = path.read_text()
+        path.write_text(text.replace(old, new, 1) if old else text + new)
         return _keys(tmp_path)
 
-    after_dice = edit("baselines/dice.py")
+    prose = edit("methods/dice.py", '"""', '"""Two more words. ')
+    prose = edit("methods/dice.py", new="\n# a comment\n")
+    assert prose == before                                              # prose recomputes nothing
+    after_dice = edit("methods/dice.py")
     assert [m for m in before if before[m] != after_dice[m]] == ["DiCE"]
     after_metrics = edit("metrics.py")
     assert after_metrics["model"] == before["model"]                    # no model retrains
     assert all(after_metrics[m] != after_dice[m] for m in benchmark.ALL_METHODS)
-    after_lapace = edit("explain.py")
+    after_lapace = edit("explain/explainer.py")
     assert [m for m in before if after_lapace[m] != after_metrics[m]] == [
         "LAPACE-First", "LAPACE-Middle", "LAPACE-Last", "LAPACE-paper-First",
         "LAPACE-paper-Middle", "LAPACE-paper-Last"]
-    after_model = edit("model.py")
+    after_model = edit("lgmvae/model.py")
     assert after_model["model"] != before["model"]
     assert all(after_model[m] != after_lapace[m] for m in benchmark.ALL_METHODS)
 
 
 def test_the_paper_recipe_cells_load_the_collapse_chapters_paper_models():
-    from lapace.ablation import VARIANTS
-    from lapace.evaluation import Cell, cell_key, grid_pair_kwargs
+    from lapace_book.benchmark.evaluation import Cell, cell_key, grid_pair_kwargs
+    from lapace_book.experiments.ablation import VARIANTS
 
     settings = benchmark.defaults()
     ours = cell_key(Cell("wine", "nn", "LAPACE-Last", 0), settings)["pair"]
@@ -204,10 +211,10 @@ def test_retraining_selections():
 
 def test_paper_recipe_cell_and_last_distances(cache):
     """A LAPACE-paper cell runs on the paper-recipe pair; LAPACE-Last's proximity is the mean
-    distance to the decoded centroids (lapace.proximity_gap)."""
-    from lapace.evaluation import grid_pair
-    from lapace.experiments import select_inputs
-    from lapace.proximity_gap import DISTANCE_COLUMNS, last_distances
+    distance to the decoded centroids (lapace_book.experiments.proximity_gap)."""
+    from lapace_book.benchmark.evaluation import grid_pair
+    from lapace_book.experiments.pairs import select_inputs
+    from lapace_book.experiments.proximity_gap import DISTANCE_COLUMNS, last_distances
 
     settings = benchmark.check_settings(TINY)
     row = benchmark.run_cell(benchmark.Cell("compas", "rf", "LAPACE-paper-Last", 0), settings,
@@ -253,7 +260,7 @@ def test_timed_explain_stops_repeating_once_the_budget_is_spent(monkeypatch):
 def test_method_inputs_caps_only_the_named_method_and_keys_its_cells():
     """``method_inputs: {DiCE: 10}`` (the paper profile's) changes DiCE's cells and no other's:
     its key records the cap, so a cached full-sample DiCE cell is never taken for a capped one."""
-    from lapace.evaluation import Cell, _method_inputs, cell_key
+    from lapace_book.benchmark.evaluation import Cell, _method_inputs, cell_key
 
     settings = {**benchmark.defaults(), "method_inputs": {"DiCE": 10}}
     assert _method_inputs(settings, "DiCE") == 10 and _method_inputs(settings, "NNCE") is None

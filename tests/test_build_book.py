@@ -281,7 +281,7 @@ def test_the_reference_status_stays_first_and_the_intro_gets_the_status_table(tm
     assert tags == [[], ["remove-input", "reference-status"], ["provenance"], ["rerun"],
                     ["parameters"]]
 
-    from lapace.reproduction import PLACEHOLDER
+    from lapace_book.show.reproduction import PLACEHOLDER
 
     book = tmp_path / "book"
     book.mkdir()

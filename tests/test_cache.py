@@ -1,4 +1,4 @@
-"""lapace.cache: same parameters reuse the stored artefact, changed ones recompute, a corrupted
+"""lapace_book.cache: same parameters reuse the stored artefact, changed ones recompute, a corrupted
 entry is recomputed, and keys are stable."""
 
 import json
@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from lapace import cache
+from lapace_book import cache
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +55,7 @@ def test_key_rejects_unstable_values():
 def test_same_params_reuse_without_recompute(caplog):
     compute = Counter({"weights": [1, 2, 3]})
     params = {"dataset": "heloc", "seed": 0}
-    with caplog.at_level(logging.INFO, logger="lapace.cache"):
+    with caplog.at_level(logging.INFO, logger="lapace_book.cache"):
         first = cache.cached("toy", params, compute)
         second = cache.cached("toy", dict(reversed(params.items())), compute)
     assert first == second == {"weights": [1, 2, 3]}
@@ -79,7 +79,7 @@ def test_corrupted_entry_is_recomputed(caplog):
     cache.cached("toy", {"seed": 0}, compute)
     path = cache.entry_path("toy", {"seed": 0})
     path.write_bytes(b"this is not a joblib file")
-    with caplog.at_level(logging.WARNING, logger="lapace.cache"):
+    with caplog.at_level(logging.WARNING, logger="lapace_book.cache"):
         value = cache.cached("toy", {"seed": 0}, compute)
     np.testing.assert_array_equal(value, np.arange(5))
     assert compute.calls == 2
@@ -140,11 +140,14 @@ def test_key_depends_on_training_code(monkeypatch):
     assert cache.key(a=1) != before
 
 
-def test_code_modules_follow_module_level_imports():
-    mods = cache.code_modules(("lapace.experiments",))
-    assert {"lapace.experiments", "lapace.model", "lapace.elbo", "lapace.data",
-            "lapace.classifiers", "lapace.paper"} <= set(mods)
-    assert "lapace.explain" not in mods  # imported inside a function only
+def test_code_modules_follow_imports_at_any_depth_within_what_counts():
+    from lapace_book.fingerprint import code_modules
+
+    mods = code_modules(("lapace_book.experiments.pairs",))
+    assert {"lapace_book.experiments.pairs", "lapace.lgmvae.model", "lapace.lgmvae.elbo",
+            "lapace.data.loaders", "lapace.classifiers", "lapace.lgmvae.recipe"} <= set(mods)
+    assert "lapace.lgmvae.diagnostics" in mods     # imported inside a function: it counts
+    assert not any(m.startswith(("lapace_book.show", "lapace_book.cache")) for m in mods)
 
 
 def test_fingerprint_of_a_missing_module_is_an_error():
@@ -153,16 +156,25 @@ def test_fingerprint_of_a_missing_module_is_an_error():
 
 
 def test_fingerprint_changes_only_with_the_code_used(monkeypatch, tmp_path):
-    before = cache.code_fingerprint(("lapace.elbo",))
-    real = cache._module_file
+    from lapace_book import fingerprint
 
-    def edited(module):
-        if module == "lapace.elbo":
-            copy = tmp_path / "elbo.py"
-            copy.write_text(real(module).read_text() + "\n# edited\n")
-            return copy
-        return real(module)
+    before = cache.code_fingerprint(("lapace.lgmvae.elbo",))
+    real = fingerprint.module_file
+    source = real("lapace.lgmvae.elbo").read_text()
 
-    monkeypatch.setattr(cache, "_module_file", edited)
-    assert cache.code_fingerprint(("lapace.elbo",)) != before
-    assert cache.code_fingerprint(("lapace.paper",)) == cache.code_fingerprint(("lapace.paper",))
+    def edited(text):
+        def module_file(module):
+            if module == "lapace.lgmvae.elbo":
+                copy = tmp_path / "elbo.py"
+                copy.write_text(text)
+                return copy
+            return real(module)
+        return module_file
+
+    monkeypatch.setattr(fingerprint, "module_file", edited(source + "\n# edited\n\n"))
+    assert cache.code_fingerprint(("lapace.lgmvae.elbo",)) == before       # a comment
+    monkeypatch.setattr(fingerprint, "module_file", edited(source.replace('"""', '"""More. ', 1)))
+    assert cache.code_fingerprint(("lapace.lgmvae.elbo",)) == before       # the docstring
+    monkeypatch.setattr(fingerprint, "module_file", edited(source + "\n_EDITED = 1\n"))
+    assert cache.code_fingerprint(("lapace.lgmvae.elbo",)) != before       # a statement
+    assert cache.code_fingerprint(("lapace.classifiers",)) == cache.code_fingerprint(("lapace.classifiers",))

@@ -7,10 +7,10 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from lapace.benchmark import ALL_METHODS, COLUMNS, summarise
-from lapace.claims import CLAIM_COLUMNS, PAPER_TABLE2, check_claims, mean_ranks
 from lapace.metrics import HIGHER_IS_BETTER
-from lapace.plots import benchmark_bars
+from lapace_book.benchmark.claims import CLAIM_COLUMNS, PAPER_TABLE2, check_claims, mean_ranks
+from lapace_book.benchmark.grid import ALL_METHODS, COLUMNS, summarise
+from lapace_book.show.plots import benchmark_bars
 
 # one value per method: NNCE FACE RobX DiCE DRCE First Middle Last; the LAPACE-paper-* methods
 # get the same values as LAPACE-* unless a test says otherwise
@@ -149,7 +149,7 @@ def test_benchmark_bars_draws_a_panel_per_metric_and_pair():
 
 def test_values_below_one_never_print_as_one():
     """A claim that lists what falls short of 1 (or 100%) shows enough digits to tell."""
-    from lapace.claims import _below_one
+    from lapace_book.benchmark.claims import _below_one
 
     assert [_below_one(v) for v in (0.97, 0.998, 0.99996)] == ["0.97", "0.998", "0.99996"]
     assert _below_one(1.0) == "1.00" and _below_one(0.9996, percent=True) == "99.96%"

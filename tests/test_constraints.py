@@ -8,7 +8,7 @@ import torch
 from toys import toy
 
 from lapace import Immutable, Lapace, Monotone, Range, Relation
-from lapace.constraints import compile_constraints, enforce, records_satisfy
+from lapace.explain.constraints import compile_constraints, enforce, records_satisfy
 
 
 def _negatives(n):

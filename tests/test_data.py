@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lapace import data
-from lapace.data import (
+from lapace.data import loaders as data
+from lapace.data.loaders import (
     REGISTRY,
     DataNotAvailableError,
     TabularDataset,

@@ -1,11 +1,11 @@
-"""lapace.diagnostics: the §3.1 targets, their verdicts and the sentences built on reports."""
+"""lapace.lgmvae.diagnostics: the §3.1 targets, their verdicts and the sentences built on reports."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from toys import toy
 
-from lapace.diagnostics import (
+from lapace.lgmvae.diagnostics import (
     PROTOTYPE_COLUMNS,
     PROTOTYPE_TARGETS,
     decoded_centroid_table,

@@ -5,7 +5,7 @@ import math
 import torch
 from torch.distributions import Categorical, Independent, Normal
 
-from lapace.elbo import gaussian_log_prob, kl_c, kl_z, reconstruction
+from lapace.lgmvae.elbo import gaussian_log_prob, kl_c, kl_z, reconstruction
 
 
 def test_kl_z_matches_monte_carlo():

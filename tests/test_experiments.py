@@ -1,14 +1,14 @@
-"""lapace.experiments: Table 4 lookup, label-proportional sampling, TSTR, cached pairs."""
+"""lapace_book.experiments.pairs: Table 4 lookup, label-proportional sampling, TSTR, cached pairs."""
 
 import numpy as np
 import pytest
 import torch
 from toys import toy
 
-from lapace import experiments
-from lapace.experiments import lgmvae_settings, train_pair
-from lapace.paper import PAPER_TABLE1, PAPER_TABLE4
-from lapace.utility import _label_counts, centroid_report, sample_like, tstr, vae_split_truth
+from lapace_book.experiments import pairs as experiments
+from lapace_book.experiments.pairs import lgmvae_settings, train_pair
+from lapace_book.experiments.utility import _label_counts, centroid_report, sample_like, tstr, vae_split_truth
+from lapace_book.paper import PAPER_TABLE1, PAPER_TABLE4
 
 TINY = {"max_epochs": 2, "patience": 2, "max_rows": 300, "hidden_dim": 16, "clusters_per_class": 2,
         "clf_params": {"n_estimators": 10}}
@@ -146,7 +146,7 @@ def test_centroid_report_collects_warnings():
 
 
 def test_select_inputs_draws_label_zero_per_repetition():
-    from lapace.experiments import select_inputs
+    from lapace_book.experiments.pairs import select_inputs
 
     pair = train_pair("compas", "rf", **TINY)
     a, b = select_inputs(pair, 10, repetition=0), select_inputs(pair, 10, repetition=1)
@@ -156,7 +156,7 @@ def test_select_inputs_draws_label_zero_per_repetition():
 
 
 def test_train_pair_uses_the_forests_inferred_for_table1_by_default():
-    from lapace.paper import PAPER_RF
+    from lapace_book.experiments.pairs import PAPER_RF
 
     tiny = {k: v for k, v in TINY.items() if k != "clf_params"}
     pair = train_pair("wine", "rf", **tiny)

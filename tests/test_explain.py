@@ -248,7 +248,7 @@ def test_corrections_in_chunks_match_one_pass():
     rng = np.random.default_rng(0)
     Z = rng.normal(0, 1, (50, vae.latent_dim)).astype(np.float32)
     X0 = np.repeat(_negatives(X, clf, 1), 50, axis=0)
-    from lapace.constraints import compile_constraints
+    from lapace.explain.constraints import compile_constraints
     g = compile_constraints([Range("debt", high=ds.bounds_["debt"][0] + 5)], ds)
     whole = explainer._correct(Z, X0, g)
     parts = explainer._correct(Z, X0, g, chunk=7)

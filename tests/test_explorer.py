@@ -14,7 +14,7 @@ from toys import toy_frame
 from lapace import LGMVAE, Lapace, NotFittedError, TabularDataset, train_classifier
 from lapace.explorer import PATH_COLUMNS, explore, figure_html
 from lapace.metrics import lof_model
-from lapace.profiles import chapter_parameters
+from lapace_book.experiments.profiles import chapter_parameters
 
 pytest.importorskip("plotly")
 
@@ -158,7 +158,7 @@ def test_chapter_parameters_are_the_chapters_defaults_overridden_by_the_profile(
 
 
 def test_save_figure_writes_a_page_that_opens_offline(tmp_path, monkeypatch):
-    from lapace.provenance import save_figure
+    from lapace_book.provenance import save_figure
 
     monkeypatch.setenv("LAPACE_RESULTS_DIR", str(tmp_path))
     path = save_figure(explored()[0].figure(), "explorer_toy", profile="quick")

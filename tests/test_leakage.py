@@ -1,10 +1,10 @@
-"""lapace.leakage: imputed values that give the label away (CARLA's heloc file)."""
+"""lapace_book.experiments.leakage: imputed values that give the label away (CARLA's heloc file)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from lapace.leakage import imputed_rows, label_coded_values, label_free, leakage_accuracies
+from lapace_book.experiments.leakage import imputed_rows, label_coded_values, label_free, leakage_accuracies
 
 
 def coded_frame(n=400, seed=0):

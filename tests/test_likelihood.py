@@ -1,4 +1,4 @@
-"""lapace.likelihood: the proper likelihood behind the ELBO and the importance-sampled log p(x|y)."""
+"""lapace.lgmvae.likelihood: the proper likelihood behind the ELBO and the importance-sampled log p(x|y)."""
 
 import math
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from lapace import LGMVAE
-from lapace import elbo as E
-from lapace import likelihood as L
+from lapace.lgmvae import elbo as E
+from lapace.lgmvae import likelihood as L
 
 
 @pytest.fixture(scope="module")

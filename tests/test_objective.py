@@ -10,9 +10,9 @@ import torch
 from toys import toy
 
 from lapace import LGMVAE
-from lapace.diagnostics import PROTOTYPE_COLUMNS, cluster_usage, prototype_report, spread_ratio
-from lapace.elbo import kl_c, kl_c_marginal
-from lapace.model import RECIPES
+from lapace.lgmvae.diagnostics import PROTOTYPE_COLUMNS, cluster_usage, prototype_report, spread_ratio
+from lapace.lgmvae.elbo import kl_c, kl_c_marginal
+from lapace.lgmvae.model import RECIPES
 
 
 def _fit(X, y, **kw):
@@ -153,7 +153,7 @@ def test_marginal_kl_c_against_a_reference_mean():
 
 
 def test_running_assignment_is_a_windowed_mean():
-    from lapace.networks import RunningAssignment
+    from lapace.lgmvae.networks import RunningAssignment
 
     run = RunningAssignment(n_labels=2, k=2, window=4, device="cpu")
     run.update(torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([0, 0]))
@@ -166,7 +166,7 @@ def test_running_assignment_is_a_windowed_mean():
 
 
 def test_calibrated_likelihood_uses_the_batch_mse_as_variance():
-    from lapace.elbo import reconstruction
+    from lapace.lgmvae.elbo import reconstruction
 
     x = torch.zeros(2, 1)
     out = torch.tensor([[1.0], [0.0]])                    # column MSE 1/2: the fixed variance
@@ -178,7 +178,7 @@ def test_calibrated_likelihood_uses_the_batch_mse_as_variance():
 
 
 def test_label_weights_give_each_label_the_same_total_weight():
-    from lapace.model import label_weights
+    from lapace.lgmvae.model import label_weights
     y = np.array([0] * 9 + [1] * 1)
     w = label_weights(y, 2, balance=True)
     assert w[y].sum() / 2 == pytest.approx(w[0] * 9) == pytest.approx(w[1] * 1)
@@ -200,7 +200,7 @@ def test_balance_labels_changes_training_and_survives_save(tmp_path):
 
 
 def test_noise_report_on_a_constant_and_a_threshold_black_box():
-    from lapace.diagnostics import noise_report
+    from lapace.lgmvae.diagnostics import noise_report
     ds, X, clf, vae = toy()
     y = clf.predict(X)
     always_0 = lambda Z: np.zeros(len(Z), dtype=int)  # noqa: E731
@@ -221,7 +221,7 @@ def test_noise_report_on_a_constant_and_a_threshold_black_box():
 
 
 def test_latent_report_baseline_is_the_label_mean_decoder():
-    from lapace.diagnostics import latent_report
+    from lapace.lgmvae.diagnostics import latent_report
     ds, X, clf, vae = toy()
     y = clf.predict(X)
     rep = latent_report(vae, X, y).set_index("label")
@@ -247,7 +247,7 @@ def test_latent_report_baseline_is_the_label_mean_decoder():
 
 
 def test_training_warnings_say_when_z_carries_nothing():
-    from lapace.diagnostics import COLLAPSE_RATIO, training_warnings
+    from lapace.lgmvae.diagnostics import COLLAPSE_RATIO, training_warnings
     rng = np.random.default_rng(3)
     X, y = rng.random((200, 4), dtype=np.float32), rng.integers(0, 2, 200)
     with warnings.catch_warnings(record=True) as caught:
@@ -272,7 +272,7 @@ def test_fit_says_undertrained_not_collapsed_when_worse_than_the_mean():
     longer, and does not call it posterior collapse."""
     rng = np.random.default_rng(3)
     X, y = rng.random((200, 4), dtype=np.float32), rng.integers(0, 2, 200)
-    from lapace.diagnostics import training_warnings
+    from lapace.lgmvae.diagnostics import training_warnings
     vae = _fit(X, y, max_epochs=1, lr=1e-7)                         # has not moved from init
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -285,12 +285,12 @@ def test_fit_says_undertrained_not_collapsed_when_worse_than_the_mean():
 
 
 def latent_report_of(vae, X, y):
-    from lapace.diagnostics import latent_report
+    from lapace.lgmvae.diagnostics import latent_report
     return latent_report(vae, X, y)
 
 
 def test_latent_report_in_chunks_matches_one_pass(monkeypatch):
-    from lapace.diagnostics import latent_report
+    from lapace.lgmvae.diagnostics import latent_report
     ds, X, clf, vae = toy()
     y = clf.predict(X)
     whole = latent_report(vae, X, y)
@@ -302,7 +302,7 @@ def test_latent_report_in_chunks_matches_one_pass(monkeypatch):
 
 
 def test_kmeans_report_on_three_repeated_points():
-    from lapace.diagnostics import kmeans_report
+    from lapace.lgmvae.diagnostics import kmeans_report
     ds, X, clf, vae = toy()                      # K_y = 3; columns income, debt, housing one-hot
     points = np.array([[0.1, 0.2, 1, 0, 0], [0.9, 0.2, 0, 1, 0], [0.5, 0.8, 0, 0, 1]], np.float32)
     Xk = np.repeat(np.concatenate([points, points[::-1]]), 10, axis=0)
@@ -326,7 +326,7 @@ def test_kmeans_report_on_three_repeated_points():
 
 
 def test_category_report_counts_the_modal_category():
-    from lapace.diagnostics import category_report
+    from lapace.lgmvae.diagnostics import category_report
     ds, X, clf, vae = toy()
     rng = np.random.default_rng(0)
     Xc = X[:100].copy()

@@ -1,4 +1,4 @@
-"""What the pages show from the committed reference run (lapace.paper_scale): every chapter's
+"""What the pages show from the committed reference run (lapace_book.show.paper_scale): every chapter's
 paper-scale tables exist in it and read well, nothing is shown without a reference, and a stale
 reference is shown under a warning, never as if fresh."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lapace import paper_scale as P
-from lapace import reference as R
+from lapace_book import reference as R
+from lapace_book.show import paper_scale as P
 
 ROOT = Path(__file__).resolve().parent.parent
 IDENTIFIER = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")    # n_inputs, tstr_real_mean: not for readers

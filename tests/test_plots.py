@@ -1,4 +1,4 @@
-"""lapace.plots and lapace.images: every figure of the book, and the pixel-region constraint."""
+"""lapace_book.show.plots and lapace.images: every figure of the book, and the pixel-region constraint."""
 
 import matplotlib
 
@@ -11,7 +11,7 @@ import torch
 
 from lapace import Range, Relation
 from lapace.images import ink_kept, region_ink, region_mask, region_penalty
-from lapace.plots import (
+from lapace_book.show.plots import (
     centroid_grid,
     elbo_bound,
     features_to_show,
@@ -185,7 +185,7 @@ def test_benchmark_metric_cuts_an_outlier_and_labels_it():
     import pandas as pd
 
     from lapace.metrics import HIGHER_IS_BETTER
-    from lapace.plots import benchmark_metric
+    from lapace_book.show.plots import benchmark_metric
 
     rows = [{"dataset": "wine", "classifier": c, "method": m, "input_robustness_mean": v,
              "input_robustness_std": 0.0} for c in ("rf", "nn")

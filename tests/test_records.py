@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from lapace import LGMVAE, Immutable, Lapace, Range, TabularDataset, train_classifier
-from lapace.baselines import DRCE, FACE, NNCE, DiCE, RobX
+from lapace.methods import DRCE, FACE, NNCE, DiCE, RobX
 
 
 @cache

@@ -1,4 +1,4 @@
-"""The paper-scale reference run (lapace.reference, scripts/reference.py, lapace.reproduction):
+"""The paper-scale reference run (lapace_book.reference, scripts/reference.py, lapace_book.show.reproduction):
 fingerprints that follow what a chapter runs, a provenance that records everything, a check
 that tells missing, incomplete, stale and fresh apart, and the boxes the pages show for each."""
 
@@ -18,9 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import lapace
-from lapace import reference as R
-from lapace.reproduction import status_table
+from lapace_book import reference as R
+from lapace_book.show.reproduction import status_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,15 +34,16 @@ profile = "quick"
 n = 2
 
 # %%
-from lapace.text import percent
+from lapace_book.show.text import percent
 import lapace.metrics as M
+from lapace import LGMVAE
 
 print(percent(0.5), M)
 '''
 
 
 def fake_repo(root: Path, chapters=("ch", "other")) -> Path:
-    """A repository root with a toc, chapters importing lapace.text and lapace.metrics, a paper
+    """A repository root with a toc, chapters importing lapace_book.show.text and lapace.metrics, a paper
     profile and the paper profile's results (two tables, one above 1 MiB, and build times)."""
     (root / "notebooks").mkdir(parents=True)
     toc = "format: jb-book\nroot: book/intro\nchapters:\n" + "".join(
@@ -86,45 +86,57 @@ def tamper(root: Path, edit) -> None:
 # ---------------------------------------------------------------------------------------------
 # fingerprints
 # ---------------------------------------------------------------------------------------------
-_EDITS = '''
+_EDITS = """
 import json
 from pathlib import Path
-from lapace.reference import chapter_fingerprint
+from lapace_book.reference import chapter_fingerprint
 
 root = Path.cwd()
-steps = [("unrelated module", "lapace/elbo.py", "\\n# an edit\\n"),
-         ("imported module", "lapace/text.py", "\\n# an edit\\n"),
-         ("what an imported module imports", "lapace/validation.py", "\\n# an edit\\n"),
+steps = [("unrelated module", "lapace/groups/metrics.py", "\\n_AN_EDIT = 1\\n"),
+         ("docstring of the L-GMVAE", "lapace/lgmvae/model.py", ("    Parameters\\n", "    Two more words.\\n\\n    Parameters\\n")),
+         ("comment and blank lines", "lapace/lgmvae/model.py", "\\n\\n# a comment\\n"),
+         ("fontsize of a figure", "lapace_book/show/plots.py", ("fontsize=", "fontsize=1 + ")),
+         ("statement in the L-GMVAE", "lapace/lgmvae/model.py", "\\n_AN_EDIT = 1\\n"),
+         ("imported module", "lapace/metrics.py", "\\n_AN_EDIT = 1\\n"),
+         ("what an imported module imports", "lapace/validation.py", "\\n_AN_EDIT = 1\\n"),
+         ("import inside a function", "lapace/metrics.py", "\\ndef _f():\\n    import lapace.groups.metrics\\n"),
          ("prose of the chapter", "notebooks/ch.py", "# more prose\\n"),
          ("code of the chapter", "notebooks/ch.py", "print(n)\\n"),
          ("another chapter's profile", "profiles/paper.yml", "other2:\\n  n: 5\\n")]
 before, out = chapter_fingerprint("ch", root=root), {}
-for name, rel, text in steps:
+for name, rel, edit in steps:
     path = root / rel
-    path.write_text(path.read_text() + text)
+    text = path.read_text()
+    path.write_text(text.replace(edit[0], edit[1], 1) if isinstance(edit, tuple) else text + edit)
+    assert path.read_text() != text, name
     now = chapter_fingerprint("ch", root=root)
     out[name] = now.changed(before.parts) if now.digest != before.digest else []
     before = now
 print(json.dumps(out))
-'''
+"""
 
 
-def test_fingerprint_follows_the_modules_the_chapter_runs(tmp_path):
-    """On a copy of the package: editing a module the chapter imports (or one that module
-    imports) changes its fingerprint and is named; an unrelated module, the chapter's prose
-    and another chapter's profile section do not."""
-    shutil.copytree(Path(lapace.__file__).parent, tmp_path / "lapace",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+def test_fingerprint_follows_the_code_the_chapter_runs_not_its_prose(tmp_path):
+    """On a copy of both packages: a statement in a module the chapter runs (or one that module
+    imports, at any depth, even inside a function) changes its fingerprint and is named;
+    docstrings, comments, a figure's fontsize, an unrelated module, the chapter's prose and
+    another chapter's profile section do not."""
+    for package in ("lapace", "lapace_book"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     fake_repo(tmp_path)
     deps = R.chapter_modules(tmp_path / "notebooks" / "ch.py")
-    assert {"lapace.text", "lapace.metrics", "lapace.validation"} <= set(deps)
-    assert "lapace.elbo" not in deps
+    assert {"lapace.metrics", "lapace.validation", "lapace.lgmvae.model"} <= set(deps)
+    assert "lapace_book.show.text" not in deps and "lapace.groups.metrics" not in deps
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "LAPACE_REPO_ROOT": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", _EDITS], env=env, cwd=tmp_path, check=True,
                          capture_output=True, text=True)
     changed = json.loads(out.stdout.strip().splitlines()[-1])
-    assert changed == {"unrelated module": [], "imported module": ["lapace.text"],
+    assert changed == {"unrelated module": [], "docstring of the L-GMVAE": [],
+                       "comment and blank lines": [], "fontsize of a figure": [],
+                       "statement in the L-GMVAE": ["lapace.lgmvae.model"],
+                       "imported module": ["lapace.metrics"],
                        "what an imported module imports": ["lapace.validation"],
+                       "import inside a function": ["lapace.groups.metrics", "lapace.metrics"],
                        "prose of the chapter": [], "code of the chapter": ["notebooks/ch.py"],
                        "another chapter's profile": []}
 
@@ -134,15 +146,17 @@ def test_fingerprint_parts(tmp_path):
     (tmp_path / "notebooks" / "front.py").write_text("from lapace import LGMVAE\n")
     (tmp_path / "notebooks" / "depends.yml").write_text("ch: [front]\n")
     front = R.chapter_modules(tmp_path / "notebooks" / "front.py")
-    # the front door: what lapace/__init__.py imports, not the whole package
-    assert "lapace" in front and "lapace.model" in front and "lapace.claims" not in front
+    # the front door: what lapace/__init__.py imports, never the book
+    assert "lapace" in front and "lapace.lgmvae.model" in front
+    assert not any(m.startswith("lapace_book") for m in front)
     parts = R.chapter_fingerprint("ch", root=tmp_path).parts
-    assert "notebooks/front.py" in parts and "lapace.model" in parts  # depends.yml's chapter
+    assert "notebooks/front.py" in parts and "lapace.lgmvae.model" in parts  # depends.yml's chapter
     assert "profiles/paper.yml: ch" in parts and "profiles/paper.yml: shared settings" in parts
-    assert not set(R.NOT_RESULTS) & set(parts) and "lapace.cache" not in parts
+    assert not any(p.startswith(("lapace_book.show", "lapace_book.cache", "lapace_book.reference"))
+                   for p in parts)
     data = R.chapter_fingerprint("front", root=tmp_path).parts
-    assert "lapace/registry.txt" in data  # lapace.data names it
-    assert not any(p.startswith("lapace/constraint_sets") for p in data)
+    assert "lapace/data/registry.txt" in data  # lapace.data.loaders names it
+    assert not any("constraint_sets" in p for p in data)
     with pytest.raises(FileNotFoundError, match="no source notebooks/absent.py"):
         R.chapter_fingerprint("absent", root=tmp_path)
 
@@ -165,7 +179,7 @@ def test_write_provenance_records_every_field_and_compresses_large_tables(tmp_pa
     ch = prov["chapters"]["ch"]
     assert ch["seconds"] == 60.0 and ch["status"] == "ok"
     assert ch["fingerprint"] == R.chapter_fingerprint("ch", root=tmp_path).digest
-    assert "lapace.text" in ch["parts"]
+    assert "lapace.metrics" in ch["parts"] and "lapace_book.show.text" not in ch["parts"]
     tables = prov["tables"]
     assert set(tables) == {"claims.csv", "evaluation_per_input.csv", "build_times.csv"}
     assert tables["evaluation_per_input.csv"]["file"] == "evaluation_per_input.csv.gz"
@@ -215,13 +229,13 @@ def test_check_tells_missing_incomplete_stale_and_fresh_apart(tmp_path):
     chapter.write_text(chapter.read_text() + "# more prose\n")
     assert R.check_reference(tmp_path).fresh  # prose is not code
     chapter.write_text(chapter.read_text() + "print(n)\n")
-    tamper(tmp_path, lambda p: p["chapters"]["other"]["parts"].update({"lapace.text": "0" * 12})
+    tamper(tmp_path, lambda p: p["chapters"]["other"]["parts"].update({"lapace_book.show.text": "0" * 12})
            or p["chapters"]["other"].update(fingerprint="0" * 12))
     report = R.check_reference(tmp_path)
     assert report.exit_code == R.STALE == 1
-    assert report.stale == {"ch": ["notebooks/ch.py"], "other": ["lapace.text"]}
+    assert report.stale == {"ch": ["notebooks/ch.py"], "other": ["lapace_book.show.text"]}
     assert "stale for 2 chapter(s)" in report.text()
-    assert "other: lapace.text" in report.text() and "ch: notebooks/ch.py" in report.text()
+    assert "other: lapace_book.show.text" in report.text() and "ch: notebooks/ch.py" in report.text()
 
     (tmp_path / R.REFERENCE_DIR / "claims.csv").write_text("altered\n")
     (tmp_path / R.REFERENCE_DIR / "evaluation_per_input.csv.gz").unlink()
@@ -249,14 +263,30 @@ def test_the_boxes_of_the_three_states(tmp_path):
     assert label == (f"paper scale — reference run of 2026-01-02, commit abc1234, 2 min on "
                      f"{cores} cores for the whole book")
     fresh = R.status_markdown("ch", root=tmp_path, profile="quick")
-    assert fresh.startswith(f"```{{admonition}} {label}\n:class: tip")
+    assert fresh.startswith(f"```{{admonition}} {label} (fresh by code)\n:class: tip")
 
-    tamper(tmp_path, lambda p: p["chapters"]["ch"]["parts"].update({"lapace.text": "0" * 12})
+    now = R.chapter_fingerprint("ch", root=tmp_path)
+    tamper(tmp_path, lambda p: p["chapters"]["ch"]["parts"].update({"lapace.metrics": "0" * 12})
            or p["chapters"]["ch"].update(fingerprint="0" * 12))
+    # make recertify found the tables equal for today's code: fresh by results
+    cert = {"reference_commit": "abc1234def", "commit": "fedcba9", "created": "2026-01-03T00:00:00",
+            "tables": ["claims.csv"], "chapters": {"ch": {"fingerprint": now.digest, "parts": now.parts}}}
+    (tmp_path / R.REFERENCE_DIR / "recertified.json").write_text(json.dumps(cert))
+    report = R.check_reference(tmp_path)
+    assert report.fresh and report.by_results == ["ch"] and report.exit_code == 0
+    assert "1 chapter(s) by results" in report.text()
+    by_results = R.status_markdown("ch", root=tmp_path, profile="quick")
+    assert by_results.startswith(f"```{{admonition}} {label} (fresh by results)\n:class: tip")
+    assert "`make recertify`" in by_results and "fedcba9" in by_results
+    # a certificate of another reference run certifies nothing
+    cert["reference_commit"] = "0000000"
+    (tmp_path / R.REFERENCE_DIR / "recertified.json").write_text(json.dumps(cert))
+    assert R.check_reference(tmp_path).stale == {"ch": ["lapace.metrics"]}
+    (tmp_path / R.REFERENCE_DIR / "recertified.json").unlink()
     stale = R.status_markdown("ch", root=tmp_path, profile="quick")
     assert stale.startswith("```{admonition} Paper scale: the reference run is stale\n"
                             ":class: warning")
-    assert "**stale**" in stale and "`lapace.text` changed" in stale
+    assert "**stale**" in stale and "`lapace.metrics` changed" in stale
     assert "commit abc1234" in stale and "make reference" in stale
     assert R.status_markdown("other", root=tmp_path, profile="quick").startswith(
         f"```{{admonition}} {label}")  # the other chapter is still fresh
@@ -395,3 +425,21 @@ def test_chapters_open_with_the_reference_status():
         assert status.startswith(' tags=["remove-input", "reference-status"]'), path.stem
         assert f'show("{path.stem}")' in status, path.stem
         assert cells[3].startswith(' tags=["parameters"]'), path.stem
+
+
+def test_recertify_compares_tables_value_for_value_leaving_out_time(tmp_path):
+    from lapace_book.recertify import compare_tables
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    for folder, runtime, seconds in ((a, "0.5", "10"), (b, "0.7", "12")):
+        (folder / "evaluation.csv").write_text(f"method,validity,runtime_s\nNNCE,1.0,{runtime}\n")
+        (folder / "build_times.csv").write_text(f"step,seconds\nch,{seconds}\n")
+        (folder / "claims.csv").write_text(f"key,holds\nvalidity,yes\nruntime,{'yes' if runtime == '0.5' else 'no'}\n")
+    compared, differ = compare_tables(a, b)
+    assert compared == ["claims.csv", "evaluation.csv"] and differ == {}
+    (b / "evaluation.csv").write_text("method,validity,runtime_s\nNNCE,1.00,0.5\n")  # text, not value
+    (b / "extra.csv").write_text("x\n1\n")
+    compared, differ = compare_tables(a, b)
+    assert "'1.0' -> '1.00'" in differ["evaluation.csv"]
+    assert differ["extra.csv"] == "only in the later commit's build"

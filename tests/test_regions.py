@@ -1,4 +1,4 @@
-"""Group recourse (lapace.regions, lapace.group_baselines, lapace.group_metrics): the actions
+"""Group recourse (lapace.groups.regions, lapace.groups.baselines, lapace.groups.metrics): the actions
 mean what they say, every measure on a case computed by hand, the baselines by their papers'
 definitions on hand-made cases."""
 
@@ -7,9 +7,9 @@ import pytest
 from sklearn.tree import DecisionTreeClassifier
 from toys import toy
 
-from lapace.constraints import Immutable, Monotone
-from lapace.group_baselines import GlobeCE, TCREx, candidate_rules, move_into
-from lapace.group_metrics import (
+from lapace.explain.constraints import Immutable, Monotone
+from lapace.groups.baselines import GlobeCE, TCREx, candidate_rules, move_into
+from lapace.groups.metrics import (
     assignment_robustness,
     coverage,
     coverage_at_cost,
@@ -17,7 +17,13 @@ from lapace.group_metrics import (
     mean_cost,
     original_changes,
 )
-from lapace.regions import ClusterRegions, best_direction, describe_action, keep_largest, smallest_scale
+from lapace.groups.regions import (
+    ClusterRegions,
+    best_direction,
+    describe_action,
+    keep_largest,
+    smallest_scale,
+)
 
 
 def threshold(x):                   # a hand-made black box: label 1 iff x0 + x1 > 1

@@ -1,11 +1,11 @@
-"""lapace.text: how the book writes numbers, lists and constraints (hand-computed cases)."""
+"""lapace_book.show.text: how the book writes numbers, lists and constraints (hand-computed cases)."""
 
 import math
 
 import pytest
 
 from lapace import Immutable, Monotone, Range, Relation
-from lapace.text import (
+from lapace_book.show.text import (
     MISSING,
     beside_paper,
     compare_word,

@@ -3,7 +3,7 @@ line (tests/test_benchmark.py registers it and runs it through the grid)."""
 
 import numpy as np
 
-from lapace.methods import CounterfactualMethod
+from lapace.methods.base import CounterfactualMethod
 
 
 class FarthestTarget(CounterfactualMethod):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lapace import LGMVAE, TabularDataset, train_classifier
-from lapace.model import RECIPES
+from lapace.lgmvae.model import RECIPES
 
 
 def toy_frame(n: int = 800, seed: int = 0) -> pd.DataFrame:

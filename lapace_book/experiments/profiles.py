@@ -1,0 +1,163 @@
+"""The book's parameter sets, ``profiles/<name>.yml``: one place per profile for the settings
+every chapter shares.
+
+Besides each chapter's parameters, a profile holds two blocks of shared settings:
+
+- ``_pairs``: how every data set–classifier pair is trained (:func:`pair_settings`;
+  :func:`load_pair` applies them, the batch-size cap included), so the chapters that load a
+  pair name only the profile and always load the same cached models;
+- ``_grid``: the benchmark grid of §4.1 (:func:`grid_settings`; :mod:`lapace_book.benchmark.grid` and
+  the evaluation chapter).
+
+:func:`chapter_parameters` gives a chapter's parameters as a profile runs it, so that a chapter
+loading another's cached models (the path explorer: the MNIST chapter's) asks for the same ones.
+
+``quick`` is the default of ``make book``; ``paper`` has the paper's settings.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lapace_book.experiments.pairs import Pair, pair_kwargs, train_pair
+from lapace_book.provenance import repo_root
+
+__all__ = ["GRID_KEYS", "PAIR_KEYS", "chapter_parameters", "grid_settings", "load_pair",
+           "pair_settings", "parameters_cell", "profile_file", "read_profile", "train_pairs"]
+
+#: the settings of ``_pairs``: L-GMVAE epoch budget and patience, the stratified subsample of
+#: each data set (``None``: all rows) and the cap on Table 4's batch sizes (``None``: none)
+PAIR_KEYS = ("max_epochs", "patience", "max_rows", "max_batch_size")
+#: the settings of ``_grid`` (documented in :mod:`lapace_book.benchmark.grid`)
+GRID_KEYS = ("n_inputs", "repetitions", "n_retrained", "n_perturbations", "sigma",
+             "robustness_inputs", "method_inputs", "method_params", "seed")
+
+
+def profile_file(profile: str) -> Path:
+    """``profiles/<profile>.yml`` of the compendium; an error naming the known profiles."""
+    folder = repo_root() / "profiles"
+    path = folder / f"{profile}.yml"
+    if not isinstance(profile, str) or not path.is_file():
+        known = sorted(p.stem for p in folder.glob("*.yml"))
+        raise ValueError(f"no profile {profile!r}: profiles/ holds {known}.")
+    return path
+
+
+def read_profile(profile: str) -> dict[str, Any]:
+    """The whole profile: chapter sections and the ``_``-prefixed settings."""
+    data = yaml.safe_load(profile_file(profile).read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"profiles/{profile}.yml must map names to settings.")
+    return data
+
+
+def _block(profile: str, name: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    block = read_profile(profile).get(name)
+    if not isinstance(block, dict):
+        raise ValueError(f"profiles/{profile}.yml has no {name} block (settings {list(keys)}).")
+    missing, unknown = sorted(set(keys) - set(block)), sorted(set(block) - set(keys))
+    if missing or unknown:
+        raise ValueError(f"profiles/{profile}.yml, {name}: missing {missing}, unknown {unknown}; "
+                         f"the block holds exactly {list(keys)}.")
+    return {k: block[k] for k in keys}
+
+
+def pair_settings(profile: str) -> dict[str, Any]:
+    """The ``_pairs`` block of a profile: :data:`PAIR_KEYS`."""
+    return _block(profile, "_pairs", PAIR_KEYS)
+
+
+def grid_settings(profile: str) -> dict[str, Any]:
+    """The ``_grid`` block of a profile (:data:`GRID_KEYS`) with the profile's ``_pairs``
+    under ``"pair"``: everything a grid cell's result depends on."""
+    return {**_block(profile, "_grid", GRID_KEYS), "pair": pair_settings(profile)}
+
+
+def load_pair(dataset: str, classifier: str, profile: str = "quick", seed: int = 0,
+              **overrides: Any) -> Pair:
+    """Train (or load from the cache) a pair with the ``_pairs`` settings of ``profile``.
+
+    ``overrides`` replace settings or pass other :func:`~lapace_book.experiments.pairs.train_pair`
+    arguments (e.g. an ablation's ``vae_params`` or a longer ``max_epochs``).
+    """
+    settings = {**pair_settings(profile), **overrides}
+    return train_pair(dataset, classifier, seed=seed, **pair_kwargs(dataset, classifier, settings))
+
+
+def _train_one(dataset: str, classifier: str, profile: str, seed: int,
+               overrides: dict[str, Any]) -> float:
+    import time
+
+    import torch
+
+    torch.set_num_threads(1)      # one thread per worker: the workers share the cores
+    start = time.perf_counter()
+    load_pair(dataset, classifier, profile, seed=seed, **overrides)
+    return time.perf_counter() - start
+
+
+def train_pairs(specs, profile: str = "quick", seed: int = 0, n_jobs: int = 1) -> list[float]:
+    """Train (or find in the cache) several pairs side by side, so that a chapter's later
+    :func:`load_pair` calls load them: ``specs`` is a list of ``(dataset, classifier,
+    overrides)``; ``n_jobs`` worker processes (joblib; -1: one per core), one torch thread
+    each, take them in the order given (put the longest first).  Returns each spec's wall
+    seconds (training, or loading from the cache).  ``n_jobs=1`` trains in this process."""
+    from joblib import Parallel, delayed
+
+    specs = [(d, c, dict(o or {})) for d, c, o in specs]
+    if n_jobs == 1:
+        return [_train_one(d, c, profile, seed, o) for d, c, o in specs]
+    return Parallel(n_jobs=n_jobs, backend="loky")(
+        delayed(_train_one)(d, c, profile, seed, o) for d, c, o in specs)
+
+
+def parameters_cell(source: str | Path) -> dict[str, Any]:
+    """Names and default values of the single ``parameters`` cell of a Jupytext chapter
+    (``ValueError`` when there is not exactly one, or a line is not ``name = literal``: papermill
+    can only override literals)."""
+    import jupytext  # the book's extra: chapters are only read where the book is built
+
+    nb = jupytext.read(source)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{source}: expected exactly one cell tagged 'parameters' "
+                         f"(# %% tags=[\"parameters\"]), found {len(cells)}")
+    try:
+        tree = ast.parse(cells[0].source)
+    except SyntaxError as err:
+        raise ValueError(f"{source}: parameters cell is not valid Python: {err}") from err
+    params: dict[str, Any] = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
+        if not targets or not all(isinstance(t, ast.Name) for t in targets):
+            raise ValueError(f"{source}: line {node.lineno} of the parameters cell is not a "
+                             "plain `name = literal` assignment")
+        try:
+            value = ast.literal_eval(node.value)
+        except ValueError as err:
+            raise ValueError(f"{source}: parameter {targets[0].id!r} is not a literal "
+                             f"(papermill can only override literals)") from err
+        for t in targets:
+            params[t.id] = value
+    return params
+
+
+def chapter_parameters(chapter: str, profile: str = "quick") -> dict[str, Any]:
+    """The parameters of ``notebooks/<chapter>.py`` as ``profile`` runs it: the defaults of its
+    ``parameters`` cell (:func:`parameters_cell`), overridden by the profile's section for it."""
+    notebooks = repo_root() / "notebooks"
+    if not isinstance(chapter, str) or not (notebooks / f"{chapter}.py").is_file():
+        known = sorted(p.stem for p in notebooks.glob("*.py"))
+        raise ValueError(f"no chapter {chapter!r}: notebooks/ holds {known}.")
+    params = parameters_cell(notebooks / f"{chapter}.py")
+    overrides = read_profile(profile).get(chapter) or {}
+    unknown = sorted(set(overrides) - set(params))
+    if unknown:
+        raise ValueError(f"profiles/{profile}.yml sets {unknown} for {chapter}, which its "
+                         "parameters cell does not define.")
+    return {**params, **overrides, "profile": profile}

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from lapace.metrics import model_robustness, plausibility
-from lapace.validation import check_int, check_is_fitted, check_X
+from lapace.validation import check_int, check_is_fitted, check_X, optional_import
 
 __all__ = ["PATH_COLUMNS", "PathExplorer", "explore", "figure_html"]
 
@@ -87,7 +87,7 @@ class PathExplorer:
         """The interactive Plotly figure: a dropdown over the paths, a slider over tau (one
         animation frame per tau, holding that step of every path) and a play button.
         ``height`` in pixels; by default enough for every feature's row."""
-        import plotly.graph_objects as go
+        go = optional_import("plotly.graph_objects", "explorer", "The path explorer's figure")
 
         if height is None:
             height = 640 if self.image_shape else max(560, int((52 + 24 * len(self.features))

@@ -516,3 +516,21 @@ def check_same_encoder(dataset, fingerprint: str | None, name: str, other: str,
         f"has fingerprint {encoder_fingerprint(mine)}, not {fingerprint}{detail}. The same width "
         "is not the same encoding: pass the dataset it was made with (LGMVAE.load_with_dataset "
         "returns the saved one).")
+
+
+__all__ += ["optional_import"]
+
+
+def optional_import(module: str, extra: str, feature: str):
+    """``importlib.import_module(module)``, or an ImportError naming the extra that installs it.
+
+    >>> optional_import("plotly.graph_objects", "explorer", "the path explorer")  # doctest: +SKIP
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise ImportError(
+            f"{feature} needs {module.split('.')[0]}, which is not installed: "
+            f'pip install "lapace[{extra}]"') from err

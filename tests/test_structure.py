@@ -194,3 +194,14 @@ def test_every_chapter_cell_compiles(path):
     # a syntax error otherwise shows only after the chapters before it have run in the build
     for i, cell in enumerate(re.split(r"^# %%.*$", path.read_text(), flags=re.M)):
         compile(cell, f"{path.name}, cell {i}", "exec")
+
+
+@pytest.mark.parametrize("module, extra", [("dice_ml", "dice"), ("plotly.graph_objects", "explorer")])
+def test_a_missing_extra_is_named(monkeypatch, module, extra):
+    from lapace.validation import optional_import
+
+    for name in [m for m in list(sys.modules) if m.split(".")[0] == module.split(".")[0]]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module.split(".")[0], None)   # as if not installed
+    with pytest.raises(ImportError, match=re.escape(f'pip install "lapace[{extra}]"')):
+        optional_import(module, extra, "this feature")

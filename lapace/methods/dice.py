@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from lapace.methods.base import CounterfactualMethod
-from lapace.validation import SEED, check_choice, choice, integer, real
+from lapace.validation import SEED, check_choice, choice, integer, optional_import, real
 
 __all__ = ["DiCE"]
 
@@ -203,7 +203,7 @@ class DiCE(CounterfactualMethod):
         return int(self.total_cfs)
 
     def _fit(self) -> None:
-        import dice_ml
+        dice_ml = optional_import("dice_ml", "dice", "DiCE")
 
         ds = self.dataset_
         if ds is None:

@@ -12,13 +12,21 @@ PROFILE  ?= quick
 CHAPTERS ?=
 CELL_TIMEOUT ?=
 JOBS ?=
+# `make chapter CHAPTER=figure1 SET="seed=1 steps=7"` runs one chapter with the profile's
+# parameters plus SET (checked against its parameters cell first) into its own folder,
+# results/chapters/<chapter>-<hash>/ (parameters.json), and renders that page alone into
+# _build/chapters/<chapter>-<hash>/html; the book's results/<profile>/ is never touched.
+CHAPTER ?=
+SET ?=
+export SET
 
-.PHONY: help install test lint benchmark clean book check-site clean-cache reference check-reference recertify
+.PHONY: help install test lint benchmark clean book chapter check-site clean-cache reference check-reference recertify
 
 help:
 	@echo "make book                 build the quick book (_build/html/index.html)"
 	@echo "make book PROFILE=paper   build at the paper's scale"
 	@echo "make book CHAPTERS=elbo   execute and render only some chapters"
+	@echo "make chapter CHAPTER=figure1 SET=\"seed=1 steps=7\"   one chapter, your parameters, its own folder"
 	@echo "make check-site           open every page in headless Chromium and check it"
 	@echo "make reference            run the paper profile, keep its tables in reference/paper/"
 	@echo "make check-reference      is reference/paper/ made by the current code? (0: yes)"
@@ -47,6 +55,10 @@ book: $(STAMP)
 	$(PY) scripts/build_book.py --strict --profile $(PROFILE) \
 		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT)) \
 		$(if $(JOBS),--jobs $(JOBS))
+
+chapter: $(STAMP)
+	$(PY) scripts/chapter.py --profile $(PROFILE) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT)) \
+		--set "$$SET" $(CHAPTER)
 
 check-site: $(STAMP)
 	$(PY) scripts/check_site.py _build/html --screenshots _build/screenshots

@@ -10,16 +10,21 @@ Steps (all output under ``_build/``, ``results/`` and ``.cache/``, which git ign
    stops the build before anything runs;
 2. for each chapter (those others wait for first, then in toc order): ``notebooks/<stem>.py``
    (Jupytext percent format) -> ``_build/executed/<profile>/<stem>.ipynb`` executed by
-   papermill with the profile's parameters plus ``profile=<name>``, on a kernel that runs
-   *this* interpreter, with a finite per-cell timeout. Up to ``--jobs`` chapters run side by
-   side (default: one per core of the machine; a chapter with ``n_jobs`` workers shares the
-   cores with the other), each starting only after the chapters ``notebooks/depends.yml``
-   names for it, whose cached models it loads. A failing chapter is recorded and the others
-   run; a provenance banner (profile, commit, data source, date, run time) and a "Rerun this
-   chapter" box (the ``make book`` and ``papermill`` commands with this build's parameters,
-   the measured run times of every profile) are inserted under the chapter's title;
+   papermill with the profile's parameters plus ``profile=<name>``, on the kernel ``lapace``
+   that runs *this* interpreter (``python -m ipykernel install --prefix
+   _build/kernel-prefix``, found through ``JUPYTER_PATH``), with a finite per-cell timeout.
+   Up to ``--jobs`` chapters run side by side (default: one per core of the machine; a
+   chapter with ``n_jobs`` workers shares the cores with the other), each starting only
+   after the chapters ``notebooks/depends.yml`` names for it, whose cached models it loads.
+   A failing chapter is recorded and the others run. Beside each executed notebook goes
+   ``<stem>.lapace.json``: profile, commit, data source, date, run time, this build's
+   parameters, the "Rerun this chapter" commands (``make book``, ``make chapter``,
+   ``jupytext --sync`` + ``papermill``) and the measured run times of every profile; the
+   book's Sphinx extension (``book/_ext/lapace_sphinx.py``) draws the provenance banner and
+   the rerun box from it under the chapter's title at render time;
 3. assemble ``_build/site-src/<profile>/`` (``_config.yml``, ``_toc.yml``, ``book/``, executed
-   notebooks) and run ``jupyter-book build -W -n --keep-going`` on it into ``_build/html``;
+   notebooks and their ``.lapace.json``) and run ``jupyter-book build -W -n --keep-going`` on
+   it into ``_build/html``;
 4. write ``results/<profile>/build_times.csv`` and print a summary; exit 1 if any chapter or
    the site build failed, naming every failing chapter.
 """
@@ -133,7 +138,12 @@ def load_profile(path: Path) -> dict:
     if not path.exists():
         known = sorted(p.stem for p in path.parent.glob("*.yml"))
         raise BuildError(f"profile {path.stem!r} not found ({path}); known profiles: {known}")
-    data = yaml.safe_load(path.read_text()) or {}
+    from lapace_book.experiments.profiles import read_yaml
+
+    try:
+        data = read_yaml(path) or {}
+    except ValueError as err:             # names the file, the line and the problem
+        raise BuildError(str(err)) from None
     if not isinstance(data, dict):
         raise BuildError(f"{path}: a profile maps chapter names to parameter mappings")
     return data
@@ -199,28 +209,23 @@ class Provenance:
     extra: dict = field(default_factory=dict)
 
 
-def kernel_env(build_dir: Path) -> Path:
-    """Kernelspec ``lapace`` that runs this interpreter, in a folder put on ``JUPYTER_PATH``.
-
-    Nothing is written into the virtual environment or the user's home, and no other
-    ``python3`` kernelspec on the machine can be picked up by mistake.
-    """
-    share = build_dir / "jupyter"
-    spec_dir = share / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (lapace)",
-        "language": "python",
-        # inline figures even when the caller exports MPLBACKEND=Agg (as CI does)
-        "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
-        "metadata": {"debugger": False},
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
-    paths = [str(share.resolve())] + [p for p in os.environ.get("JUPYTER_PATH", "").split(
-        os.pathsep) if p]
+def install_kernel(build_dir: Path) -> Path:
+    """Kernelspec ``lapace`` that runs this interpreter: ``python -m ipykernel install --prefix
+    <build_dir>/kernel-prefix --name lapace``, its ``share/jupyter`` put first on
+    ``JUPYTER_PATH``. Nothing is written into the virtual environment or the user's home, and no
+    other ``python3`` kernelspec on the machine can be picked up by mistake."""
+    prefix = (build_dir / "kernel-prefix").resolve()
+    subprocess.run(
+        [sys.executable, "-m", "ipykernel", "install", "--prefix", str(prefix),
+         "--name", KERNEL_NAME, "--display-name", "Python (lapace)",
+         # inline figures even when the caller exports MPLBACKEND=Agg (as CI does)
+         "--env", "MPLBACKEND", "module://matplotlib_inline.backend_inline"],
+        capture_output=True, text=True, check=True)  # its "may not be found" warning: we add it
+    share = prefix / "share" / "jupyter"
+    paths = [str(share)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
+                            if p and p != str(share)]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(paths)
-    return spec_dir
+    return share / "kernels" / KERNEL_NAME
 
 
 def describe_error(err: BaseException) -> str:
@@ -259,18 +264,14 @@ def execute_chapter(source: Path, output: Path, parameters: dict, cell_timeout: 
         unexecuted.unlink(missing_ok=True)
 
 
-def banner_markdown(prov: Provenance, run: ChapterRun | None, title: str = "How this page was built"
-                    ) -> str:
-    """MyST admonition shown at the top of a chapter / on the intro page."""
-    cols = [("Profile", f"`{prov.profile}`"), ("Commit", f"`{prov.commit}`"),
-            ("Data source", prov.data_source), ("Built", prov.date)]
-    if run is not None:
-        cols.append(("Run time", f"{run.seconds:.1f} s" + (
-            "" if run.status == "ok" else f" (**{run.status}**: {run.error})")))
-    cells = [v.replace("|", "\\|").replace("\n", " ") for _, v in cols]
-    table = ("| " + " | ".join(k for k, _ in cols) + " |\n|" + "---|" * len(cols) + "\n| "
-             + " | ".join(cells) + " |\n")
-    return f"```{{admonition}} {title}\n:class: note\n\n{table}```\n"
+def _extension():
+    """The book's Sphinx extension (book/_ext/lapace_sphinx.py): it draws the boxes."""
+    ext = str(REPO / "book" / "_ext")
+    if ext not in sys.path:
+        sys.path.insert(0, ext)
+    import lapace_sphinx
+
+    return lapace_sphinx
 
 
 #: the key of the committed reference run's chapter times in :func:`measured_times`
@@ -318,67 +319,62 @@ def papermill_args(injected: dict[str, Any], defaults: dict[str, Any]) -> str:
     return " \\\n    ".join(" ".join(args[i:i + 3]) for i in range(0, len(args), 3))
 
 
-def rerun_markdown(stem: str, injected: dict[str, Any], defaults: dict[str, Any],
-                   times: dict[str, dict[str, float]]) -> str:
-    """MyST admonition "Rerun this chapter": the commands, the injected cell, the run times."""
-    profile = injected.get("profile", "quick")
-    def row(p: str) -> str:
-        seconds = times.get(p, {}).get(stem)
-        if seconds is None and p == "paper" and stem in times.get(REFERENCE_RUN, {}):
-            return f"| `paper` | {_duration(times[REFERENCE_RUN][stem])} (the reference run) |"
-        return f"| `{p}` | {_duration(seconds)} |"
-
-    rows = "\n".join(row(p) for p in dict.fromkeys(["quick", "paper", profile]))
-    return (f"````{{admonition}} Rerun this chapter\n:class: tip\n\n"
-            f"From the repository's root (`make book` creates `.venv` with the pinned set):\n\n"
-            f"```bash\nmake book CHAPTERS={stem}                 # profile quick\n"
-            f"make book CHAPTERS={stem} PROFILE=paper   # the paper's settings\n```\n\n"
-            f"or as a notebook of its own, with this page's parameters (change any of them):\n\n"
-            f"```bash\n. .venv/bin/activate\njupytext --to ipynb notebooks/{stem}.py\n"
-            f"papermill notebooks/{stem}.ipynb {stem}-run.ipynb --cwd notebooks \\\n"
-            f"    {papermill_args(injected, defaults)}\n```\n\n"
-            "The code cell headed `# Parameters` just below the chapter's parameters cell was "
-            "injected by papermill: it sets the values this build passed (the profile's settings "
-            "for this chapter, and `profile` itself), which override the defaults above it.\n\n"
-            f"| Profile | Run time of this chapter |\n|---|---|\n{rows}\n````\n")
+def chapter_times(stem: str, times: dict[str, dict[str, float]]) -> dict[str, float]:
+    """``{profile: seconds}`` of ``stem`` from :func:`measured_times`."""
+    return {p: t[stem] for p, t in times.items() if stem in t}
 
 
-def add_banner(nb_path: Path, prov: Provenance, run: ChapterRun, rerun: str = "") -> None:
-    """Insert (or replace) the provenance cell and, if given, the "Rerun this chapter" cell,
-    just below the chapter's title cell."""
-    import nbformat
-
-    nb = nbformat.read(nb_path, as_version=4)
-    nb.cells = [c for c in nb.cells
-                if not {"provenance", "rerun"} & set(c.metadata.get("tags", []))]
-    cell = nbformat.v4.new_markdown_cell(banner_markdown(prov, run))
-    cell.metadata["tags"] = ["provenance"]
-    # below the title cell; papermill puts its "An Exception was encountered" cell above it
-    at = 0
-    for i, c in enumerate(nb.cells[:3]):
-        if "papermill-error-cell-tag" in c.metadata.get("tags", []):
-            at = i + 1
-        elif c.cell_type == "markdown" and _is_title(c.source):
-            at = i + 1
-            break
-        else:
-            break
-    # the chapter's own first box, where the paper-scale numbers stand, stays first
-    while at < len(nb.cells) and "reference-status" in nb.cells[at].metadata.get("tags", []):
-        at += 1
-    nb.cells.insert(at, cell)
-    if rerun:
-        box = nbformat.v4.new_markdown_cell(rerun)
-        box.metadata["tags"] = ["rerun"]
-        nb.cells.insert(at + 1, box)
-    nbformat.write(nb, nb_path)
+def change_example(defaults: dict[str, Any]) -> str:
+    """The rerun box's ``make chapter`` example: ``seed`` one up where the chapter has one,
+    else its first parameter besides ``profile`` at its default."""
+    if isinstance(defaults.get("seed"), int) and not isinstance(defaults["seed"], bool):
+        return f"seed={defaults['seed'] + 1}"
+    first = next((k for k in defaults if k != "profile"), None)
+    if first is None:
+        return ""
+    value = defaults[first]
+    text = value if isinstance(value, str) and value.isidentifier() else repr(value)
+    return f"{first}={text}"
 
 
-def _is_title(source: str) -> bool:
-    """A Markdown cell that starts with the chapter's ``# title`` (after ``(label)=`` lines)."""
-    lines = [ln for ln in source.lstrip().splitlines()
-             if not (ln.startswith("(") and ln.rstrip().endswith(")="))]
-    return bool(lines) and lines[0].startswith("# ")
+def notebook_commands(stem: str, injected: dict[str, Any], defaults: dict[str, Any]) -> list[str]:
+    """The Jupyter route: pair the chapter with a notebook (keeping a reader's edits), run it."""
+    return [". .venv/bin/activate",
+            f"jupytext --sync notebooks/{stem}.py   # makes notebooks/{stem}.ipynb, or keeps your "
+            "edits of it",
+            f"papermill notebooks/{stem}.ipynb {stem}-run.ipynb --cwd notebooks \\",
+            f"    {papermill_args(injected, defaults)}"]
+
+
+INJECTED_NOTE = ("The code cell headed `# Parameters` just below the chapter's parameters cell "
+                 "was injected by papermill: it sets the values this build passed (the "
+                 "profile's settings for this chapter, and `profile` itself), which override the "
+                 "defaults above it.")
+
+
+def page_info(stem: str, prov: Provenance, run: ChapterRun, injected: dict[str, Any],
+              defaults: dict[str, Any], times: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """What the book's extension shows under a chapter's title (book/_ext/lapace_sphinx.py):
+    provenance, run, parameters and the "Rerun this chapter" commands of a ``make book`` build."""
+    change = change_example(defaults)
+    make = [f"make book CHAPTERS={stem}                 # profile quick",
+            f"make book CHAPTERS={stem} PROFILE=paper   # the paper's settings"]
+    if change:
+        make.append(f'make chapter CHAPTER={stem} SET="{change}"   # other parameters: its own '
+                    "results folder and page")
+    return {"chapter": stem, "profile": prov.profile, "commit": prov.commit,
+            "data_source": prov.data_source, "date": prov.date,
+            "run": {"status": run.status, "seconds": round(run.seconds, 2), "error": run.error},
+            "parameters": injected, "changed": {}, "times": chapter_times(stem, times),
+            "commands": {"make": make, "notebook": notebook_commands(stem, injected, defaults)},
+            "note": INJECTED_NOTE}
+
+
+def write_page_info(notebook: Path, info: dict[str, Any]) -> Path:
+    """``<chapter>.lapace.json`` beside the executed notebook (the extension reads it)."""
+    path = _extension().page_info_path(notebook)
+    path.write_text(json.dumps(info, indent=1, default=str))
+    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,6 +502,10 @@ def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Prove
     for r in runs:
         if r.output is not None:
             shutil.copy2(r.output, site_src / "notebooks" / f"{r.chapter}.ipynb")
+            info = _extension().page_info_path(r.output)
+            if info.is_file():
+                shutil.copy2(info, _extension().page_info_path(
+                    site_src / "notebooks" / f"{r.chapter}.ipynb"))
     keep = {f for f in toc_files(toc) if not f.startswith("notebooks/")} | built
     (site_src / "_toc.yml").write_text(yaml.safe_dump(prune_toc(toc, keep), sort_keys=False))
 
@@ -517,7 +517,7 @@ def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Prove
 
             text = text.replace(PLACEHOLDER, status.rstrip())
         text = text.rstrip() + "\n\n"
-        text += "## How this site was built\n\n" + banner_markdown(prov, None, "Build") + "\n"
+        text += "## How this site was built\n\n" + _extension().banner_markdown(vars(prov), "Build") + "\n"
         text += ("Chapters are executed with papermill (the parameters of profile "
                  f"`{prov.profile}`), side by side on {n_cpus} core(s) where one does not load "
                  "another's cached models, then rendered; run times are wall-clock, each "
@@ -607,7 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     results = (args.results_dir or Path(os.environ.get("LAPACE_RESULTS_DIR")
                                          or REPO / "results")).resolve()
     # what the chapters' kernels inherit
-    os.environ.setdefault("LAPACE_CACHE_DIR", str(REPO / ".cache" / "artefacts"))
+    if not os.environ.get("LAPACE_CACHE_DIR"):  # the book's artefact cache
+        os.environ["LAPACE_CACHE_DIR"] = str(REPO / ".cache" / "artefacts")
     os.environ["LAPACE_RESULTS_DIR"] = str(results)
     os.environ["LAPACE_PROFILE"] = args.profile
     os.environ["LAPACE_REPO_ROOT"] = str(REPO)
@@ -640,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     cell_timeout = args.cell_timeout or int(profile.get("_cell_timeout", DEFAULT_CELL_TIMEOUT))
-    kernel_env(build_dir)
+    install_kernel(build_dir)
     prov = Provenance(profile=args.profile, commit=git_commit(), data_source=data_source(),
                       date=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
     executed_dir = build_dir / "executed" / args.profile
@@ -683,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
             times = measured_times(results, REPO / REFERENCE_DIR)
             if run.status == "ok":
                 times.setdefault(args.profile, {})[stem] = run.seconds
-            add_banner(out, prov, run, rerun_markdown(stem, params[stem], cells[stem], times))
+            write_page_info(out, page_info(stem, prov, run, params[stem], cells[stem], times))
         with lock:
             print(f"build_book: [{stem}] {run.status} in {run.seconds:.1f} s", flush=True)
 

@@ -155,15 +155,30 @@ def test_errors_are_collected_across_chapters(tmp_path, monkeypatch, capsys):
     import nbformat
 
     executed = tmp_path / "_build" / "executed" / "dev"
+    # the kernel is ipykernel's own install, under the build folder
+    spec = json.loads((tmp_path / "_build" / "kernel-prefix" / "share" / "jupyter" / "kernels"
+                       / "lapace" / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable and spec["display_name"] == "Python (lapace)"
+    # the executed notebook is papermill's; the page's boxes come from the JSON beside it
     fine = nbformat.read(executed / "fine.ipynb", as_version=4)
-    assert fine.cells[0].source.startswith("# Fine")
-    assert "provenance" in fine.cells[1].metadata["tags"]
-    assert "`dev`" in fine.cells[1].source and "Run time" in fine.cells[1].source
-    rerun = fine.cells[2]  # the "Rerun this chapter" box, with this build's parameters
+    assert not any({"provenance", "rerun"} & set(c.metadata.get("tags", [])) for c in fine.cells)
+    info = json.loads((executed / "fine.lapace.json").read_text())
+    assert info["profile"] == "dev" and info["run"]["status"] == "ok" and info["run"]["seconds"] > 0
+    assert info["parameters"] == {"n": 7, "profile": "dev"} and info["changed"] == {}
+    assert "make book CHAPTERS=fine" in info["commands"]["make"][0]
+    ext = bb._extension()
+    boxed = ext.insert_boxes(fine, info)
+    assert boxed.cells[0].source.startswith("# Fine")
+    assert "provenance" in boxed.cells[1].metadata["tags"]
+    assert "`dev`" in boxed.cells[1].source and "Run time" in boxed.cells[1].source
+    rerun = boxed.cells[2]  # the "Rerun this chapter" box, with this build's parameters
     assert "rerun" in rerun.metadata["tags"] and "make book CHAPTERS=fine" in rerun.source
-    assert "jupytext --to ipynb notebooks/fine.py" in rerun.source
+    assert 'make chapter CHAPTER=fine SET="n=2"' in rerun.source
+    assert "jupytext --sync notebooks/fine.py" in rerun.source
+    assert "jupytext --to ipynb" not in rerun.source  # would overwrite a reader's edited .ipynb
     assert "-p n 7 -p profile dev" in rerun.source and "| `paper` | not measured yet |" in rerun.source
     broken = nbformat.read(executed / "broken.ipynb", as_version=4)
+    broken = ext.insert_boxes(broken, json.loads((executed / "broken.lapace.json").read_text()))
     banner = [c for c in broken.cells if "provenance" in c.metadata.get("tags", [])]
     assert len(banner) == 1 and "**failed**: cell" in banner[0].source
     assert broken.cells.index(banner[0]) == 2  # papermill's error note, title, banner
@@ -276,8 +291,11 @@ def test_the_reference_status_stays_first_and_the_intro_gets_the_status_table(tm
     path = tmp_path / "x.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
     prov = bb.Provenance(profile="quick", commit="abc1234", data_source="here", date="today")
-    bb.add_banner(path, prov, bb.ChapterRun("x", status="ok", seconds=1.0), "rerun box")
-    tags = [c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells]
+    info = bb.page_info("x", prov, bb.ChapterRun("x", status="ok", seconds=1.0),
+                        {"profile": "quick"}, {"profile": "quick", "n": 2}, {})
+    nb = bb._extension().insert_boxes(nbformat.read(path, as_version=4), info)
+    nb = bb._extension().insert_boxes(nb, info)  # boxes are replaced, never doubled
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
     assert tags == [[], ["remove-input", "reference-status"], ["provenance"], ["rerun"],
                     ["parameters"]]
 
@@ -306,8 +324,71 @@ def test_rerun_box_takes_the_paper_time_from_the_reference_run_when_not_run_here
         "other,failed,5.0,2026-01-01T00:00:00,paper,abc,boom\n")
     times = bb.measured_times(tmp_path / "results", tmp_path / "reference")
     assert times == {"quick": {"ch": 12.0}, bb.REFERENCE_RUN: {"ch": 600.0}}
-    box = bb.rerun_markdown("ch", {"profile": "quick"}, {}, times)
-    assert "| `quick` | 12 s |" in box and "| `paper` | 10.0 min (the reference run) |" in box
-    assert "| `paper` | not measured yet |" in bb.rerun_markdown("other", {"profile": "quick"}, {}, times)
+    ext = bb._extension()
+
+    def box(stem):
+        return ext.rerun_markdown({"profile": "quick", "times": bb.chapter_times(stem, times),
+                                   "commands": {"make": ["make book"]}})
+
+    assert "| `quick` | 12 s |" in box("ch") and "| `paper` | 10.0 min (the reference run) |" in box("ch")
+    assert "| `paper` | not measured yet |" in box("other")
     times["paper"] = {"ch": 630.0}                 # a paper build here wins over the reference
-    assert "| `paper` | 10.5 min |" in bb.rerun_markdown("ch", {"profile": "quick"}, {}, times)
+    assert "| `paper` | 10.5 min |" in box("ch")
+
+
+def test_the_extension_inserts_the_boxes_at_render_time(tmp_path):
+    """source-read: a notebook with ``<stem>.lapace.json`` beside it gets the banner (with the
+    parameters a ``make chapter`` run changed) and the rerun box; one without is left alone."""
+    import nbformat
+
+    ext = bb._extension()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"),
+                                         nbformat.v4.new_code_cell("x = 1")])
+    path = tmp_path / "notebooks" / "ch.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    info = {"profile": "quick", "commit": "abc", "data_source": "d", "date": "today",
+            "run": {"status": "ok", "seconds": 3.0, "error": ""},
+            "changed": {"steps": [11, 7]}, "times": {"quick": 3.0},
+            "commands": {"make": ['make chapter CHAPTER=ch SET="steps=7"'], "notebook": []}}
+    (tmp_path / "notebooks" / "ch.lapace.json").write_text(json.dumps(info))
+
+    class Env:
+        def doc2path(self, docname):
+            return str(tmp_path / f"{docname}.ipynb")
+
+    class App:
+        env = Env()
+
+    source = [path.read_text()]
+    ext.add_boxes(App(), "notebooks/ch", source)
+    cells = nbformat.reads(source[0], as_version=4).cells
+    assert [c.metadata.get("tags", []) for c in cells] == [[], ["provenance"], ["rerun"], []]
+    assert "`steps` = `7` (profile: `11`)" in cells[1].source
+    assert 'make chapter CHAPTER=ch SET="steps=7"' in cells[2].source
+    assert "or as a notebook" not in cells[2].source      # no notebook commands given
+    untouched = [nbformat.writes(nb)]
+    ext.add_boxes(App(), "notebooks/other", untouched)
+    assert untouched == [nbformat.writes(nb)]
+
+
+def test_change_example_and_notebook_commands():
+    assert bb.change_example({"profile": "quick", "n": 2, "seed": 0}) == "seed=1"
+    assert bb.change_example({"profile": "quick", "dataset": "wine"}) == "dataset=wine"
+    assert bb.change_example({"profile": "quick", "w": [1, 2]}) == "w=[1, 2]"
+    lines = bb.notebook_commands("ch", {"profile": "quick", "w": [1]}, {"profile": "quick"})
+    assert lines[1].startswith("jupytext --sync notebooks/ch.py")
+    assert "-p profile quick -y" in lines[-1] and '"w": [1]' in lines[-1]
+
+
+def test_a_malformed_profile_names_the_file_and_the_line(tmp_path):
+    """Issue 32: bad YAML is a BuildError naming the file, not a parser traceback."""
+    from lapace_book.experiments.profiles import read_yaml
+
+    bad = tmp_path / "broken.yml"
+    bad.write_text("elbo:\n  max_epochs: 3\n seed: [1\n")
+    with pytest.raises(bb.BuildError, match=r"broken.yml, line 3, column 2 is not valid YAML "
+                                            r"\(.*\)\. Fix the file there"):
+        bb.load_profile(bad)
+    with pytest.raises(ValueError, match=r"broken.yml, line 3.*is not valid YAML"):
+        read_yaml(bad)

@@ -13,8 +13,16 @@
 - On a partial build (``make book CHAPTERS=...``: ``lapace_chapters_left_out`` lists the
   chapters not built), a ``{ref}``/``{doc}``/``{numref}`` into a left-out chapter is shown as its
   plain text instead of failing the ``-W`` build; a full build resolves (or reports) every one.
+- Inserts, under each chapter's title, the box "How this page was built" (profile, commit, data
+  source, date, run time, and the parameters a ``make chapter`` run changed) and the box "Rerun
+  this chapter" (the commands, the run times of every profile), at render time: the build
+  (``scripts/build_book.py``, ``scripts/chapter.py``) writes ``<chapter>.lapace.json`` beside
+  each executed notebook (:data:`PAGE_INFO_SUFFIX`, fields in :func:`banner_markdown` and
+  :func:`rerun_markdown`), and a ``source-read`` handler adds the two Markdown cells to the
+  notebook as Sphinx reads it; the executed ``.ipynb`` files stay as papermill wrote them.
 """
 
+import json
 from pathlib import Path
 
 from pybtex.plugin import register_plugin
@@ -102,8 +110,130 @@ def unbuilt_reference(app, env, node, contnode):
     return None
 
 
+# ---------------------------------------------------------------------------------------------
+# the boxes under a chapter's title
+# ---------------------------------------------------------------------------------------------
+#: beside ``<chapter>.ipynb``: what the build knows of that page (written by scripts/build_book.py)
+PAGE_INFO_SUFFIX = ".lapace.json"
+#: the key of the committed reference run's chapter times (scripts/build_book.py: measured_times)
+REFERENCE_RUN = "paper (reference run)"
+
+
+def _cell_text(value):
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def banner_markdown(info, title="How this page was built"):
+    """MyST admonition: ``info``'s profile, commit, data_source, date and (if it has ``run``:
+    ``{status, seconds, error}``) run time; ``changed`` (``{name: [profile's value, this run's]}``)
+    adds a column of the parameters that differ from the profile."""
+    cols = [("Profile", f"`{info['profile']}`"), ("Commit", f"`{info['commit']}`"),
+            ("Data source", info["data_source"]), ("Built", info["date"])]
+    run = info.get("run")
+    if run:
+        cols.append(("Run time", f"{run['seconds']:.1f} s" + (
+            "" if run["status"] == "ok" else f" (**{run['status']}**: {run.get('error', '')})")))
+    if info.get("changed"):
+        cols.append(("Changed from the profile", ", ".join(
+            f"`{k}` = `{new!r}` (profile: `{old!r}`)" for k, (old, new) in info["changed"].items())))
+    cells = [_cell_text(v) for _, v in cols]
+    table = ("| " + " | ".join(k for k, _ in cols) + " |\n|" + "---|" * len(cols) + "\n| "
+             + " | ".join(cells) + " |\n")
+    return f"```{{admonition}} {title}\n:class: note\n\n{table}```\n"
+
+
+def _duration(seconds):
+    if seconds is None:
+        return "not measured yet"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def rerun_markdown(info):
+    """MyST admonition "Rerun this chapter": ``info["commands"]`` (``make``: lines of the
+    ``make`` commands; ``notebook``: the lines of the Jupyter/papermill route), an optional
+    ``note``, and the measured run times ``info["times"]`` (``{profile: seconds}`` of this
+    chapter, :data:`REFERENCE_RUN` for the committed paper run)."""
+    times = info.get("times") or {}
+    profile = info.get("profile", "quick")
+
+    def row(p):
+        seconds = times.get(p)
+        if seconds is None and p == "paper" and times.get(REFERENCE_RUN) is not None:
+            return f"| `paper` | {_duration(times[REFERENCE_RUN])} (the reference run) |"
+        return f"| `{p}` | {_duration(seconds)} |"
+
+    rows = "\n".join(row(p) for p in dict.fromkeys(["quick", "paper", profile]))
+    commands = info.get("commands") or {}
+    make = "\n".join(commands.get("make") or [])
+    notebook = "\n".join(commands.get("notebook") or [])
+    text = ("````{admonition} Rerun this chapter\n:class: tip\n\n"
+            "From the repository's root (`make` creates `.venv` with the pinned set):\n\n"
+            f"```bash\n{make}\n```\n\n")
+    if notebook:
+        text += ("or as a notebook of your own, with this page's parameters (change any of "
+                 "them; `jupytext --sync` keeps your edits of the `.ipynb`):\n\n"
+                 f"```bash\n{notebook}\n```\n\n")
+    if info.get("note"):
+        text += info["note"].rstrip() + "\n\n"
+    return text + f"| Profile | Run time of this chapter |\n|---|---|\n{rows}\n````\n"
+
+
+def _is_title(source):
+    """A Markdown cell that starts with the chapter's ``# title`` (after ``(label)=`` lines)."""
+    lines = [ln for ln in source.lstrip().splitlines()
+             if not (ln.startswith("(") and ln.rstrip().endswith(")="))]
+    return bool(lines) and lines[0].startswith("# ")
+
+
+def insert_boxes(nb, info):
+    """Put the banner and (when ``info`` has ``commands``) the rerun box in the notebook ``nb``
+    (nbformat v4), just below the title cell (below papermill's error note where there is one,
+    and below the chapter's own ``reference-status`` box); earlier boxes are replaced."""
+    import nbformat
+
+    nb.cells = [c for c in nb.cells
+                if not {"provenance", "rerun"} & set(c.metadata.get("tags", []))]
+    at = 0
+    for i, c in enumerate(nb.cells[:3]):
+        if "papermill-error-cell-tag" in c.metadata.get("tags", []):
+            at = i + 1
+        elif c.cell_type == "markdown" and _is_title(c.source):
+            at = i + 1
+            break
+        else:
+            break
+    while at < len(nb.cells) and "reference-status" in nb.cells[at].metadata.get("tags", []):
+        at += 1
+    boxes = [nbformat.v4.new_markdown_cell(banner_markdown(info), metadata={"tags": ["provenance"]})]
+    if info.get("commands"):
+        boxes.append(nbformat.v4.new_markdown_cell(rerun_markdown(info),
+                                                   metadata={"tags": ["rerun"]}))
+    nb.cells[at:at] = boxes
+    return nb
+
+
+def page_info_path(notebook):
+    """``<chapter>.lapace.json`` beside ``<chapter>.ipynb``."""
+    notebook = Path(notebook)
+    return notebook.with_name(notebook.stem + PAGE_INFO_SUFFIX)
+
+
+def add_boxes(app, docname, source):
+    """source-read: a notebook with a ``.lapace.json`` beside it gets its two boxes."""
+    path = Path(app.env.doc2path(docname))
+    info_path = page_info_path(path)
+    if path.suffix != ".ipynb" or not info_path.is_file():
+        return
+    import nbformat
+
+    nb = nbformat.reads(source[0], as_version=4)
+    insert_boxes(nb, json.loads(info_path.read_text(encoding="utf-8")))
+    source[0] = nbformat.writes(nb)
+
+
 def setup(app):
     app.add_config_value("lapace_chapters_left_out", [], "env")
+    app.connect("source-read", add_boxes)
     # html-page-context stops at the first handler returning a value: run before those
     app.connect("html-page-context", add_plotly, priority=90)
     app.connect("html-page-context", dedupe_assets, priority=100)

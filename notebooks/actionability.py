@@ -69,6 +69,9 @@ paper_recipe = True  # also LAPACE on the paper's L-GMVAE recipe, no repair (Tab
 torch_threads = 1  # PyTorch CPU threads, 0 for default
 
 # %% tags=["remove-cell"]
+from lapace_book.parameters import check_parameters; check_parameters(globals(), "actionability")
+
+# %% tags=["remove-cell"]
 import time
 import warnings
 

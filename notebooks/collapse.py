@@ -50,6 +50,9 @@ longer_epochs = 150  # epoch budget of the retraining check for narrow prototype
 torch_threads = 1  # PyTorch CPU threads, 0 for the default
 
 # %% tags=["remove-cell"]
+from lapace_book.parameters import check_parameters; check_parameters(globals(), "collapse")
+
+# %% tags=["remove-cell"]
 import time
 import warnings
 

@@ -47,6 +47,9 @@ weight_settings = [[1.0, 1.0, 1.0], [0.5, 0.3, 1.0], [0.1, 0.1, 1.0], [0.1, 0.05
 seed = 0                    # seed of the split, the training and the sampling
 torch_threads = 1           # CPU threads of torch: 1 is fastest on a busy 2-core machine
 
+# %% tags=["remove-cell"]
+from lapace_book.parameters import check_parameters; check_parameters(globals(), "elbo")
+
 # %%
 import warnings
 

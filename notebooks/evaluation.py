@@ -59,6 +59,9 @@ n_jobs = 2  # worker processes (one torch thread each)
 gap_inputs = 100  # test inputs predicted 0 per pair for the LAPACE-Last distance section
 
 # %% tags=["remove-cell"]
+from lapace_book.parameters import check_parameters; check_parameters(globals(), "evaluation")
+
+# %% tags=["remove-cell"]
 import time
 import warnings
 

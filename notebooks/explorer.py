@@ -69,6 +69,9 @@ seed = 0                   # seed of the pair and of the retrained black boxes
 torch_threads = 1          # CPU threads of torch
 
 # %% tags=["remove-cell"]
+from lapace_book.parameters import check_parameters; check_parameters(globals(), "explorer")
+
+# %% tags=["remove-cell"]
 import warnings
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets

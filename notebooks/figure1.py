@@ -38,6 +38,9 @@ max_epochs = 100         # L-GMVAE epoch budget
 steps = 11               # tau values from 0 to 1 along each path
 seed = 0                 # seed of the data, the classifier and the L-GMVAE
 
+# %% tags=["remove-cell"]
+from lapace_book.parameters import check_parameters; check_parameters(globals(), "figure1")
+
 # %%
 import numpy as np
 import torch

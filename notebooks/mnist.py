@@ -58,6 +58,9 @@ max_corrections = 200        # correction budget N_correct per path point (§3.3
 seed = 0                     # seed of the splits, the training and the sampling
 torch_threads = 1            # CPU threads of torch: 1 is fastest on a busy 2-core machine
 
+# %% tags=["remove-cell"]
+from lapace_book.parameters import check_parameters; check_parameters(globals(), "mnist")
+
 # %%
 import warnings
 

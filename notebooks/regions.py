@@ -71,6 +71,9 @@ n_perturbations = 2  # perturbed copies of each held-out input
 torch_threads = 1  # PyTorch CPU threads, 0 for default
 
 # %% tags=["remove-cell"]
+from lapace_book.parameters import check_parameters; check_parameters(globals(), "regions")
+
+# %% tags=["remove-cell"]
 import time
 import warnings
 

@@ -52,6 +52,9 @@ torch_threads = 1  # PyTorch CPU threads (1 avoids oversubscription on a shared 
 n_jobs = 1  # workers that train the pairs side by side first, and TSTR forests' threads (-1: all cores)
 
 # %% tags=["remove-cell"]
+from lapace_book.parameters import check_parameters; check_parameters(globals(), "tabular")
+
+# %% tags=["remove-cell"]
 import time
 import warnings
 

@@ -477,7 +477,8 @@ def figure1(X, labels, grid, Z, clusters, centroids, x0, paths, path_labels, tar
 def coverage_cost(table, title: str | None = None, ncols: int = 4, panel_size=(2.6, 2.4)):
     """Recourse for groups: one panel per pair, coverage (share of held-out affected inputs
     flipped) against mean cost (encoded L1 over the flipped), one marker per method, labelled
-    with its number of actions.  ``table``: :func:`lapace_book.experiments.region_benchmark.compare_pair` rows."""
+    with its number of actions.  ``table``: the rows of
+    :func:`lapace_book.experiments.region_benchmark.compare_pair`."""
     pairs = list(dict.fromkeys(zip(table["dataset"], table["classifier"], strict=True)))
     methods = list(dict.fromkeys(table["method"]))
     colors = dict(zip(methods, plt.cm.tab10(np.arange(len(methods)) % 10), strict=True))

@@ -1,11 +1,11 @@
 """The introduction's reproduction-status table: each result of the paper, at both scales.
 
 One row per result the paper reports, Tables 1-3 and Figure 4, then one per claim of §4.2
-(the keys of ``claims.csv``, :mod:`lapace_book.benchmark.claims`): the paper's value, ours at the paper's scale
-(the committed reference run, :mod:`lapace_book.reference`; *not yet run* without one), ours in this
-build (the quick profile's live check), the verdict of the claims, the sample sizes and the
-section that shows it.  ``scripts/build_book.py`` writes it into ``book/intro.md`` where the
-line :data:`PLACEHOLDER` stands.
+(the keys of ``claims.csv``, :mod:`lapace_book.benchmark.claims`): the paper's value, ours at the
+paper's scale (the committed reference run, :mod:`lapace_book.reference`; *not yet run*
+without one), ours in this build (the quick profile's live check), the verdict of the claims,
+the sample sizes and the section that shows it.  ``scripts/build_book.py`` writes it into
+``book/intro.md`` where the line :data:`PLACEHOLDER` stands.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["MISSING", "beside_paper", "compare_word", "contradictions", "describe_constraint",
-           "join_and",
-           "mean_std", "percent", "signed_points"]
+__all__ = ["CLASS_NAMES", "MISSING", "beside_paper", "class_names", "compare_word", "contradictions",
+           "a_", "describe_constraint", "flag_change", "outcome_legend", "pair_name",
+           "join_and", "mean_std", "percent", "plural", "signed_points"]
 
 #: how a missing value is written
 MISSING = "–"
@@ -148,3 +148,84 @@ def describe_constraint(c) -> str:
     if kind == "Immutable":
         return f"{c.feature} stays the input's"
     return f"{c.feature} may only {c.direction}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``"1 path"``, ``"3 paths"`` (``words`` for an irregular plural)."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+
+#: what each label of the book's tabular data sets means, in label order (0, 1): heloc's
+#: ``RiskPerformance`` 1 is FICO's "Good" (the label with the higher ExternalRiskEstimate),
+#: compas's ``score`` 0 is COMPAS's "High" risk score (1144 of the 6172 rows, as in ProPublica's
+#: two-year file), adult's ``income`` 1 is "> 50K", wine's label 1 is "quality ≥ 6"
+CLASS_NAMES = {
+    "heloc": ("bad risk", "good risk"),
+    "wine": ("quality below 6", "quality 6 or above"),
+    "adult": ("income ≤ 50K", "income > 50K"),
+    "compas": ("high-risk score", "low- or medium-risk score"),
+}
+
+
+def class_names(dataset: str, ds=None) -> list[str]:
+    """The name of each label of ``dataset``: :data:`CLASS_NAMES`, else ``"<target> = <class>"``
+    from the :class:`~lapace.TabularDataset` ``ds`` (or ``"label <i>"``)."""
+    if dataset in CLASS_NAMES:
+        return list(CLASS_NAMES[dataset])
+    if ds is not None:
+        return [f"{ds.target} = {c}" for c in ds.classes_]
+    return ["label 0", "label 1"]
+
+
+def outcome_legend(dataset: str, ds=None) -> str:
+    """``"label 0: bad risk, label 1: good risk"`` for a table's caption."""
+    return ", ".join(f"label {i}: {n}" for i, n in enumerate(class_names(dataset, ds)))
+
+
+def pair_name(pair: str) -> str:
+    """A data set-classifier pair as the book writes it: ``"wine-nn"`` -> ``"wine-NN"``."""
+    data, _, clf = str(pair).rpartition("-")
+    return f"{data}-{clf.upper()}" if data else str(pair)
+
+
+#: features a recommendation should not ask to change, per data set, and why: the outcome's own
+#: record, protected attributes, and records of the past that no action can alter
+CAREFUL = {
+    "compas": {"two_year_recid": "the outcome record itself", "race": "a protected attribute",
+               "sex": "a protected attribute", "priors_count": "a record of the past",
+               "length_of_stay": "a record of the past"},
+    "adult": {"race": "a protected attribute", "sex": "a protected attribute",
+              "native-country": "a protected attribute", "marital-status": "ethically loaded",
+              "relationship": "ethically loaded"},
+}
+#: features whose values cannot be negative, and features that can only grow
+NON_NEGATIVE = {"compas": {"length_of_stay", "priors_count"}, "adult": {"capital-gain", "capital-loss"}}
+ONLY_GROWS = {"age"}
+
+
+def flag_change(dataset: str, feature: str, before=None, after=None) -> str:
+    """Why a recommended change of ``feature`` (from ``before`` to ``after``) needs care, or
+    ``""``: impossible (a negative count or length, age going down) or ethically loaded
+    (:data:`CAREFUL`). ``flag_change("compas", "length_of_stay", 9, -1)`` ==
+    ``"impossible (negative); a record of the past"``."""
+    reasons = []
+    try:
+        b, a = float(before), float(after)
+    except (TypeError, ValueError):
+        b = a = None
+    if a is not None and feature in NON_NEGATIVE.get(dataset, ()) and a < 0:
+        reasons.append("impossible (negative)")
+    if a is not None and feature in ONLY_GROWS and a < b:
+        reasons.append("impossible (age goes down)")
+    if feature in CAREFUL.get(dataset, {}):
+        reasons.append(CAREFUL[dataset][feature])
+    return "; ".join(reasons)
+
+
+def a_(word) -> str:
+    """``word`` with its indefinite article as it is read aloud: ``a_(3) == "a 3"``,
+    ``a_(8) == "an 8"``, ``a_("input") == "an input"``."""
+    text = str(word)
+    spoken_vowel = text[:1].lower() in "aeio" or text.startswith(("8", "11", "18"))
+    return f"{'an' if spoken_vowel else 'a'} {text}"

@@ -154,6 +154,13 @@ def loss_weight_reading(table: pd.DataFrame, loss_weights, dataset: str, cluster
                 "a cluster every input decodes alike. ")
     else:
         out.append(f"No setting collapses: KL(z) is at least {kz.min():.3f} nats for each. ")
+    if len(table) > 1:
+        out.append(f"Across the settings KL(z) ranges from {kz.min():.3f} nats at {kz.idxmin()} to "
+                   f"{kz.max():.3f} at {kz.idxmax()}, the reconstruction error from "
+                   f"{rec.min():.3f} at {rec.idxmin()} to {rec.max():.3f} at {rec.idxmax()}, and "
+                   f"KL(c) from {kc.min():.2f} to {kc.max():.2f} nats, whose largest possible value, "
+                   f"every assignment certain, is ln {clusters_per_class} = "
+                   f"{math.log(clusters_per_class):.2f}. ")
     best = elbo.idxmax()
     out.append(f"The highest ELBO belongs to {best}" + (
         ", a collapsed model: the bound rewards it, yet its codes carry nothing about the input, "

@@ -76,15 +76,62 @@ def save_figure(fig: Any, name: str, profile: str | None = None, dpi: int = 150,
                 **savefig: Any) -> Path:
     """Write the matplotlib figure ``fig`` to ``results/<profile>/<name>.png``, or a Plotly
     figure to ``<name>.html`` (plotly.min.js written beside it once: the page opens offline);
-    return the path."""
+    return the path. A PNG's text chunk :data:`FONT_KEY` holds the figure's smallest font size
+    in points (:func:`smallest_font_pt`), in the saved file and in the image the notebook
+    shows (:func:`mark_inline_png`): the site check measures every figure's smallest text."""
     if callable(getattr(fig, "write_html", None)):
         path = results_dir(profile) / f"{_check_name(name)}.html"
         fig.write_html(path, include_plotlyjs="directory", auto_play=False, **savefig)
         return path
     path = results_dir(profile) / f"{_check_name(name)}.png"
     savefig.setdefault("bbox_inches", "tight")
-    fig.savefig(path, dpi=dpi, **savefig)
+    metadata = dict(savefig.pop("metadata", None) or {})
+    smallest = smallest_font_pt(fig)
+    if smallest is not None:
+        metadata[FONT_KEY] = f"{smallest:g}"
+        mark_inline_png(fig, metadata)
+    fig.savefig(path, dpi=dpi, metadata=metadata, **savefig)
     return path
+
+
+#: the PNG text chunk holding a figure's smallest drawn font size, in points (scripts/check_site.py
+#: turns it into on-screen pixels with the PNG's dpi and the image's displayed width)
+FONT_KEY = "lapace:smallest-font-pt"
+
+
+def smallest_font_pt(fig: Any) -> float | None:
+    """The smallest font size, in points, of the text a draw of the matplotlib figure ``fig``
+    actually puts on the image (tick labels, legends, annotations, titles); ``None`` if none."""
+    import io
+
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    sizes: list[float] = []
+    draw_text = RendererAgg.draw_text
+
+    def recording(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if str(s).strip():
+            sizes.append(prop.get_size_in_points())
+        return draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    RendererAgg.draw_text = recording
+    try:
+        fig.savefig(io.BytesIO(), format="png", dpi=36)
+    finally:
+        RendererAgg.draw_text = draw_text
+    return min(sizes) if sizes else None
+
+
+def mark_inline_png(fig: Any, metadata: dict[str, str]) -> None:
+    """Let the PNG a notebook shows for ``fig`` (IPython's inline backend draws it through the
+    figure's Agg canvas) carry ``metadata`` too, so the built page's image says its font size."""
+    import functools
+
+    canvas = fig.canvas
+    method = type(canvas).__dict__.get("print_png") or getattr(type(canvas), "print_png", None)
+    if method is None:
+        return
+    canvas.print_png = functools.partial(method, canvas, metadata=metadata)
 
 
 def git_commit(root: Path | None = None) -> str:

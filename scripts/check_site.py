@@ -1,58 +1,61 @@
 #!/usr/bin/env python
-"""Open every page of the built book in headless Chromium and fail on anything a reader would
-see broken.
+"""Open every page of the built book in headless Chromium (Playwright) and fail on anything a
+reader would see broken.
 
-    python scripts/check_site.py [_build/html] [--screenshots _build/screenshots]
+    python scripts/check_site.py [_build/html] [--screenshots _build/screenshots]   # make check-site
 
-The site is served by a local HTTP server on 127.0.0.1 (random free port). For every ``*.html``
-page the check fails when
+The checks are parametrised pytest tests, one per page and reader check
+(``tests/test_site.py``, which skips unless ``LAPACE_SITE`` names a built site); this script
+serves the site and runs them. The site is served by a local HTTP server on 127.0.0.1 (random
+free port) and opened in Debian's Chromium (``/usr/bin/chromium``, ``apt-get install -y
+chromium``) through Playwright's own driver, never a browser that Playwright downloads
+(``playwright install`` is not needed). For every ``*.html`` page a check (:data:`CHECKS`) fails
+when
 
-- an image did not load (``img.complete && img.naturalWidth > 0`` is false),
-- the page has math markup but MathJax produced no ``mjx-container`` for it (or an error),
-- the page shows an error output (a cell's traceback, ``.output.error``/``.output.traceback``,
-  or "Traceback (most recent call last)" in an output),
-- a link or asset inside the site is broken (every internal ``href``/``src`` must name an existing
-  file and, with ``#anchor``, an existing ``id``/``name`` there),
-- a request failed (e.g. an asset that would come from a CDN, unreachable offline),
-- an output shows a machine path, a cache log, a warning (``...Warning:``) or a stderr stream,
-- the page text shows a machine path (``/work/``, ``/root/``, ``/home/``, ``/tmp/``), an object
-  repr (``<... at 0x...>``) or ``$...$`` outside math, code and scripts (math MathJax never saw),
-- a table reads as code: a column header that is an identifier (``n_inputs``) or a cell with
-  more than 4 decimals (a raw frame),
-- a sentence's comparing word disagrees with the numbers it quotes
-  (:func:`lapace_book.show.text.contradictions`: "earlier than ... (0.65 against 0.80)", "higher ... on
-  3 of 4 data sets (...)"),
-- the page is wider than the 1280 px window (horizontal overflow: wide tables belong in a
-  scrolling container) or a display equation is wider than its text column (clipped),
-- a page holds a Plotly figure (``.plotly-graph-div``) and plotly.js is missing or comes from
-  outside the site, the figure did not render (``.js-plotly-plot`` with an ``svg``/``canvas``),
-  a slider step names an animation frame the figure lacks, or the figure is not interactive:
-  a real mouse click (Chrome DevTools ``Input.dispatchMouseEvent``) at the end of its slider
-  must select the last step, and picking the second entry of its dropdown must select it,
-  each changing what the plot shows (its SVG, menus left out).
+- ``links``: an internal ``href``/``src`` names no file or no ``id``/``name`` there, or an
+  asset would come from outside the site;
+- ``requests``: a request failed, went outside the site or got an HTTP error, or the page
+  threw a JavaScript error;
+- ``images``: an image did not load (``img.complete && img.naturalWidth > 0`` is false);
+- ``math``: the page has math markup but MathJax produced no ``mjx-container`` for it (or an
+  error), or ``$...$`` shows outside math, code and scripts;
+- ``tracebacks``: the page shows an error output (a cell's traceback, ``.output.error``, or
+  "Traceback (most recent call last)" in an output) or a stderr stream;
+- ``leaks``: an output shows a machine path, a cache log or a warning (``...Warning:``), or
+  the page text a machine path (``/work/``, ``/root/``, ``/home/``, ``/tmp/``) or an object
+  repr (``<... at 0x...>``);
+- ``tables``: a table reads as code: a column header that is an identifier (``n_inputs``) or a
+  cell with more than 4 decimals (a raw frame);
+- ``contradictions``: a sentence's comparing word disagrees with the numbers it quotes
+  (:func:`lapace_book.show.text.contradictions`);
+- ``overflow``: the page is wider than the 1280 px window (wide tables belong in a scrolling
+  container) or a display equation is wider than its text column (clipped);
+- ``figure_text``: a figure's smallest text is under :data:`MIN_TEXT_PX` px on screen at the
+  1280 px window: the font size the image was drawn with (its PNG text chunk
+  ``lapace:smallest-font-pt``, written by :func:`lapace_book.provenance.save_figure`, and the
+  PNG's dpi) times its displayed width over its natural width; an image without that chunk is
+  not measured (listed as a warning). ``--figure-text warn`` (``make check-site``'s default
+  until the book's figures pass) reports these as warnings instead of failures;
+- ``plotly``: a page holds a Plotly figure (``.plotly-graph-div``) and plotly.js is missing or
+  comes from outside the site, the figure did not render, a slider step names an animation
+  frame the figure lacks, or the figure is not interactive: a real mouse click at the end of
+  its slider must select the last step, and picking the second entry of its dropdown must
+  select it, each changing what the plot shows (its SVG, menus left out).
 
 A full-page screenshot of every page is kept under ``_build/screenshots/`` (taken before any
-click), and one of every Plotly figure after the clicks (``<page>__plotly-<n>.png``). A summary table is
-printed; the exit status is 1 on any failure, 2 if the check could not run.
-
-Chromium is Debian's ``chromium`` (``apt-get install -y chromium``), driven through the Chrome
-DevTools protocol over ``--remote-debugging-pipe``: no Python dependency, no driver binary, no
-debugging port.
+click), and one of every Plotly figure after the clicks (``<page>__plotly-<n>.png``). The exit
+status is pytest's: 0 all checks passed, 1 a check failed; 2 if the check could not run.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import functools
 import http.server
 import json
 import os
-import queue
 import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -60,16 +63,22 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from lapace_book.show.text import contradictions  # the package is installed in the venv
-
 REPO = Path(__file__).resolve().parent.parent
+#: Debian's Chromium, as Playwright launches it (no downloaded browser, no sandbox in CI)
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-quic", "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
-    "--window-size=1280,900", "--remote-debugging-pipe",
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
 ]
+VIEWPORT = {"width": 1280, "height": 900}
 SKIP_DIRS = {"_static", "_sources", "_images", "_downloads"}
+#: the smallest on-screen text a figure may have, in CSS pixels at the 1280 px window
+MIN_TEXT_PX = 9.0
+#: the PNG text chunk lapace_book.provenance.save_figure writes (the smallest font, in points)
+FONT_KEY = "lapace:smallest-font-pt"
+#: the reader checks, each a parametrised test per page (tests/test_site.py)
+CHECKS = ("links", "requests", "images", "math", "tracebacks", "leaks", "tables",
+          "contradictions", "overflow", "figure_text", "plotly")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,148 +164,6 @@ def find_chromium(explicit: str | None) -> str:
             return cand
     raise SystemExit("check_site: Chromium not found; install Debian's package as root: "
                      "apt-get update && apt-get install -y chromium")
-
-
-class Browser:
-    """Minimal Chrome DevTools protocol client over --remote-debugging-pipe (fd 3 in, 4 out)."""
-
-    def __init__(self, executable: str, timeout: float = 60) -> None:
-        self.timeout = timeout
-        self.profile = tempfile.mkdtemp(prefix="check-site-chromium-")
-        # the browser reads commands on fd 3 and writes replies on fd 4; use fds >= 10 here so
-        # that the (bash) redirections below cannot clobber one another
-        to_r, to_w = os.pipe()
-        from_r, from_w = os.pipe()
-        import fcntl
-
-        to_r_hi = fcntl.fcntl(to_r, fcntl.F_DUPFD, 10)
-        from_w_hi = fcntl.fcntl(from_w, fcntl.F_DUPFD, 10)
-        os.close(to_r)
-        os.close(from_w)
-        cmd = [executable, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "about:blank"]
-        shell = f'exec "$@" 3<&{to_r_hi} 4>&{from_w_hi} {to_r_hi}<&- {from_w_hi}>&-'
-        self.log = open(Path(self.profile).parent / f"{Path(self.profile).name}.log", "wb")
-        self.proc = subprocess.Popen(["bash", "-c", shell, "bash", *cmd],
-                                     pass_fds=(to_r_hi, from_w_hi), stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=self.log)
-        os.close(to_r_hi)
-        os.close(from_w_hi)
-        self._w = os.fdopen(to_w, "wb", buffering=0)
-        self._r = os.fdopen(from_r, "rb", buffering=0)
-        self._next = 0
-        self._replies: dict[int, queue.Queue] = {}
-        self._events: queue.Queue = queue.Queue()
-        self._lock = threading.Lock()
-        self.closed = False
-        threading.Thread(target=self._reader, daemon=True).start()
-        self.session = None
-
-    def _reader(self) -> None:
-        buf = b""
-        while True:
-            chunk = self._r.read(1 << 16)
-            if not chunk:  # the browser exited: fail every pending and future command
-                with self._lock:
-                    self.closed = True
-                    for q in self._replies.values():
-                        q.put({"error": "browser closed the DevTools pipe"})
-                self._events.put({"method": "__closed__"})
-                return
-            buf += chunk
-            while b"\0" in buf:
-                raw, buf = buf.split(b"\0", 1)
-                msg = json.loads(raw)
-                if "id" in msg:
-                    with self._lock:
-                        q = self._replies.get(msg["id"])
-                    if q is not None:
-                        q.put(msg)
-                else:
-                    self._events.put(msg)
-
-    def send(self, method: str, params: dict | None = None, session: bool = True,
-             timeout: float | None = None) -> dict:
-        with self._lock:
-            if self.closed:
-                raise RuntimeError(f"{method}: browser closed the DevTools pipe")
-            self._next += 1
-            mid = self._next
-            q = self._replies[mid] = queue.Queue()
-        msg = {"id": mid, "method": method, "params": params or {}}
-        if session and self.session:
-            msg["sessionId"] = self.session
-        try:
-            self._w.write(json.dumps(msg).encode() + b"\0")
-        except BrokenPipeError:
-            raise RuntimeError(f"{method}: browser closed the DevTools pipe") from None
-        try:
-            reply = q.get(timeout=timeout or self.timeout)
-        except queue.Empty:
-            raise TimeoutError(f"no reply to {method} in {timeout or self.timeout} s") from None
-        finally:
-            with self._lock:
-                self._replies.pop(mid, None)
-        if "error" in reply:
-            raise RuntimeError(f"{method}: {reply['error']}")
-        return reply.get("result", {})
-
-    def events(self) -> list[dict]:
-        out = []
-        while True:
-            try:
-                out.append(self._events.get_nowait())
-            except queue.Empty:
-                return out
-
-    def wait_event(self, method: str, timeout: float) -> list[dict]:
-        """Wait for ``method``; return all events seen meanwhile (the awaited one last)."""
-        seen, deadline = [], time.monotonic() + timeout
-        while True:
-            try:
-                ev = self._events.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                raise TimeoutError(f"no {method} within {timeout} s") from None
-            seen.append(ev)
-            if ev.get("method") == method:
-                return seen
-            if ev.get("method") == "__closed__":
-                raise RuntimeError("browser closed the DevTools pipe")
-
-    def open_page(self) -> None:
-        target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)
-        att = self.send("Target.attachToTarget", {"targetId": target["targetId"],
-                                                  "flatten": True}, session=False)
-        self.session = att["sessionId"]
-        for domain in ("Page", "Runtime", "Network", "Log"):
-            self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False})
-
-    def evaluate(self, expression: str, timeout: float | None = None) -> object:
-        res = self.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
-                                             "returnByValue": True}, timeout=timeout)
-        if "exceptionDetails" in res:
-            raise RuntimeError(f"page script failed: {res['exceptionDetails'].get('text')} "
-                               f"{res['exceptionDetails'].get('exception', {}).get('description')}")
-        return res["result"].get("value")
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close", session=False, timeout=5)
-        except Exception:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.profile, ignore_errors=True)
-        Path(self.log.name).unlink(missing_ok=True)
-
-    def log_tail(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")[-2000:]
 
 
 # what the page itself reports, once loaded and MathJax has finished
@@ -387,6 +254,10 @@ PAGE_PROBE = r"""
     })(),
     height: Math.max(document.body.scrollHeight, document.documentElement.scrollHeight),
     plotlyFigures: document.querySelectorAll(".plotly-graph-div").length,
+    // every image as the reader sees it at this window width: its file, shown and natural width
+    figures: images.filter(i => i.naturalWidth > 0).map(i => ({
+        src: i.currentSrc || i.src, shown: i.getBoundingClientRect().width,
+        natural: i.naturalWidth})),
   };
 })()
 """
@@ -441,199 +312,274 @@ PLOTLY_PROBE = r"""
 """
 
 
+
+def site_pages(site: Path) -> list[Path]:
+    """Every ``*.html`` page of the site (assets' folders left out), sorted."""
+    return sorted(p for p in site.rglob("*.html")
+                  if not SKIP_DIRS.intersection(p.relative_to(site).parts))
+
+
 @dataclass
 class PageResult:
+    """One page's findings, by check (:data:`CHECKS`), and what the summary shows."""
+
     page: str
+    problems: dict[str, list[str]] = field(default_factory=lambda: {c: [] for c in CHECKS})
+    notes: list[str] = field(default_factory=list)  # not failures: e.g. an unmeasured image
     images: int = 0
     math: str = "-"
-    errors: int = 0
-    broken: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    smallest_text_px: float | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not any(self.problems.values())
 
 
-def check_page(browser: Browser, site: Path, base_url: str, page: Path, shots: Path,
-               timeout: float) -> PageResult:
-    rel = page.relative_to(site).as_posix()
-    res = PageResult(rel)
-    res.broken = broken_links(site, page)
-    res.problems += [f"broken link: {b}" for b in res.broken]
-    if _parse(page).redirect:  # e.g. index.html -> book/intro.html: its target is checked
-        res.math = "redirect"
+def image_file(site: Path, base_url: str, src: str) -> Path | None:
+    """The site's file behind an image URL (``None`` for data: URLs or outside the site)."""
+    if not src.startswith(base_url):
+        return None
+    path = (site / unquote(urlsplit(src).path.removeprefix(urlsplit(base_url).path))).resolve()
+    return path if path.is_file() else None
+
+
+def figure_text(site: Path, base_url: str, figures: list[dict]) -> tuple[list[str], list[str],
+                                                                       float | None]:
+    """``(problems, notes, smallest px)`` for the page's images: each PNG's smallest font on
+    screen = points × dpi / 72 (the image's pixels) × shown width / natural width."""
+    from PIL import Image
+
+    problems, notes, smallest = [], [], None
+    for fig in figures:
+        path = image_file(site, base_url, fig["src"])
+        if path is None or path.suffix.lower() != ".png" or not fig["natural"]:
+            continue
+        with Image.open(path) as im:
+            info = dict(im.info)
+        if FONT_KEY not in info:
+            notes.append(f"figure text not measured (no {FONT_KEY} in {path.name})")
+            continue
+        dpi = float((info.get("dpi") or (72, 72))[0]) or 72.0
+        on_screen = float(info[FONT_KEY]) * dpi / 72 * fig["shown"] / fig["natural"]
+        smallest = on_screen if smallest is None else min(smallest, on_screen)
+        if on_screen < MIN_TEXT_PX:
+            problems.append(
+                f"figure {path.name}: smallest text {on_screen:.1f} px on screen (< {MIN_TEXT_PX:g}"
+                f" px at a {VIEWPORT['width']} px window: {info[FONT_KEY]} pt at {dpi:.0f} dpi, "
+                f"shown {fig['shown']:.0f} of {fig['natural']} px wide); enlarge the fonts or "
+                "the figure's share of the column")
+    return problems, notes, smallest
+
+
+class SiteChecker:
+    """The site on a local server, one Chromium page (Playwright), every page checked once."""
+
+    def __init__(self, site: Path, screenshots: Path, browser, timeout: float = 60) -> None:
+        self.site, self.shots, self.timeout = site.resolve(), screenshots, timeout
+        self.server, self.base_url = serve(self.site)
+        self.context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(timeout * 1000)
+        self.events: list[tuple[str, str]] = []
+        self.page.on("requestfailed", self._failed)
+        self.page.on("request", lambda r: self.events.append(("request", r.url)))
+        self.page.on("response", lambda r: self.events.append(("response", f"{r.status} {r.url}")))
+        self.page.on("pageerror", lambda e: self.events.append(("pageerror", str(e))))
+        self.results: dict[str, PageResult] = {}
+
+    def _failed(self, request) -> None:
+        failure = request.failure or ""
+        if "ERR_ABORTED" not in failure:  # a request the page itself cancelled
+            self.events.append(("failed", f"{failure} ({request.resource_type} {request.url})"))
+
+    def close(self) -> None:
+        try:
+            self.context.close()
+        finally:
+            self.server.shutdown()
+
+    def result(self, rel: str) -> PageResult:
+        """The page's findings (checked on first ask)."""
+        if rel not in self.results:
+            try:
+                self.results[rel] = self.check_page(self.site / rel)
+            except Exception as err:  # a page that cannot be checked fails every check
+                res = PageResult(rel)
+                for c in CHECKS:
+                    res.problems[c].append(f"could not check the page: {type(err).__name__}: "
+                                           f"{str(err).splitlines()[0] if str(err) else ''}")
+                self.results[rel] = res
+        return self.results[rel]
+
+    def check_page(self, page: Path) -> PageResult:
+        from lapace_book.show.text import contradictions
+
+        rel = page.relative_to(self.site).as_posix()
+        res = PageResult(rel)
+        res.problems["links"] = [f"broken link: {b}" for b in broken_links(self.site, page)]
+        if _parse(page).redirect:  # e.g. index.html -> book/intro.html: its target is checked
+            res.math = "redirect"
+            return res
+        self.events.clear()
+        self.page.goto(self.base_url + rel, wait_until="load")
+        probe = self.page.evaluate(PAGE_PROBE)
+        p = res.problems
+        for kind, text in self.events:
+            if kind == "failed":
+                p["requests"].append(f"request failed: {text}")
+            elif kind == "request" and not text.startswith((self.base_url, "data:", "about:",
+                                                            "blob:")):
+                p["requests"].append(f"request outside the site: {text}")
+            elif kind == "response":
+                status, _, url = text.partition(" ")
+                # Chromium asks for /favicon.ico by itself on some pages (the site has none)
+                if int(status) >= 400 and urlsplit(url).path != "/favicon.ico":
+                    p["requests"].append(f"HTTP {status}: {url}")
+            elif kind == "pageerror":
+                p["requests"].append("javascript error: " + (text.splitlines() or [""])[0])
+
+        res.images = probe["images"]
+        p["images"] += [f"image did not load: {src}" for src in probe["brokenImages"]]
+        if probe["mathMarkup"]:
+            if probe["unrenderedMath"] or probe["mjx"] == 0:
+                res.math = "NO"
+                p["math"].append(f"math not rendered by MathJax ({probe['mathjax']}): "
+                                 f"{probe['unrenderedMath'][:3]}")
+            elif probe["mathErrors"]:
+                res.math = "ERR"
+                p["math"].append(f"{probe['mathErrors']} MathJax error(s) (mjx-merror)")
+            else:
+                res.math = "ok"
+        p["math"] += [f"unrendered math in the page text: {t[:80]}" for t in probe["rawMath"]]
+        p["leaks"] += [f"output shows a machine path, cache log or warning: {t[:80]}"
+                       for t in probe["leaks"]]
+        p["leaks"] += [f"page shows a machine path: {t[:80]}" for t in probe["paths"]]
+        p["leaks"] += [f"page shows an object repr: {t[:80]}" for t in probe["reprs"]]
+        p["leaks"] += [f"output shows a warning: {t[:80]}" for t in probe["warnings"]
+                       if not any(t in leak for leak in probe["leaks"])]
+        p["tables"] += [f"table header reads as code: {t!r} (write it in words)"
+                        for t in probe["codeHeaders"]]
+        if probe["longNumbers"]:
+            p["tables"].append(f"table cells with more than 4 decimals: {probe['longNumbers']} "
+                               "(round for reading: 2-3 significant digits)")
+        p["contradictions"] += [f"sentence contradicts the numbers it quotes: {t[:160]}"
+                                for t in contradictions(probe["text"])]
+        if probe["stderr"]:
+            p["tracebacks"].append(f"{probe['stderr']} stderr output(s) shown")
+        if probe["errorOutputs"]:
+            p["tracebacks"].append(f"{probe['errorOutputs']} error output(s) / traceback(s) shown")
+        if probe["overflow"]:
+            o = probe["overflow"]
+            p["overflow"].append(f"page wider than the window: {o['page']} px > {o['viewport']} px "
+                                 f"(sticking out: {', '.join(o['wide']) or '?'}); put wide "
+                                 "content in a horizontally scrolling container")
+        p["overflow"] += [f"display equation wider than the text column (clipped): {t}"
+                          for t in probe["clippedMath"]]
+        p["figure_text"], res.notes, res.smallest_text_px = figure_text(
+            self.site, self.base_url, probe["figures"])
+
+        out = self.shots / (rel.removesuffix(".html").replace("/", "__") + ".png")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(out), full_page=True)
+        if probe["plotlyFigures"]:
+            p["plotly"] += self.check_plotly(self.shots / out.stem)
         return res
 
-    browser.events()  # drop what earlier pages left
-    browser.send("Page.navigate", {"url": base_url + rel})
-    events = browser.wait_event("Page.loadEventFired", timeout)
-    probe = browser.evaluate(PAGE_PROBE, timeout=timeout)
-    events += browser.events()
-    for ev in events:
-        p = ev.get("params", {})
-        if ev.get("method") == "Network.loadingFailed" and not p.get("canceled"):
-            res.problems.append(f"request failed: {p.get('errorText')} "
-                                f"({p.get('type', '')} {p.get('requestId')})")
-        elif ev.get("method") == "Network.requestWillBeSent":
-            url = p.get("request", {}).get("url", "")
-            if not url.startswith((base_url, "data:", "about:", "blob:")):
-                res.problems.append(f"request outside the site: {url}")
-        elif ev.get("method") == "Network.responseReceived":
-            status = p.get("response", {}).get("status", 200)
-            url = p.get("response", {}).get("url", "")
-            # Chromium asks for /favicon.ico by itself on some pages (the site has none): not
-            # a request of the page, and whether it is made depends on timing
-            if status >= 400 and urlsplit(url).path != "/favicon.ico":
-                res.problems.append(f"HTTP {status}: {url}")
-        elif ev.get("method") == "Runtime.exceptionThrown":
-            d = p.get("exceptionDetails", {})
-            res.problems.append("javascript error: " + str(
-                d.get("exception", {}).get("description", d.get("text", ""))).splitlines()[0])
+    # -- Plotly --------------------------------------------------------------------------------
+    def _evaluate(self, expression: str):
+        return self.page.evaluate(expression)
 
-    res.images = probe["images"]
-    res.problems += [f"image did not load: {src}" for src in probe["brokenImages"]]
-    if probe["mathMarkup"]:
-        if probe["unrenderedMath"] or probe["mjx"] == 0:
-            res.math = "NO"
-            res.problems.append(f"math not rendered by MathJax ({probe['mathjax']}): "
-                                f"{probe['unrenderedMath'][:3]}")
-        elif probe["mathErrors"]:
-            res.math = "ERR"
-            res.problems.append(f"{probe['mathErrors']} MathJax error(s) (mjx-merror)")
-        else:
-            res.math = "ok"
-    res.problems += [f"output shows a machine path, cache log or warning: {t[:80]}"
-                     for t in probe["leaks"]]
-    res.problems += [f"page shows a machine path: {t[:80]}" for t in probe["paths"]]
-    res.problems += [f"page shows an object repr: {t[:80]}" for t in probe["reprs"]]
-    res.problems += [f"unrendered math in the page text: {t[:80]}" for t in probe["rawMath"]]
-    res.problems += [f"output shows a warning: {t[:80]}" for t in probe["warnings"]
-                     if not any(t in leak for leak in probe["leaks"])]
-    res.problems += [f"table header reads as code: {t!r} (write it in words)"
-                     for t in probe["codeHeaders"]]
-    if probe["longNumbers"]:
-        res.problems.append(f"table cells with more than 4 decimals: {probe['longNumbers']} "
-                            "(round for reading: 2-3 significant digits)")
-    res.problems += [f"sentence contradicts the numbers it quotes: {t[:160]}"
-                     for t in contradictions(probe["text"])]
-    if probe["stderr"]:
-        res.problems.append(f"{probe['stderr']} stderr output(s) shown")
-    if probe["overflow"]:
-        o = probe["overflow"]
-        res.problems.append(f"page wider than the window: {o['page']} px > {o['viewport']} px "
-                            f"(sticking out: {', '.join(o['wide']) or '?'}); put wide content "
-                            "in a horizontally scrolling container")
-    res.problems += [f"display equation wider than the text column (clipped): {t}"
-                     for t in probe["clippedMath"]]
-    res.errors = probe["errorOutputs"]
-    if res.errors:
-        res.problems.append(f"{res.errors} error output(s) / traceback(s) shown")
+    def _steady_centre(self, element: str, timeout: float = 5.0) -> dict:
+        """``__checkSite.centre(element)`` once two readings 0.2 s apart agree (the layout has
+        settled), or the last reading after ``timeout`` seconds."""
+        deadline, last = time.monotonic() + timeout, None
+        while True:
+            box = self._evaluate(f"__checkSite.centre({element})")
+            if box == last or time.monotonic() > deadline:
+                return box
+            last = box
+            time.sleep(0.2)
 
-    shot = browser.send("Page.captureScreenshot", {"format": "png",
-                                                   "captureBeyondViewport": True},
-                        timeout=timeout)
-    out = shots / (rel.removesuffix(".html").replace("/", "__") + ".png")
-    out.write_bytes(base64.b64decode(shot["data"]))
-    if probe["plotlyFigures"]:
-        res.problems += check_plotly(browser, base_url, shots / out.stem, timeout)
-    return res
+    def _wait_for(self, expression: str, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._evaluate(expression):
+                return True
+            time.sleep(0.1)
+        return False
 
-
-def _click(browser: Browser, x: float, y: float) -> None:
-    """A real left click at viewport point (x, y)."""
-    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
-        browser.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y,
-                                                  "button": "left", "clickCount": 1})
+    def check_plotly(self, shot_stem: Path) -> list[str]:
+        """The page's Plotly figures: plotly.js from the site, rendered, and interactive (a
+        real click at the end of the slider selects its last step, a click on the dropdown's
+        second entry selects it, each changing what the plot shows); a screenshot of each."""
+        info = self._evaluate(PLOTLY_PROBE)
+        if not info["plotly"]:
+            return [f"{len(info['figures'])} Plotly figure(s) but plotly.js did not load "
+                    "(window.Plotly missing)"]
+        problems = [f"plotly.js loaded from outside the site: {src}" for src in info["sources"]
+                    if not src.startswith(self.base_url)]
+        mouse = self.page.mouse
+        for n, fig in enumerate(info["figures"]):
+            name = f"Plotly figure #{fig['id']}"
+            if not fig["drawn"]:
+                problems.append(f"{name} did not render (no .js-plotly-plot with an svg or canvas)")
+                continue
+            if fig["missingFrames"]:
+                problems.append(f"{name}: slider steps name missing frames {fig['missingFrames'][:3]}")
+            gd = f"document.getElementById({json.dumps(fig['id'])})"
+            if fig["steps"] > 1:
+                before = self._evaluate(f"__checkSite.shown({gd})")
+                last, selected = fig["steps"] - 1, False
+                for _ in range(CLICK_TRIES):  # the page may still move under the first click
+                    rail = self._steady_centre(f"{gd}.querySelector('.slider-rail-touch-rect')")
+                    mouse.click(rail["right"] - 2, rail["y"])
+                    selected = self._wait_for(f"{gd}._fullLayout.sliders[0].active === {last}")
+                    if selected:
+                        break
+                if not selected:
+                    problems.append(f"{name}: a click at the end of its slider did not select "
+                                    f"the last of its {fig['steps']} steps")
+                elif not self._wait_for(f"__checkSite.shown({gd}) !== {before}"):
+                    problems.append(f"{name}: the slider's last step changed nothing on screen")
+            if fig["buttons"] > 1:
+                before = self._evaluate(f"__checkSite.shown({gd})")
+                head = self._evaluate(f"__checkSite.centre({gd}.querySelector("
+                                      "'.updatemenu-header .updatemenu-item-rect'))")
+                mouse.click(head["x"], head["y"])
+                entry = self._evaluate(
+                    f"(() => {{ const b = {gd}.querySelectorAll("
+                    "'.updatemenu-dropdown-button-group .updatemenu-dropdown-button'); "
+                    "return b.length > 1 ? __checkSite.centre(b[1]) : null; })()")
+                if entry is None:
+                    problems.append(f"{name}: clicking its dropdown showed no entries")
+                else:
+                    mouse.click(entry["x"], entry["y"])
+                    if not self._wait_for(f"{gd}._fullLayout.updatemenus[0].active === 1"):
+                        problems.append(f"{name}: a click on the dropdown's second entry did "
+                                        "not select it")
+                    elif not self._wait_for(f"__checkSite.shown({gd}) !== {before}"):
+                        problems.append(f"{name}: the dropdown's second entry changed nothing "
+                                        "on screen")
+            time.sleep(0.6)  # menus fade out
+            self._evaluate(f"{gd}.scrollIntoView({{block: 'start', behavior: 'instant'}})")
+            self.page.locator(f"[id={json.dumps(fig['id'])}]").screenshot(
+                path=str(shot_stem.with_name(f"{shot_stem.name}__plotly-{n}.png")))
+        return problems
 
 
 #: clicks a control gets before the check says it does not respond
 CLICK_TRIES = 3
 
 
-def _steady_centre(browser: Browser, element: str, timeout: float = 5.0) -> dict:
-    """``__checkSite.centre(element)`` once two readings 0.2 s apart agree (the layout has
-    settled), or the last reading after ``timeout`` seconds."""
-    deadline, last = time.monotonic() + timeout, None
-    while True:
-        box = browser.evaluate(f"__checkSite.centre({element})")
-        if box == last or time.monotonic() > deadline:
-            return box
-        last = box
-        time.sleep(0.2)
-
-
-def _wait_for(browser: Browser, expression: str, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if browser.evaluate(expression):
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def check_plotly(browser: Browser, base_url: str, shot_stem: Path, timeout: float) -> list[str]:
-    """The page's Plotly figures: plotly.js from the site, rendered, and interactive (a click
-    at the end of the slider selects its last step, a click on the dropdown's second entry
-    selects it, each changing what the plot shows); a screenshot of each after the clicks."""
-    info = browser.evaluate(PLOTLY_PROBE, timeout=timeout)
-    if not info["plotly"]:
-        return [f"{len(info['figures'])} Plotly figure(s) but plotly.js did not load "
-                "(window.Plotly missing)"]
-    problems = [f"plotly.js loaded from outside the site: {src}" for src in info["sources"]
-                if not src.startswith(base_url)]
-    for n, fig in enumerate(info["figures"]):
-        name = f"Plotly figure #{fig['id']}"
-        if not fig["drawn"]:
-            problems.append(f"{name} did not render (no .js-plotly-plot with an svg or canvas)")
-            continue
-        if fig["missingFrames"]:
-            problems.append(f"{name}: slider steps name missing frames {fig['missingFrames'][:3]}")
-        gd = f"document.getElementById({json.dumps(fig['id'])})"
-        if fig["steps"] > 1:
-            before = browser.evaluate(f"__checkSite.shown({gd})")
-            last, selected = fig["steps"] - 1, False
-            for _ in range(CLICK_TRIES):       # the page may still move (images, fonts) under
-                rail = _steady_centre(browser,  # the first click: measure, click, look again
-                                      f"{gd}.querySelector('.slider-rail-touch-rect')")
-                _click(browser, rail["right"] - 2, rail["y"])
-                selected = _wait_for(browser, f"{gd}._fullLayout.sliders[0].active === {last}")
-                if selected:
-                    break
-            if not selected:
-                problems.append(f"{name}: a click at the end of its slider did not select the "
-                                f"last of its {fig['steps']} steps")
-            elif not _wait_for(browser, f"__checkSite.shown({gd}) !== {before}"):
-                problems.append(f"{name}: the slider's last step changed nothing on screen")
-        if fig["buttons"] > 1:
-            before = browser.evaluate(f"__checkSite.shown({gd})")
-            head = browser.evaluate(f"__checkSite.centre({gd}.querySelector("
-                                    "'.updatemenu-header .updatemenu-item-rect'))")
-            _click(browser, head["x"], head["y"])
-            entry = browser.evaluate(
-                f"(() => {{ const b = {gd}.querySelectorAll("
-                "'.updatemenu-dropdown-button-group .updatemenu-dropdown-button'); "
-                "return b.length > 1 ? __checkSite.centre(b[1]) : null; })()")
-            if entry is None:
-                problems.append(f"{name}: clicking its dropdown showed no entries")
-            else:
-                _click(browser, entry["x"], entry["y"])
-                if not _wait_for(browser, f"{gd}._fullLayout.updatemenus[0].active === 1"):
-                    problems.append(f"{name}: a click on the dropdown's second entry did not "
-                                    "select it")
-                elif not _wait_for(browser, f"__checkSite.shown({gd}) !== {before}"):
-                    problems.append(f"{name}: the dropdown's second entry changed nothing on "
-                                    "screen")
-        time.sleep(0.6)  # menus fade out
-        box = browser.evaluate(f"(() => {{ {gd}.scrollIntoView({{block: 'start', behavior: 'instant'}}); "
-                               f"const r = {gd}.getBoundingClientRect(); return "
-                               "{x: r.left + scrollX, y: r.top + scrollY, width: r.width, "
-                               "height: Math.min(r.height, innerHeight)}; })()")
-        shot = browser.send("Page.captureScreenshot", {"format": "png", "clip": {**box, "scale": 1}},
-                            timeout=timeout)
-        shot_stem.with_name(f"{shot_stem.name}__plotly-{n}.png").write_bytes(
-            base64.b64decode(shot["data"]))
-    return problems
+def summary(results: list[PageResult]) -> str:
+    """The table printed after the tests: per page images, math, smallest figure text, result."""
+    w = max([len(r.page) for r in results] + [4])
+    lines = [f"{'page':<{w}}  images  math  smallest text  result"]
+    for r in results:
+        small = "-" if r.smallest_text_px is None else f"{r.smallest_text_px:.1f} px"
+        lines.append(f"{r.page:<{w}}  {r.images:>6}  {r.math:>4}  {small:>13}  "
+                     f"{'ok' if r.ok else 'FAIL'}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -642,52 +588,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--screenshots", type=Path, default=REPO / "_build" / "screenshots")
     ap.add_argument("--chromium", default=None, help="browser executable (default: chromium)")
     ap.add_argument("--timeout", type=float, default=60, help="seconds per page")
+    ap.add_argument("--figure-text", choices=("fail", "warn"),
+                    default=os.environ.get("FIGURE_TEXT") or "fail",
+                    help=f"a figure text under {MIN_TEXT_PX:g} px fails the check (default) or "
+                         "is only reported as a warning")
+    ap.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     args = ap.parse_args(argv)
 
     site = args.site.resolve()
     if not (site / "index.html").exists():
         print(f"check_site: {site}/index.html not found; run `make book` first", file=sys.stderr)
         return 2
-    pages = sorted(p for p in site.rglob("*.html")
-                   if not SKIP_DIRS.intersection(p.relative_to(site).parts))
+    try:
+        chromium = find_chromium(args.chromium)
+        import playwright.sync_api  # noqa: F401
+    except (SystemExit, ImportError) as err:
+        print(f"check_site: {err}", file=sys.stderr)
+        return 2
     shutil.rmtree(args.screenshots, ignore_errors=True)
     args.screenshots.mkdir(parents=True)
+    os.environ.update(LAPACE_SITE=str(site), LAPACE_SITE_SCREENSHOTS=str(args.screenshots.resolve()),
+                      LAPACE_SITE_TIMEOUT=str(args.timeout), CHROMIUM=chromium,
+                      LAPACE_SITE_FIGURE_TEXT=args.figure_text)
+    import pytest
 
-    server, base_url = serve(site)
-    browser = Browser(find_chromium(args.chromium), timeout=args.timeout)
-    results = []
-    try:
-        try:
-            browser.open_page()
-        except (OSError, TimeoutError, RuntimeError) as err:
-            print(f"check_site: could not drive Chromium ({err}):\n{browser.log_tail()}",
-                  file=sys.stderr)
-            return 2
-        for page in pages:
-            try:
-                results.append(check_page(browser, site, base_url, page, args.screenshots,
-                                          args.timeout))
-            except (TimeoutError, RuntimeError) as err:
-                r = PageResult(page.relative_to(site).as_posix())
-                r.problems.append(f"could not check the page: {err}")
-                results.append(r)
-    finally:
-        browser.close()
-        server.shutdown()
-
-    w = max(len(r.page) for r in results) if results else 4
-    print(f"{'page':<{w}}  images  math  errors  broken links  result")
-    for r in results:
-        print(f"{r.page:<{w}}  {r.images:>6}  {r.math:>4}  {r.errors:>6}  {len(r.broken):>12}  "
-              f"{'ok' if r.ok else 'FAIL'}")
-    failed = [r for r in results if not r.ok]
-    for r in failed:
-        print(f"\n{r.page}:")
-        for p in r.problems:
-            print(f"  - {p}")
-    print(f"\ncheck_site: {len(results)} pages, {len(failed)} failed; screenshots in "
-          f"{args.screenshots}")
-    return 1 if failed else 0
+    rc = pytest.main(["-q", "-s", "-rfE", "-p", "no:cacheprovider", "--rootdir", str(REPO),
+                      str(REPO / "tests" / "test_site.py"), *args.pytest_args])
+    print(f"check_site: screenshots in {args.screenshots}")
+    return {0: 0, 1: 1}.get(int(rc), 2)
 
 
 if __name__ == "__main__":

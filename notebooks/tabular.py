@@ -78,7 +78,7 @@ from lapace_book.paper import PAPER_TABLE1, PAPER_TABLE4
 from lapace_book.show.plots import latent_space, training_curves
 from lapace_book.experiments.profiles import load_pair, pair_settings, train_pairs
 from lapace_book.provenance import save_figure, save_table
-from lapace_book.show.text import compare_word, join_and, percent, signed_points
+from lapace_book.show.text import compare_word, join_and, outcome_legend, percent, signed_points
 from lapace_book.experiments.utility import centroid_report, tstr, vae_split_truth
 
 if torch_threads:
@@ -450,9 +450,10 @@ misses = [f"{k.replace('_', ' ')} on {r}" for k in TARGETS for r in
 display(Markdown(
     "Every label of every pair meets every target." if not misses else
     f"**{len(misses)} of {met.size} checks miss their target** (✗ above): " + "; ".join(misses)
-    + ". In the quick profile the L-GMVAEs see a 2 500-row subsample for at most 40 epochs; "
-    f"the paper profile trains on all rows for up to {pair_settings('paper')['max_epochs']} "
-    "epochs with early stopping. The next chapter compares the "
+    + f". In this build (profile `{profile}`) the L-GMVAEs see "
+    + (f"a {max_rows}-row subsample" if max_rows is not None else "all rows")
+    + f" for at most {max_epochs} epochs; the paper profile trains on all rows for up to "
+    f"{pair_settings('paper')['max_epochs']} epochs with early stopping. The next chapter compares the "
     "recipes part by part and separates the causes of misses: a decoder that ignores $z$ "
     "({ref}`Does z carry anything? <collapse-z>`), a black-box region thinner than the decoder's error "
     "({ref}`When a reconstruction cannot keep its label <collapse-label>`), and prototypes narrower than the data "
@@ -511,8 +512,7 @@ display(Markdown(
 for (d, c), p in pairs.items():
     table = decoded_centroid_table(p.ds, p.vae, reports[(d, c)])
     save_table(table, f"centroids_{d}_{c}", profile=profile)
-    classes = ", ".join(f"{i} = {v}" for i, v in enumerate(p.ds.classes_))
-    display(Markdown(f"**{d}-{NAMES[c]}** (target `{p.ds.target}`; labels {classes})"))
+    display(Markdown(f"**{d}-{NAMES[c]}** (target `{p.ds.target}`; {outcome_legend(d, p.ds)})"))
     display(table)
 
 # %% tags=["remove-input"]
@@ -541,7 +541,7 @@ display(Markdown(
 # principal components of the latent means; the share of variance they explain is in the
 # panel title.
 
-# %%
+# %% tags=["hide-input"]
 latents = {f"{d}-{NAMES[c]}": (p.vae.train_latent_, p.vae.train_clusters_, p.vae.centroids(),
                                reports[(d, c)]["valid_raw"].to_numpy())
            for (d, c), p in pairs.items()}
@@ -569,7 +569,7 @@ plt.show()
 # plus binary cross-entropy on one-hot columns; it can be negative). The dotted vertical line
 # marks the epoch whose weights were kept.
 
-# %%
+# %% tags=["hide-input"]
 fig = training_curves({f"{d}-{NAMES[c]}": pairs[(d, c)].vae.history_ for d, c in PAIRS},
                       {f"{d}-{NAMES[c]}": pairs[(d, c)].vae.best_epoch_ for d, c in PAIRS},
                       per_row=len(classifiers),
@@ -726,8 +726,8 @@ display(Markdown(
 #   chapter ({doc}`collapse`) gives the evidence; `LGMVAE(objective="paper")` is the paper's recipe.
 # - **Data.** We use the versions of the data sets described in `lapace.data.loaders` (red wine,
 #   target quality ≥ 6; the CARLA versions of heloc, adult and compas) and our own stratified
-#   80/20 splits with seed 0. CARLA's heloc holds imputed means that give the label away
-#   ({ref}`heloc <tabular-heloc>`); the paper's heloc may not.
+#   80/20 splits with the chapter's `seed` (0 by default). CARLA's heloc holds imputed means
+#   that give the label away ({ref}`heloc <tabular-heloc>`); the paper's heloc may not.
 # - **Loss.** Under the paper's recipe the reconstruction term is the summed squared error
 #   over continuous columns plus binary cross-entropy over one-hot columns, per sample,
 #   averaged over a batch; the paper says "MSE". Table 4's caption names KL(z) twice; reading
@@ -749,3 +749,101 @@ display(Markdown(
 display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "
                  f"(profile `{profile}`; {sum(seconds.values()):.0f} s in training and "
                  "evaluating the pairs)."))
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise says what kind it is, how long it runs and how to check your answer; the
+# solutions are folded away until you open them. Commands run from the repository's root.
+#
+# **Exercise 1 (parameters, 10–15 minutes on 2 cores).** How much of Table 1 is the seed?
+#
+# ```bash
+# make chapter CHAPTER=tabular SET="seed=1"
+# # or: jupytext --sync notebooks/tabular.py
+# #     papermill notebooks/tabular.ipynb tabular-seed1.ipynb --cwd notebooks -p seed 1
+# ```
+#
+# The seed changes every split, classifier and L-GMVAE, so all twenty models are trained
+# again. Compare the two runs' Table 1: which differences are larger than the TSTR standard
+# deviations, and does any pair's centroid accuracy change?
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# The TSTR standard deviation measures only the forests' and the synthetic sets' randomness
+# for *one* trained L-GMVAE; a new seed also draws a new split and new models, so differences
+# between the runs larger than that deviation are expected and say how much a single run of
+# Table 1 (the paper's, or ours) can be trusted. Centroid accuracy is a count over ten
+# centroids per pair, so it moves in steps of 10 points: one centroid crossing the black box's
+# boundary is enough. Write down which conclusions of the chapter survive the new seed (the
+# computed sentences under each table say them for each run).
+# ````
+#
+# **Exercise 2 (coding, a few seconds).** Run TSTR by hand for one pair (wine-NN when this
+# run has it): sample a synthetic set from its L-GMVAE with `vae.sample(n, label)` in the
+# black box's label proportions, train a random forest on it, and score it on the L-GMVAE's
+# test split against the black box's labels. Check: your accuracy lies within a few points of
+# the pair's *TSTR synthetic* (black-box labels) in the table above.
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# The synthetic set has as many rows as the L-GMVAE's training split, label 1 in the share
+# the black box predicts it there; each label's rows come from its own clusters (the
+# L-GMVAE is label-conditional, so there is no need to label the samples afterwards). The cell
+# below does it with one seed, so it differs from the table's mean by about its standard
+# deviation.
+# ````
+
+# %% tags=["hide-cell"]
+from sklearn.ensemble import RandomForestClassifier
+
+key = ("wine", "nn") if ("wine", "nn") in pairs else next(iter(pairs))
+p = pairs[key]
+n1 = int(round(p.y_vae_train.mean() * len(p.y_vae_train)))
+X_syn = np.vstack([p.vae.sample(len(p.y_vae_train) - n1, 0, random_state=seed),
+                   p.vae.sample(n1, 1, random_state=seed)])
+y_syn = np.r_[np.zeros(len(p.y_vae_train) - n1, int), np.ones(n1, int)]
+forest = RandomForestClassifier(n_estimators=100, random_state=seed).fit(X_syn, y_syn)
+mine = forest.score(p.X_vae_test, p.y_vae_test)
+print(f"{key[0]}-{NAMES[key[1]]}: TSTR synthetic by hand {mine:.1%}; the table: "
+      f"{utility[key]['synth_mean']:.1%} ± {utility[key]['synth_std']:.1%}")
+
+# %% [markdown]
+# **Exercise 3 (coding on new data, about half a minute).** Use `lapace` on data the book
+# has not seen: the *white* wines (`load_dataset("wine", color="white", max_rows=1000)`; for a
+# file of your own, `TabularDataset.from_frame(df, target=...)` does the same). Train a random
+# forest, an L-GMVAE on its predictions with wine-RF's Table 4 settings (a small network and 30
+# epochs suffice here), and explain the test wines the forest predicts as 0 with
+# `Lapace(vae, start="input")`. Report the centroid accuracy and the share of paths with a
+# LAPACE-First point. Check: every First point the result counts is predicted 1 by the forest
+# (assert it), and compare the centroid accuracy with Table 1's.
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# The steps are the chapter's in miniature: encode, train the black box, label the data with
+# it, train the L-GMVAE on those labels, fit `Lapace` with the black box and the data set,
+# explain. Centroid repair (on by default) moves centroids the forest rejects towards members
+# of their cluster it accepts, and warns where none is; the cell below prints both numbers.
+# (An MLP trained with `train_classifier("nn", ...)` on this subsample may predict one label
+# for every wine: check `np.bincount(black_box.predict(X))` before explaining anything.)
+# ````
+
+# %% tags=["hide-cell"]
+from lapace import LGMVAE, Lapace, train_classifier
+
+white = load_dataset("wine", color="white", max_rows=1000, seed=seed)
+X_w = white.encode(white.X_train)
+forest_w = train_classifier("rf", X_w, white.y_train, seed=seed)
+vae_w = LGMVAE(n_labels=2, clusters_per_class=5, latent_dim=8, hidden_dim=64, max_epochs=30,
+               loss_weights=(0.1, 0.05, 1.0), seed=seed, verbose=False).fit(X_w, forest_w.predict(X_w))
+X_wt = white.encode(white.X_test)
+negative = X_wt[forest_w.predict(X_wt) == 0]
+first_w = Lapace(vae_w, start="input").fit(model=forest_w.predict, dataset=white).explain(
+    negative, target=1)
+assert (forest_w.predict(first_w.points[first_w.valid]) == 1).all()
+print(f"{len(negative)} white wines predicted 0; centroid accuracy "
+      f"{vae_w.centroid_accuracy(forest_w.predict):.0%} (Table 1: 100% for every pair); "
+      f"paths with a LAPACE-First point: {first_w.valid.mean():.0%}")

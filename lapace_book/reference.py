@@ -369,9 +369,30 @@ def load_certificate(root: str | Path | None = None, provenance: Mapping[str, An
 
 
 def load_provenance(root: str | Path | None = None) -> dict[str, Any] | None:
-    """``reference/paper/provenance.json`` read, or ``None`` when there is no reference."""
+    """``reference/paper/provenance.json`` read (``None``: no reference; ``ValueError``: malformed)."""
     path = _root(root) / REFERENCE_DIR / "provenance.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    try:
+        prov = json.loads(path.read_text()) if path.is_file() else None
+    except (ValueError, UnicodeDecodeError) as err:
+        prov = err
+    if problems := ([] if prov is None else _malformed(prov)):
+        raise ValueError(f"{REFERENCE_DIR.as_posix()}/provenance.json {'; '.join(problems)}: "
+                         f"restore it from git or remake it: {HOW_TO_MAKE.replace('`', '')}.")
+    return prov
+
+
+def _malformed(prov: Any) -> list[str]:
+    """What makes ``prov`` (provenance.json read, or its JSON error) unusable, naming fields."""
+    if not isinstance(prov, dict):
+        return [f"is not a JSON object: {prov!r:.100}"]   # a list, or json's error
+    out = [f"has {k!r} of the wrong type: {prov[k]!r:.40}" for k, kind in (
+        ("chapters", dict), ("tables", dict), ("machine", dict), ("profile", str),
+        ("total_seconds", int | float)) if k in prov and not isinstance(prov[k], kind)]
+    for group, needs in (("chapters", "fingerprint"), ("tables", "file")):
+        for name, rec in (prov[group].items() if isinstance(prov.get(group), dict) else ()):
+            if not isinstance(rec, dict) or not isinstance(rec.get(needs), str):
+                out.append(f"has a {group[:-1]} {name!r} without its {needs!r}: {rec!r:.60}")
+    return out
 
 
 @dataclass
@@ -443,7 +464,10 @@ def check_reference(root: str | Path | None = None, chapters: list[str] | None =
     against the current code's, naming the parts that changed.
     """
     root = _root(root)
-    prov = load_provenance(root)
+    try:
+        prov = load_provenance(root)
+    except ValueError as err:                    # unreadable: incomplete, never "stale"
+        return Report({}, problems=[str(err)])
     if prov is None:
         return Report(None)
     report = Report(prov)
@@ -545,7 +569,7 @@ def status_markdown(chapter: str, root: str | Path | None = None, profile: str |
             "Paper scale: no reference run yet", "note",
             "No paper-scale reference run is committed yet: the numbers on this page are the "
             f"{profile} profile's (a live check), not the paper's scale. {HOW_TO_MAKE}.")
-    label = reference_label(root)
+    label = reference_label(root) if report.provenance else "paper scale — reference run"
     if report.problems:
         return _admonition(
             "Paper scale: the reference run is incomplete", "warning",

@@ -355,3 +355,148 @@ def test_a_numpy_constraint_says_torch():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 lap.explain_paths(negatives()[:1], target=1, constraints=[g])
+
+
+# ------------------------------------------------------------------------------------ issue 32
+def _edit_file(path, edit):
+    state = torch.load(path, weights_only=True)
+    edit(state)
+    torch.save(state, path)
+
+
+@pytest.mark.parametrize("part, edit", [
+    ("categories", lambda s: s["dataset"]["categories"]["housing"].reverse()),
+    ("a bound", lambda s: s["dataset"]["bounds"]["income"].__setitem__(1, 1000.0)),
+    ("a dtype", lambda s: s["dataset"]["dtypes"]["income"].__setitem__(0, "int8")),
+    ("the parameters", lambda s: s["params"].__setitem__("seed", 7)),
+    ("the history", lambda s: s["history"][0].__setitem__("loss", 0.0)),
+    ("the fingerprint", lambda s: s.__setitem__("dataset_fingerprint", "0" * 16)),
+])
+def test_a_model_file_edited_anywhere_is_refused(tmp_path, part, edit):
+    ds, X, clf, vae, lap, res = tiny()
+    path = vae.save(tmp_path / "m.pt", dataset=ds)
+    _edit_file(path, edit)
+    with pytest.raises(ValueError, match="do not match their SHA-256 checksum"):
+        LGMVAE.load_with_dataset(path)
+    with pytest.raises(ValueError, match="do not match their SHA-256 checksum"):
+        LGMVAE.load(path)
+
+
+def test_a_model_file_without_a_checksum_is_refused_until_re_saved(tmp_path):
+    ds, X, clf, vae, lap, res = tiny()
+    path = vae.save(tmp_path / "m.pt", dataset=ds)
+    _edit_file(path, lambda s: s.pop("sha256"))
+    for load in (LGMVAE.load, LGMVAE.load_with_dataset):
+        with pytest.raises(ValueError, match=r"no SHA-256 checksum.*If you trust this file.*"
+                                             r"verify=False.*save"):
+            load(path)
+    old, old_ds = LGMVAE.load_with_dataset(path, verify=False)       # a file you trust
+    old.save(path, dataset=old_ds)
+    again, ds_again = LGMVAE.load_with_dataset(path)
+    assert ds_again.fingerprint() == ds.fingerprint()
+    # a file of the previous format (checksum of the tensors only) says the same
+    _edit_file(path, lambda s: s.update(format_version=2))
+    with pytest.raises(ValueError, match=r"format version 2, whose checksum covers the weights "
+                                         r"but not.*verify=False"):
+        LGMVAE.load(path)
+    assert LGMVAE.load(path, verify=False).n_features_in_ == vae.n_features_in_
+
+
+def test_a_refused_refit_leaves_the_model_as_it_was(tmp_path):
+    ds, X, clf = tiny_data()
+    vae = LGMVAE(hidden_dim=8, max_epochs=1, verbose=False,
+                 categorical_groups=ds.categorical_groups).fit(X, clf.predict(X))
+    before = {k: v for k, v in vars(vae).items() if k.endswith("_")}
+    bad_y = np.full(len(X), 5)
+    with pytest.raises(ValueError, match="y holds label 5"):
+        vae.fit(X, bad_y)
+    with pytest.raises(ValueError, match="columns"):
+        vae.fit(X[:, :3], clf.predict(X))
+    assert set(before) == {k for k in vars(vae) if k.endswith("_")}
+    assert vae.n_features_in_ == X.shape[1]
+    vae.save(tmp_path / "m.pt")                                      # still a working model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Lapace(vae, steps=3, repair_centroids=False).fit(model=clf, dataset=ds)
+
+
+def test_the_lgmvae_clones_as_scikit_learn_does():
+    from sklearn.base import clone
+
+    vae = LGMVAE(categorical_groups=[slice(2, 5)], loss_weights=(1.0, 0.5, 2.0), hidden_dim=8)
+    copy = clone(vae)                        # needs get_params(deep=...) returning what __init__ got
+    assert type(copy) is LGMVAE and copy is not vae and vae.get_params(deep=True).keys() == \
+        copy.get_params(deep=False).keys()
+    assert copy.categorical_groups == [slice(2, 5)] and copy.loss_weights == (1.0, 0.5, 2.0)
+    assert vae.effective_params()["categorical_groups"] == [[2, 5]]      # what a file stores
+    assert LGMVAE().set_params(latent_dim=3).latent_dim == 3
+    with pytest.raises(ValueError, match="no parameter"):
+        LGMVAE().set_params(latent=3)
+
+
+def _nullable_frame(n: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return toy_frame(n).assign(
+        age=pd.array(rng.integers(18, 70, n), dtype="Int64"),
+        member=pd.array(rng.integers(0, 2, n).astype(bool), dtype="boolean"),
+        housing=lambda d: d["housing"].astype("string"))
+
+
+def test_pandas_nullable_dtypes_work_from_encode_to_the_explorer(tmp_path):
+    from lapace.explorer import explore
+    from lapace.groups.regions import ClusterRegions, describe_action
+
+    ds = TabularDataset.from_frame(_nullable_frame(), target="approved")
+    assert ds.categorical == ["housing", "member"] and "age" in ds.continuous
+    X = ds.encode(ds.X_train)
+    back = ds.decode(X)
+    assert str(back["age"].dtype) == "Int64" and str(back["member"].dtype) == "boolean"
+    pd.testing.assert_frame_equal(back, ds.X_train.reset_index(drop=True), check_exact=False,
+                                  atol=1e-4)
+    clf = train_classifier("rf", X, ds.y_train, n_estimators=5)
+    vae = LGMVAE(clusters_per_class=2, latent_dim=2, hidden_dim=8, max_epochs=2, verbose=False,
+                 categorical_groups=ds.categorical_groups).fit(X, clf.predict(X))
+    X0 = X[clf.predict(X) == 0][:2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lap = Lapace(vae, steps=3, repair_centroids=False).fit(model=clf, dataset=ds)
+        table = lap.explain_paths(X0, target=1).to_frame(ds, which="first")
+        assert str(table["age"].dtype) == "Int64"
+        explore(lap, X0, target=1)
+        groups = ClusterRegions(vae, n_scales=4).fit(X[clf.predict(X) == 0], clf, ds)
+        describe_action(groups, 0, ds, scale=1.0)
+    _, ds_loaded = LGMVAE.load_with_dataset(vae.save(tmp_path / "m.pt", dataset=ds))
+    pd.testing.assert_frame_equal(ds_loaded.decode(X[:5]), back[:5])
+
+
+def test_encoded_column_names_that_clash_are_refused():
+    n = 40
+    df = pd.DataFrame({"a": ["b=c", "x"] * (n // 2), "a=b": ["c", "y", "y", "c"] * (n // 4),
+                       "t": [0, 1, 1, 0] * (n // 4)})
+    with pytest.raises(ValueError, match=r"Encoded column name 'a=b=c' would stand for a column "
+                                         r"of each of the features \['a', 'a=b'\].*Rename a "
+                                         r"column.*df.rename\(columns=\{'a=b': 'a_b'\}\)"):
+        TabularDataset.from_frame(df, "t")
+
+
+@pytest.mark.parametrize("dtype, encoded, expected", [
+    (np.uint8, -0.15, 0), (np.uint8, 50.0, 255), (np.int8, 2.0, 127), (np.int8, -40.0, -128),
+    (np.int64, 1e30, np.nextafter(2.0**63, 0)), (np.int16, 0.5, None)])
+def test_small_integer_dtypes_never_wrap_when_decoded(dtype, encoded, expected):
+    df = pd.DataFrame({"v": np.linspace(0, 100, 40).astype(dtype), "t": [0, 1] * 20})
+    ds = TabularDataset.from_frame(df, "t")
+    value = ds.decode(np.array([[encoded]]))["v"]
+    assert value.dtype == dtype
+    if expected is None:                                  # inside the range: just rounded
+        expected = round(ds.to_original_units("v", encoded))
+    assert value.iloc[0] == expected
+
+
+def test_integers_beyond_2_to_the_53_are_refused():
+    df = pd.DataFrame({"big": 2**53 + np.arange(40, dtype=np.int64) * 3, "t": [0, 1] * 20})
+    with pytest.raises(ValueError, match=r"Continuous column 'big' holds the integer "
+                                         r"9007199254741109, beyond 2\*\*53.*Rescale it"):
+        TabularDataset.from_frame(df, "t")
+    two = df.assign(big=(2**53 + 1) * (np.arange(40) % 2))
+    ds = TabularDataset.from_frame(two, "t", categorical=["big"])   # as categories: exact
+    assert ds.categories_["big"] == [0, 2**53 + 1]

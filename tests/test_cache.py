@@ -3,8 +3,13 @@ entry is recomputed, and keys are stable."""
 
 import json
 import logging
+import os
+import zipfile
+from pathlib import Path
 
+import joblib
 import numpy as np
+import pandas as pd
 import pytest
 
 from lapace_book import cache
@@ -178,3 +183,163 @@ def test_fingerprint_changes_only_with_the_code_used(monkeypatch, tmp_path):
     monkeypatch.setattr(fingerprint, "module_file", edited(source + "\n_EDITED = 1\n"))
     assert cache.code_fingerprint(("lapace.lgmvae.elbo",)) != before       # a statement
     assert cache.code_fingerprint(("lapace.classifiers",)) == cache.code_fingerprint(("lapace.classifiers",))
+
+
+# ------------------------------------------------------------------------------------ issue 32
+def _outside(tmp_path):
+    """Files beside the cache folder and in a folder elsewhere: what clear must never touch."""
+    beside = tmp_path / "beside.txt"
+    beside.write_text("mine")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "data.csv").write_text("a\n1\n")
+    return beside, elsewhere
+
+
+@pytest.mark.parametrize("name", ["..", ".", "", "a/../..", "../elsewhere", "toy/..", "/ABS"])
+def test_clear_refuses_anything_but_an_entry_and_deletes_nothing(tmp_path, name):
+    beside, elsewhere = _outside(tmp_path)
+    cache.cached("toy", {"a": 1}, Counter(1))
+    name = str(elsewhere) if name == "/ABS" else name
+    with pytest.raises(ValueError, match="plain folder name"):
+        cache.clear(name)
+    assert beside.read_text() == "mine" and (elsewhere / "data.csv").is_file()
+    assert list(cache.cache_dir().glob("toy/*.json"))           # the cache itself is intact
+
+
+def test_clear_never_follows_a_symbolic_link_out_of_the_cache(tmp_path):
+    beside, elsewhere = _outside(tmp_path)
+    (cache.cache_dir() / "link").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(ValueError, match="outside the cache folder"):
+        cache.clear("link")
+    assert (elsewhere / "data.csv").is_file()
+    cache.cached("toy", {"a": 1}, Counter(1))
+    cache.clear()                                    # everything: the link goes, not its target
+    assert not list(cache.cache_dir().iterdir())
+    assert (elsewhere / "data.csv").is_file() and beside.read_text() == "mine"
+
+
+def test_result_tables_are_stored_without_pickle():
+    frame = pd.DataFrame({"method": ["NNCE", "LAPACE"], "input_id": [3, 7],
+                          "value": [0.25, np.nan], "valid": [True, False]})
+    result = {"row": {"dataset": "adult", "n_inputs": 2, "validity": np.float64(0.5)},
+              "per_input": frame, "info": {"cell_seconds": 1.5, "shape": (2, 3)}}
+    cache.cached("cell", {"seed": 0}, Counter(result))
+    path = cache.entry_path("cell", {"seed": 0})
+    with zipfile.ZipFile(path) as zf:               # JSON and .npy, nothing to unpickle
+        assert all(n.endswith((".json", ".npy")) for n in zf.namelist())
+    path.parent.chmod(0o777)                         # safe to read wherever it lies
+    back = cache.cached("cell", {"seed": 0}, Counter(None))
+    pd.testing.assert_frame_equal(back["per_input"], frame)
+    assert back["row"] == result["row"] and type(back["row"]["validity"]) is np.float64
+    assert back["info"] == result["info"]
+
+
+class Planted:
+    """A pickle that runs code when loaded: it creates the file ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _plant(tmp_path):
+    """A pickled entry (an object the safe format cannot hold) replaced by a planted pickle."""
+    cache.cached("clf", {"seed": 0}, Counter(Counter(3)))        # not plain data: pickled
+    path = cache.entry_path("clf", {"seed": 0})
+    assert not zipfile.is_zipfile(path)
+    marker = tmp_path / "code-ran"
+    joblib.dump(Planted(marker), path)
+    return path, marker
+
+
+@pytest.mark.parametrize("which, mode", [("root", 0o777), ("root", 0o770), ("entry", 0o777),
+                                         ("file", 0o666), ("file", 0o620)])
+def test_a_pickle_others_could_have_written_is_refused(tmp_path, which, mode):
+    path, marker = _plant(tmp_path)
+    where = {"root": cache.cache_dir(), "entry": path.parent, "file": path}[which]
+    where.chmod(mode)
+    with pytest.raises(cache.CacheDirError, match=r"Refusing to load the pickled cache entry.*"
+                                                   r"can be written by.*LAPACE_CACHE_DIR"):
+        cache.cached("clf", {"seed": 0}, Counter(None))
+    assert not marker.exists() and path.exists()    # nothing ran, nothing was deleted
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+def test_a_pickle_owned_by_another_user_is_refused(tmp_path):
+    path, marker = _plant(tmp_path)
+    os.chown(path, 12345, 12345)
+    with pytest.raises(cache.CacheDirError, match="owned by another user.*LAPACE_CACHE_DIR"):
+        cache.cached("clf", {"seed": 0}, Counter(None))
+    assert not marker.exists()
+
+
+def test_a_sticky_world_writable_cache_folder_like_tmp_is_fine(tmp_path):
+    cache.cached("clf", {"seed": 0}, Counter(Counter(3)))
+    cache.cache_dir().chmod(0o1777)
+    assert cache.cached("clf", {"seed": 0}, Counter(None)).value == 3
+
+
+def test_the_cache_writes_nothing_others_can_write_even_with_a_lax_umask():
+    old = os.umask(0o002)
+    try:
+        cache.cached("clf", {"seed": 0}, Counter(Counter(3)))
+    finally:
+        os.umask(old)
+    path = cache.entry_path("clf", {"seed": 0})
+    for p in (cache.cache_dir(), path.parent, path, path.with_suffix(".json")):
+        assert p.stat().st_mode & 0o022 == 0, p
+    assert cache.cached("clf", {"seed": 0}, Counter(None)).value == 3
+
+
+def test_a_model_file_without_a_full_checksum_is_recomputed(caplog):
+    """An old-format or unchecked model file in the cache is recomputed, not loaded or a crash."""
+    import torch
+
+    from lapace import LGMVAE
+
+    X = np.random.default_rng(0).uniform(size=(20, 3)).astype(np.float32)
+    y = np.arange(20) % 2
+    compute = Counter(LGMVAE(clusters_per_class=1, latent_dim=2, hidden_dim=4, max_epochs=1,
+                             verbose=False).fit(X, y))
+    kwargs = dict(save=lambda m, p: m.save(p), load=LGMVAE.load, suffix=".pt")
+    cache.cached("vae", {"h": 4}, compute, **kwargs)
+    path = cache.entry_path("vae", {"h": 4}, ".pt")
+    state = torch.load(path, weights_only=True)
+    del state["sha256"]
+    torch.save(state, path)
+    with caplog.at_level(logging.WARNING, logger="lapace_book.cache"):
+        again = cache.cached("vae", {"h": 4}, compute, **kwargs)
+    assert compute.calls == 2 and "no SHA-256 checksum" in caplog.text
+    assert isinstance(again, LGMVAE) and LGMVAE.load(path).n_features_in_ == 3
+
+
+def test_cache_dir_that_cannot_be_used_names_the_variable(tmp_path, monkeypatch):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    monkeypatch.setenv("LAPACE_CACHE_DIR", str(a_file))
+    with pytest.raises(cache.CacheDirError, match=r"LAPACE_CACHE_DIR=.*a-file' is a file, not a "
+                                                   r"folder: point LAPACE_CACHE_DIR at a folder"):
+        cache.cached("toy", {}, Counter(1))
+    monkeypatch.setenv("LAPACE_CACHE_DIR", str(a_file / "below"))
+    with pytest.raises(cache.CacheDirError, match=r"LAPACE_CACHE_DIR=.* cannot be created"):
+        cache.cache_dir()
+    assert a_file.read_text() == "x"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to any folder")
+def test_an_unwritable_cache_dir_names_the_variable(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    monkeypatch.setenv("LAPACE_CACHE_DIR", str(locked))
+    with pytest.raises(cache.CacheDirError, match="LAPACE_CACHE_DIR=.*cannot write to"):
+        cache.cache_dir()
+
+
+def test_nan_and_the_string_nan_are_different_keys():
+    assert cache.key(x=float("nan")) != cache.key(x="nan")
+    assert cache.key(x=float("inf")) != cache.key(x="inf")
+    assert cache.key(x=[float("-inf")]) != cache.key(x=["-inf"])
+    assert cache.key(x=float("nan")) == cache.key(x=np.float64("nan"))

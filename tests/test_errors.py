@@ -10,6 +10,7 @@ import torch
 from toys import toy
 
 from lapace import LGMVAE, Lapace, TabularDataset
+from lapace.lgmvae.fileformat import FORMAT_VERSION
 
 TINY = dict(n_labels=2, clusters_per_class=2, latent_dim=2, hidden_dim=8, max_epochs=1,
             verbose=False)
@@ -95,7 +96,7 @@ def test_damaged_weights_fail_the_checksum(tmp_path):
 
 def test_file_without_parameters_is_a_clear_error(tmp_path):
     path = tmp_path / "bad.pt"
-    torch.save({"format": "lapace.LGMVAE", "format_version": 2}, path)
+    torch.save({"format": "lapace.LGMVAE", "format_version": FORMAT_VERSION}, path)
     with pytest.raises(ValueError, match=r"incomplete LGMVAE file: it lacks \['params'"):
         LGMVAE.load(path)
 

@@ -443,3 +443,30 @@ def test_recertify_compares_tables_value_for_value_leaving_out_time(tmp_path):
     compared, differ = compare_tables(a, b)
     assert "'1.0' -> '1.00'" in differ["evaluation.csv"]
     assert differ["extra.csv"] == "only in the later commit's build"
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("{\"commit\": \"abc\",",
+     r"provenance.json is not a JSON object: JSONDecodeError\(.*line 1.*\): restore it"),
+    ("[1, 2]", r"provenance.json is not a JSON object: \[1, 2\]: restore it"),
+    ("", r"provenance.json is not a JSON object: JSONDecodeError"),
+    ({"tables": {"claims.csv": {"sha256": "0"}}}, r"has a table 'claims.csv' without its 'file'"),
+    ({"tables": ["claims.csv"]}, r"has 'tables' of the wrong type: \['claims.csv'\]"),
+    ({"chapters": {"ch": "ok"}}, r"has a chapter 'ch' without its 'fingerprint': 'ok'"),
+    ({"profile": ["paper"]}, r"has 'profile' of the wrong type"),
+    ({"total_seconds": "long"}, r"has 'total_seconds' of the wrong type: 'long'"),
+])
+def test_a_malformed_provenance_is_incomplete_not_stale(tmp_path, content, problem):
+    """Issue 32: a broken provenance.json is reported (exit 2, naming the problem), no traceback."""
+    results = fake_repo(tmp_path)
+    write(tmp_path, results)
+    path = tmp_path / R.REFERENCE_DIR / "provenance.json"
+    if isinstance(content, dict):
+        tamper(tmp_path, lambda p: p.update(content))
+    else:
+        path.write_text(content)
+    report = R.check_reference(tmp_path)
+    assert report.exit_code == R.INCOMPLETE == 2
+    assert re.search(problem, report.text()), report.text()
+    box = R.status_markdown("ch", root=tmp_path, profile="quick")
+    assert "is incomplete" in box and re.search(problem, box)

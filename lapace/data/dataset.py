@@ -49,6 +49,15 @@ def _numeric(X, dtype) -> np.ndarray:
                          f"{type(X).__name__}; encode records with ds.encode(df).") from None
 
 
+def _integers(values: np.ndarray, dtype) -> pd.Series:
+    """``values`` rounded to integers of ``dtype`` (pandas' ``Int64`` too), clipped to its range
+    first: a uint8 column decoded at -3 gives 0, not 253."""
+    kind = np.dtype(getattr(dtype, "numpy_dtype", dtype))
+    info = np.iinfo(kind)                     # 64-bit maxima round up as floats: step below
+    high = np.nextafter(float(info.max), 0) if kind.itemsize == 8 else info.max
+    return pd.Series(np.clip(np.rint(values), info.min, high).astype(kind), dtype=dtype)
+
+
 def _usable_columns(df: pd.DataFrame, columns: list, named: set) -> list:
     """``columns`` that can be features: dates and identifiers are refused, constant columns
     not ``named`` as features dropped with a warning, each naming the column."""
@@ -150,6 +159,14 @@ class TabularDataset:
     def _fit(self) -> None:
         X = self.X_train
         self.categories_ = {c: _sorted_categories(X[c], c) for c in self.categorical}
+        for c in self.continuous:                 # float64 holds every integer only to 2**53
+            big = max((int(X[c].min()), int(X[c].max())), key=abs) \
+                if pd.api.types.is_integer_dtype(X[c]) and len(X[c]) else 0
+            if abs(big) > 2**53:
+                raise ValueError(
+                    f"Continuous column {c!r} holds the integer {big}, beyond 2**53: floats "
+                    f"cannot hold such integers exactly, so its bounds and decoded values would "
+                    f"be off. Rescale it (e.g. df[{c!r}] // 1000) or drop it.")
         self.bounds_ = {c: (float(X[c].min()), float(X[c].max())) for c in self.continuous}
         self._dtypes = X.dtypes.to_dict()
         self._layout()
@@ -166,6 +183,15 @@ class TabularDataset:
             else:
                 self.encoded_columns.append(col)
             self._slices[col] = slice(start, len(self.encoded_columns))
+        names = [str(n) for n in self.encoded_columns]
+        if len(set(names)) < len(names):        # 'a' with category 'b=c', 'a=b' with 'c'
+            twice = next(n for n in names if names.count(n) > 1)
+            owners = [f for f in self.features if twice in names[self._slices[f]]]
+            raise ValueError(
+                f"Encoded column name {twice!r} would stand for a column of each of the features "
+                f"{owners} ('feature=category'), so they could not be told apart. Rename a column "
+                f"or a category, e.g. df = df.rename(columns={{{owners[-1]!r}: "
+                f"{str(owners[-1]).replace('=', '_')!r}}}).")
         self.categorical_groups = [self._slices[c] for c in self.categorical]
         self.continuous_index = [self._slices[c].start for c in self.continuous]
         self.n_features_encoded = len(self.encoded_columns)
@@ -499,7 +525,8 @@ class TabularDataset:
         Each categorical block is decoded by argmax, so probabilities or other
         non-one-hot blocks give valid categories. Continuous values are mapped
         back to original units (not clipped); a feature whose training column was
-        integer (e.g. age, counts) is rounded to the nearest integer and keeps its dtype.
+        integer (e.g. age, counts) is rounded to the nearest integer and keeps its dtype
+        (clipped to the dtype's range: a ``uint8`` never wraps round to 255).
 
         Parameters
         ----------
@@ -543,9 +570,9 @@ class TabularDataset:
                 columns[name] = pd.Series(chosen, dtype=self._dtypes[name])
             else:
                 values = self.to_original_units(name, X[:, block.start])
-                if pd.api.types.is_integer_dtype(self._dtypes[name]):
-                    values = np.rint(values).astype(self._dtypes[name])
-                columns[name] = pd.Series(values)
+                columns[name] = (_integers(values, self._dtypes[name])
+                                 if pd.api.types.is_integer_dtype(self._dtypes[name])
+                                 else pd.Series(values))
         return pd.DataFrame(columns, columns=self.features)
 
     def __repr__(self) -> str:

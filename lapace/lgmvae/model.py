@@ -210,17 +210,23 @@ class LGMVAE:
         self.balance_labels = balance_labels
 
     # ------------------------------------------------------------------ set-up
-    def get_params(self) -> dict:
-        """Hyper-parameters as given to ``__init__`` (slices as ``[start, stop]`` pairs)."""
-        params = {name: getattr(self, name) for name in inspect.signature(LGMVAE).parameters}
-        params["loss_weights"] = [float(w) for w in self.loss_weights]
-        params["categorical_groups"] = [[g.start, g.stop] for g in self.categorical_groups]
-        return params
+    def get_params(self, deep: bool = True) -> dict:
+        """Hyper-parameters as given to ``__init__`` (scikit-learn's; ``deep`` changes nothing)."""
+        return {name: getattr(self, name) for name in inspect.signature(LGMVAE).parameters}
+
+    def set_params(self, **params) -> LGMVAE:
+        """Set hyper-parameters by name (checked by the next ``fit``); returns ``self``."""
+        if unknown := sorted(set(params) - set(self.get_params())):
+            raise ValueError(f"LGMVAE has no parameter(s) {unknown}; see LGMVAE.get_params().")
+        self.__dict__.update(params)
+        return self
 
     def effective_params(self) -> dict:
-        """:meth:`get_params` with ``None`` for ``encoder``, ``likelihood`` and
-        ``balance_labels`` replaced by what the objective's recipe (:data:`RECIPES`) trains."""
+        """:meth:`get_params` as plain values (slices as ``[start, stop]``), ``None`` for ``encoder``,
+        ``likelihood``, ``balance_labels`` replaced by what the objective's :data:`RECIPES` trains."""
         params = self.get_params()
+        params["loss_weights"] = [float(w) for w in self.loss_weights]
+        params["categorical_groups"] = [[g.start, g.stop] for g in self.categorical_groups]
         recipe = RECIPES.get(self.objective, {})
         return {k: (recipe.get(k) if v is None and k in recipe else v) for k, v in params.items()}
 
@@ -261,12 +267,9 @@ class LGMVAE:
         stopping.  Check the result with :func:`lapace.lgmvae.diagnostics.training_warnings` (posterior
         collapse, undertraining) and :func:`lapace.lgmvae.diagnostics.prototype_report` (§3.1).
         """
-        for name in ("n_features_in_", "feature_names_in_", "feature_min_", "feature_max_",
-                     "dataset_fingerprint_", "dataset_state_"):  # a refit may change them
-            self.__dict__.pop(name, None)
         check_params(self, PARAMS)
         names = feature_names(X)
-        X = check_fitted_X(self, X)
+        X = check_fitted_X(None, X)  # not self: a refit may change the width and names
         y = check_labels(y, X.shape[0], int(self.n_labels))
         self._check_params(X.shape[1])
         check_one_hot(X, self.categorical_groups, "X", names)
@@ -274,6 +277,9 @@ class LGMVAE:
             raise ValueError(f"fit needs at least 2 rows (one is held out for early stopping), "
                              f"got {X.shape[0]}.")
         check_range(X, 0.0, 1.0, far=None)  # encoded data lie near [0, 1]
+        for name in ("n_features_in_", "feature_names_in_", "feature_min_", "feature_max_",
+                     "dataset_fingerprint_", "dataset_state_"):  # all checked: forget the old fit
+            self.__dict__.pop(name, None)
         missing = sorted(set(range(self.n_labels)) - set(np.unique(y).tolist()))
         if missing:
             warn(
@@ -505,8 +511,8 @@ class LGMVAE:
     def save(self, path: str | Path, dataset=None) -> Path:
         """Store configuration, weights and fitted state in one file (:mod:`lapace.lgmvae.fileformat`).
 
-        A SHA-256 checksum of the weights and fitted arrays is stored too and verified by
-        :meth:`load`.  Pass the :class:`~lapace.TabularDataset` as ``dataset`` to ship its
+        A SHA-256 checksum of all it holds (weights, parameters, dataset encoder...) is verified
+        by :meth:`load`.  Pass the :class:`~lapace.TabularDataset` as ``dataset`` to ship its
         encoder (categories, bounds, dtypes; no data rows) in the same file; read both back
         with :meth:`load_with_dataset`.
         """
@@ -542,18 +548,19 @@ class LGMVAE:
         return write_state(path, state)
 
     @classmethod
-    def load(cls, path: str | Path, device: str | None = None) -> LGMVAE:
-        """Load a model written by :meth:`save`, verifying its checksum."""
-        return cls.from_state(read_state(path), device, source=path)
+    def load(cls, path: str | Path, device: str | None = None, *, verify: bool = True) -> LGMVAE:
+        """Load a model written by :meth:`save`, verifying its checksum (``verify=False``: not,
+        for a file you trust without one, to save it again: ``load(path, verify=False).save(path)``)."""
+        return cls.from_state(read_state(path, verify), device, source=path)
 
     @classmethod
-    def load_with_dataset(cls, path: str | Path, device: str | None = None):
+    def load_with_dataset(cls, path: str | Path, device: str | None = None, *, verify: bool = True):
         """``(model, dataset)`` from a file written by ``save(path, dataset=ds)``.
 
         The dataset is the encoder alone (:meth:`~lapace.TabularDataset.from_encoder_state`):
         it encodes, decodes and compiles constraints exactly like the original, holding no rows.
-        """
-        state = read_state(path)
+        ``verify`` as in :meth:`load`."""
+        state = read_state(path, verify)
         if "dataset" not in state:
             raise ValueError(f"{path} holds no dataset encoder: save it with vae.save(path, dataset=ds).")
         return (cls.from_state(state, device, source=path),

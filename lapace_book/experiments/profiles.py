@@ -27,7 +27,8 @@ from lapace_book.experiments.pairs import Pair, pair_kwargs, train_pair
 from lapace_book.provenance import repo_root
 
 __all__ = ["GRID_KEYS", "PAIR_KEYS", "chapter_parameters", "grid_settings", "load_pair",
-           "pair_settings", "parameters_cell", "profile_file", "read_profile", "train_pairs"]
+           "pair_settings", "parameters_cell", "profile_file", "read_profile", "read_yaml",
+           "train_pairs"]
 
 #: the settings of ``_pairs``: L-GMVAE epoch budget and patience, the stratified subsample of
 #: each data set (``None``: all rows) and the cap on Table 4's batch sizes (``None``: none)
@@ -47,9 +48,25 @@ def profile_file(profile: str) -> Path:
     return path
 
 
+def read_yaml(path: str | Path) -> Any:
+    """The YAML file ``path`` read; a ``ValueError`` naming the file, the line and the problem
+    when it is not valid YAML (not a traceback from inside the parser)."""
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = " ".join(str(p) for p in (getattr(err, "context", None),
+                                         getattr(err, "problem", None)) if p) or str(err)
+        raise ValueError(
+            f"{path}{where} is not valid YAML ({what}). Fix the file there: settings are "
+            f"'name: value' lines, nested ones indented with spaces (no tabs).") from None
+
+
 def read_profile(profile: str) -> dict[str, Any]:
     """The whole profile: chapter sections and the ``_``-prefixed settings."""
-    data = yaml.safe_load(profile_file(profile).read_text()) or {}
+    data = read_yaml(profile_file(profile)) or {}
     if not isinstance(data, dict):
         raise ValueError(f"profiles/{profile}.yml must map names to settings.")
     return data

@@ -81,6 +81,7 @@ from lapace_book.show.plots import METRIC_LABELS, benchmark_metric
 from lapace_book.experiments.profiles import grid_settings
 from lapace_book.provenance import results_dir, save_figure, save_table
 from lapace_book.experiments.proximity_gap import last_distances
+from lapace_book.show.text import class_names
 
 chapter_start = time.perf_counter()
 PAIRS = [(d, c) for d in datasets for c in classifiers]
@@ -110,6 +111,10 @@ display(Markdown(
     "counts as no counterfactual). The pairs are the tabular chapter's models "
     f"(at most {max_rows} rows per data set, {max_epochs} epochs), loaded from the cache."))
 
+# %% tags=["remove-input"]
+display(Markdown("What label 0 → label 1 means on each data set: " + "; ".join(
+    f"*{d}*: {' → '.join(class_names(d))}" for d in datasets) + "."))
+
 # %% [markdown]
 # ## Running the grid
 #
@@ -130,7 +135,8 @@ save_table(evaluation, "evaluation", profile=profile, index=False)
 save_table(per_input, "evaluation_per_input", profile=profile, index=False)
 summary = summarise(evaluation)
 save_table(summary, "figure4", profile=profile, index=False)
-evaluation.head(8).rename(columns={**METRIC_LABELS, "n_inputs": "inputs"}).round(3)
+evaluation.head(8).rename(columns={**METRIC_LABELS, "n_inputs": "inputs"}).style.hide(
+    axis="index").format(precision=3)
 
 # %% [markdown]
 # `evaluation.csv` holds one row per cell; `evaluation_per_input.csv` the same metrics per
@@ -154,11 +160,12 @@ shown.round(1)
 # panel one pair, so that every bar can be read at page width. Bars are the mean over
 # repetitions, whiskers the standard deviation where it is positive (none with one
 # repetition). The axis label says which way is better. On a linear axis a bar more than three
-# times the next largest of its panel is cut and labelled with its value (DiCE's robustness to
-# input changes on several pairs); runtime shares one log axis across the panels. The paper
+# times the next largest of its panel is cut and labelled with its value (a method far off the
+# others, such as DiCE's robustness to input changes can be); runtime shares one log axis
+# across the panels. The paper
 # plots diversity −1 for single-CE methods; we leave it undefined ("n/a").
 
-# %%
+# %% tags=["hide-input"]
 figure4 = {}
 for letter, metric in zip("abcdefg", ["validity", "proximity", "plausibility", "diversity",
                                        "model_robustness", "input_robustness", "runtime_s"]):
@@ -327,3 +334,80 @@ display(Markdown(
 display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "
                  f"(profile `{profile}`; {len(evaluation)} cells on {n_jobs} worker "
                  f"process{'es' if n_jobs != 1 else ''})."))
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise says what kind it is, how long it runs and how to check your answer; the
+# solutions are folded away until you open them. Commands run from the repository's root.
+#
+# **Exercise 1 (parameters, about four times this chapter's quick run time).** How noisy are
+# the verdicts? Run the grid with 20 inputs per pair instead of the quick profile's 5:
+#
+# ```bash
+# make chapter CHAPTER=evaluation SET="grid_overrides='{\"n_inputs\": 20}'"
+# # or: jupytext --sync notebooks/evaluation.py
+# #     papermill notebooks/evaluation.ipynb evaluation-20.ipynb --cwd notebooks \
+# #         -y '{"grid_overrides": {"n_inputs": 20}}'
+# ```
+#
+# Which claims change their verdict, and which of Figure 4's bars move by more than their
+# differences to the neighbouring methods? Check: the sentence under the claims table counts
+# the verdicts of each run.
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# With 5 inputs a share such as validity moves in steps of 0.2 and one hard input decides a
+# "best" claim; with 20 the steps are 0.05. Claims that hinge on a near tie (a proximity
+# "within 25%", a rank) are the ones to flip; claims true by construction (LAPACE-Last's
+# robustness to input changes, Exercise 3) cannot. The grid caches each cell by its settings,
+# so a new `n_inputs` computes every cell anew.
+# ````
+#
+# **Exercise 2 (coding, a second).** Check a claim yourself: "robustness to model changes
+# steadily increases from First to Last". From `summary`, build the pairs × methods table of
+# `model_robustness_mean`, count the pairs on which First ≤ Middle ≤ Last holds for our
+# recipe, and turn the count into a verdict with the rule of this chapter (*yes* on every
+# pair, *partly* on at least half, *no* otherwise). Check: your verdict equals the row
+# `robustness_first_to_last` of the claims table for the recipe *ours*.
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# Pivot the summary to pairs × methods, compare the three LAPACE columns row by row, and count;
+# a pair where a variant has no valid CE (a missing robustness) does not count as holding.
+# The cell below does it and asserts that the verdict is the claims table's.
+# ````
+
+# %% tags=["hide-cell"]
+rob = summary.assign(pair=summary.dataset + "-" + summary.classifier.str.upper()).pivot(
+    index="pair", columns="method", values="model_robustness_mean")
+f, m, la = (rob[f"LAPACE-{v}"] for v in ("First", "Middle", "Last"))
+hits, total = int(((f <= m) & (m <= la)).sum()), len(rob)
+mine = "yes" if hits == total else "partly" if hits >= total / 2 else "no"
+theirs = claims.query("key == 'robustness_first_to_last' and recipe == 'ours'")["holds"].item()
+assert mine == theirs, (mine, theirs)
+print(f"First ≤ Middle ≤ Last on {hits} of {total} pairs: verdict {mine!r} (claims table: {theirs!r})")
+
+# %% [markdown]
+# **Exercise 3 (derivation).** Explain why LAPACE-Last's robustness to input changes is
+# exactly 0 (the distance between the CEs of an input and of its perturbed copies), while its
+# robustness to model changes need not be 100%. Check: the claims `last_input_robustness` and
+# `last_model_robustness` for both recipes.
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# LAPACE-Last returns the decoded (and, in our recipe, repaired) centroids of the target
+# label: the same set for every input the black box gives the other label, so a perturbed copy
+# gets exactly the same CEs and the max-set-distance is 0, whatever the perturbation (perturbed
+# copies that change the input's label are skipped). Robustness to model changes asks a
+# *retrained* black box to accept those centroids, and nothing in the L-GMVAE's training
+# involves the retrained models: a centroid near the boundary can fall on the other side of a
+# slightly different forest or network. The cell below shows both claims.
+# ````
+
+# %% tags=["hide-cell"]
+claims[claims.key.isin(["last_input_robustness", "last_model_robustness"])][
+    ["key", "recipe", "ours", "holds"]].set_index(["key", "recipe"])

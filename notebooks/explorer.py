@@ -92,6 +92,7 @@ from lapace.explorer import PATH_COLUMNS, explore, figure_html
 from lapace.metrics import lof_model
 from lapace_book.experiments.profiles import chapter_parameters, grid_settings, load_pair
 from lapace_book.provenance import save_figure, save_table
+from lapace_book.show.text import a_, class_names
 
 torch.set_num_threads(torch_threads)
 NAMES = {"rf": "RF", "nn": "NN"}
@@ -145,7 +146,8 @@ X = pair.X_test[select_inputs(pair, n_inputs)]
 grid = grid_settings(profile)
 models = retrained(pair, grid["n_retrained"], grid["seed"])
 lof = lof_model(pair.X_train[pair.predict(pair.X_train) == 1], n_neighbors=lof_neighbors)
-tabular = explore(explainer, X, target=1, lof=lof, retrained=models)
+tabular = explore(explainer, X, target=1, lof=lof, retrained=models,
+                  class_names=class_names(dataset, pair.ds))
 name = f"{dataset}-{NAMES[classifier]}"
 fig = tabular.figure(f"{name}: paths from {tabular.class_names[0]} to {tabular.class_names[1]}")
 _ = save_figure(fig, f"explorer_{dataset}_{classifier}", profile=profile)
@@ -171,11 +173,12 @@ display(path_summary(tabular, f"of {name}"))
 #
 # The digits are the {doc}`MNIST chapter's <mnist>`: its L-GMVAE and digit classifier, loaded
 # from the artefact cache with the settings the MNIST chapter runs with in this profile
-# (`lapace_book.experiments.profiles.chapter_parameters`), its held-out images of a 5 that the classifier also
-# calls 5, and its target 7. The first input is the one of that chapter's Figure 2. LOF is
-# fitted on the L-GMVAE's training images the classifier calls 7; there are no retrained
-# classifiers here, so the lower panel shows the classifier's label along the path: watch for
-# the digits it passes through on the way from 5 to 7.
+# (`lapace_book.experiments.profiles.chapter_parameters`), its held-out images of the source
+# digit that the classifier also calls so, and its target digit (the paper's 5 and 7 unless
+# the profile sets others). The first input is the one of that chapter's Figure 2. LOF is
+# fitted on the L-GMVAE's training images the classifier calls the target digit; there are no
+# retrained classifiers here, so the lower panel shows the classifier's label along the path:
+# watch for the digits it passes through on the way.
 
 # %% tags=["hide-input"]
 mn = chapter_parameters("mnist", profile)          # the MNIST chapter's own settings
@@ -203,22 +206,23 @@ digits = Lapace(vae, steps=mn["steps"], repair_centroids=mn["repair_centroids"],
 lof_digits = lof_model(X_fit[clf.predict(X_fit) == target], n_neighbors=lof_neighbors)
 images = explore(digits, X_test[is_source[:n_mnist_inputs]], target=target, lof=lof_digits,
                  image_shape=(28, 28))
-fig_digits = images.figure(f"MNIST: paths from a {source} to the centroids of {target}")
+fig_digits = images.figure(f"MNIST: paths from {a_(source)} to the centroids of {target}")
 _ = save_figure(fig_digits, "explorer_mnist", profile=profile)
 _ = save_table(images.table[PATH_COLUMNS], "explorer_mnist", profile=profile, index=False)
 
 # %% tags=["remove-input", "full-width"]
 display(HTML(figure_html(fig_digits, div_id="explorer-mnist")))
 
-# %% [markdown]
-# **Figure 6.2.** Path explorer for held-out MNIST 5s and the centroids of 7 (the MNIST
-# chapter's Figure 2 paths, every τ). Menu: the input and its path; slider: τ. Left: the input
-# and the decoded image at this τ; top: the digit classifier's label and the image's LOF; right:
-# LOF and the classifier's label along the whole path, green where it reads a 7. The table
-# (without the pixels) is saved as `explorer_mnist.csv`.
+# %% tags=["remove-input"]
+display(Markdown(
+    f"**Figure 6.2.** Path explorer for held-out MNIST {source}s and the centroids of {target} "
+    "(the MNIST chapter's Figure 2 paths, every τ). Menu: the input and its path; slider: τ. "
+    "Left: the input and the decoded image at this τ; top: the digit classifier's label and the "
+    "image's LOF; right: LOF and the classifier's label along the whole path, green where it "
+    f"reads {a_(target)}. The table (without the pixels) is saved as `explorer_mnist.csv`."))
 
 # %% tags=["remove-input"]
-display(path_summary(images, f"from a {source} to a {target}"))
+display(path_summary(images, f"from {a_(source)} to {a_(target)}"))
 
 # %% [markdown]
 # ## How the explorer is built
@@ -231,3 +235,54 @@ display(path_summary(images, f"from a {source} to a {target}"))
 # (`book/_ext/lapace_sphinx.py` adds it to the pages that hold a Plotly figure), and the site
 # check (`scripts/check_site.py`) clicks the slider and the menu in a headless browser, offline,
 # to make sure both change what the figure shows.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise says what kind it is, how long it runs and how to check your answer; the
+# solutions are folded away until you open them. Commands run from the repository's root.
+#
+# **Exercise 1 (parameters, about a minute with the tabular and MNIST chapters cached).**
+# Anchor the paths at the input:
+#
+# ```bash
+# make chapter CHAPTER=explorer SET="start=input"
+# # or: jupytext --sync notebooks/explorer.py
+# #     papermill notebooks/explorer.ipynb explorer-input.ipynb --cwd notebooks -p start input
+# ```
+#
+# Slide to τ = 0 on a few paths: which cells are marked yellow now, and where does the label
+# flip compared with this page? Then try another pair, `SET="dataset=compas classifier=nn"`.
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# With `start="input"` every path starts at the input itself, so no cell is yellow at τ = 0 and
+# the τ = 1 record (the decoded centroid) is unchanged. Where the reconstruction already lay
+# on the target's side, this page's LAPACE-First was at τ = 0, a "counterfactual" that only
+# differs from the input by the reconstruction error; anchored at the input, the first green
+# point moves to a τ where the path itself has changed the record.
+# ````
+#
+# **Exercise 2 (coding, a second).** From the explorer's table (`tabular.table`: one row per
+# input, path and step), find for every path the τ of LAPACE-First (the first valid step) and
+# the τ with the lowest LOF. On how many paths does the most plausible point come after
+# LAPACE-First? Check: the number of rows is inputs × paths × steps.
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# Group the table by input and path; `valid` marks the points the black box predicts as the
+# target, `lof` their plausibility. The cell below counts the paths. Where the lowest LOF lies
+# after LAPACE-First, the user trades proximity for plausibility by walking further (§4.2).
+# ````
+
+# %% tags=["hide-cell"]
+t = tabular.table
+n_paths = t.groupby(["input", "path"]).ngroups
+assert len(t) == n_paths * t["step"].nunique()
+first_valid = t[t["valid"]].groupby(["input", "path"])["tau"].min()
+most_plausible = t.loc[t.groupby(["input", "path"])["lof"].idxmin()].set_index(["input", "path"])["tau"]
+later = (most_plausible.reindex(first_valid.index) > first_valid).sum()
+print(f"{n_paths} paths, {len(first_valid)} with a LAPACE-First; on {later} of them the lowest "
+      "LOF comes after LAPACE-First")

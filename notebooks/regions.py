@@ -92,7 +92,7 @@ from lapace_book.experiments.profiles import load_pair
 from lapace_book.provenance import save_figure, save_table
 from lapace_book.experiments.region_benchmark import METHODS, compare_pair
 from lapace.groups.regions import describe_action
-from lapace_book.show.text import describe_constraint, join_and
+from lapace_book.show.text import class_names, compare_word, describe_constraint, flag_change, join_and
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -116,6 +116,8 @@ constraints = {d: list(constraint_set(d)["constraint"]) if d in CONSTRAINED else
                for d in datasets}
 display(Markdown("\n".join(f"- **{d}**: " + "; ".join(describe_constraint(c) for c in constraints[d])
                            for d in CONSTRAINED)))
+display(Markdown("Label 0 → label 1, the recourse asked for, means " + "; ".join(
+    f"*{d}*: {' → '.join(class_names(d))}" for d in datasets) + "."))
 
 # %% tags=["hide-input"]
 rows, fitted, recs, pairs, seconds = [], {}, {}, {}, {}
@@ -229,20 +231,50 @@ display(Markdown("\n".join(lines)))
 # (several groups, constraints that block the common direction), one direction can lose coverage
 # that one action per cluster keeps.
 # T-CREx moves an input only just inside a rule's box: cheap and sparse, but the black box's
-# target region is rarely a box, so many such records are still refused. On *compas* this holds
-# only in part: there the cluster regions change fewer than two features per flipped record and
-# cost less than T-CREx's rules, and whether they cover more than GLOBE-CE can go either way
-# (tables above).
+# target region is rarely a box, so many such records are still refused. Whether this build
+# bears the reading out pair by pair is in the tables above; for *compas*, where few features
+# may move, the numbers are:
+
+# %% tags=["remove-input"]
+def compas_reading(results):
+    def word(a, b):   # a method that flips no input has no cost
+        return (compare_word(a, b, "more than", "less than", "as much as")
+                if np.isfinite(a) and np.isfinite(b) else "not comparable with")
+
+    out = []
+    for c in classifiers:
+        r = results[(results.dataset == "compas") & (results.classifier == c)].set_index("method")
+        if r.empty:
+            continue
+        reg, tc, gl = (r.loc[m] for m in ("LAPACE regions", "T-CREx", "GLOBE-CE"))
+        out.append(f"compas-{NAMES[c]}: the cluster regions change {reg.features_changed:.2g} "
+                   f"features per flipped record (T-CREx {tc.features_changed:.2g}), cost "
+                   f"{word(reg.cost, tc.cost)} "
+                   f"T-CREx's rules ({reg.cost:.2g} against {tc.cost:.2g}) and cover "
+                   f"{word(reg.coverage, gl.coverage)}"
+                   f" GLOBE-CE ({reg.coverage:.2f} against {gl.coverage:.2f})")
+    return "; ".join(out) + "." if out else "compas is not among this run's data sets."
+
+
+display(Markdown(compas_reading(results)))
 
 # %% [markdown]
 # ## The actions in plain words (heloc and compas)
 #
-# For the RF black box of *heloc* and *compas*: each action's group (its source cluster, how many
+# For the first black box of `classifiers` (the random forest by default) on *heloc* and
+# *compas*: each action's group (its source cluster, how many
 # fitting inputs it holds, the share of its held-out members flipped) and what it asks of the
 # group's prototype at the action's median scale, in original units: the four largest changes
 # relative to each feature's range (all changes are in `results/<profile>/regions_actions.csv`).
 
 # %% tags=["hide-input"]
+def careful(table, dataset):
+    """The changes of an action a careful user would not recommend, with the reason."""
+    flags = [f"{r.feature}: {why}" for _, r in table.iterrows()
+             if (why := flag_change(dataset, r.feature, r["group's value"], r.after))]
+    return "; ".join(flags) or "–"
+
+
 def plain(table, ds, n=4):
     """The n largest changes, in words."""
     if table.empty:
@@ -268,10 +300,19 @@ for key in [(d, classifiers[0]) for d in ("heloc", "compas") if d in datasets]:
             "pair": f"{key[0]}-{NAMES[key[1]]}", "group": f"cluster {a.cluster} → prototype "
             f"{a.target_cluster}", "fitting inputs": a.members,
             "held-out flipped": f"{rec.flipped[held].sum()} of {held.sum()}",
-            "median k": f"{a.median_scale:.2g}", "what changes": plain(table, ds)})
+            "median k": f"{a.median_scale:.2g}", "what changes": plain(table, ds),
+            "needs care": careful(table, key[0])})
 save_table(pd.concat(all_changes, ignore_index=True), "regions_actions", profile=profile, index=False)
 pd.DataFrame(action_rows).set_index(["pair", "group"]).style.set_properties(
-    subset=["what changes"], **{"text-align": "left", "white-space": "normal"})
+    subset=["what changes", "needs care"], **{"text-align": "left", "white-space": "normal"})
+
+# %% [markdown]
+# The column *needs care* (shown, not saved) flags what a careful user would not recommend: an
+# impossible value (a negative length of stay, an age that goes down), the outcome's own
+# record (`two_year_recid` on compas), a record of the past (prior offences, the length of a
+# past stay) or a protected or ethically loaded attribute. The constraints of this chapter
+# hold only sex and race fixed (and keep age from falling); they are the ones the saved tables
+# were computed with. Exercise 2 measures what holding the rest fixed costs.
 
 # %% [markdown]
 # ## What the regions say about each black box
@@ -312,3 +353,69 @@ display(Markdown(
     f"in (0, {max_scale}]; GLOBE-CE: {n_directions} sampled directions; T-CREx: ρ = {rho}, "
     f"τ = {tau}. This chapter took {elapsed:.0f} s: " + ", ".join(
         f"{d}-{NAMES[c]} {s:.0f} s" for (d, c), s in seconds.items()) + "."))
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise says what kind it is, how long it runs and how to check your answer; the
+# solutions are folded away until you open them. Commands run from the repository's root.
+#
+# **Exercise 1 (parameters, about this chapter's quick run time).** Ask for sparse actions:
+#
+# ```bash
+# make chapter CHAPTER=regions SET="max_features=2"
+# # or: jupytext --sync notebooks/regions.py
+# #     papermill notebooks/regions.ipynb regions-sparse.ipynb --cwd notebooks -p max_features 2
+# ```
+#
+# What happens to coverage, cost and the features changed of the cluster regions and of
+# GLOBE-CE? Check: *features changed* is at most 2 for both wherever they flip an input.
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# Keeping only the two largest changes of each translation makes the actions sparse and
+# cheaper per input, but a prototype's other differences no longer move with it, so fewer
+# inputs cross the boundary at a given scale $k$: expect lower coverage, or larger $k$ (and
+# cost) to keep it. T-CREx and LAPACE-First do not take `max_features`.
+# ````
+#
+# **Exercise 2 (coding, a few seconds).** Fit the cluster regions of compas-RF again with the
+# constraints a careful user would set: besides sex, race and age, `two_year_recid`,
+# `priors_count` and `length_of_stay` immutable (`lapace.Immutable`). Use
+# `compare_pair(pair, ["LAPACE regions"], constraints, ...)` with this chapter's settings.
+# What happens to coverage and cost? Check: no action of the new fit changes an immutable
+# feature (`describe_action` lists a group's changes; assert none is immutable).
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# Immutable features get no change in the action's translation, so the group's prototype is
+# approached only along what may move: on compas that leaves age (upwards) and the charge
+# degree. The new row says how much of the black box's decision those two features can flip,
+# and at what cost; either can move either way, since the scale $k$ of each action is chosen
+# anew. Whether "older, or charged with another degree of offence" is advice anyone can act
+# on is the question the numbers leave to the reader. The cell below fits it and sets the two
+# rows side by side.
+# ````
+
+# %% tags=["hide-cell"]
+from lapace import Immutable
+
+if ("compas", classifiers[0]) in pairs:
+    key = ("compas", classifiers[0])
+    held = constraints["compas"] + [Immutable(f) for f in
+                                    ("two_year_recid", "priors_count", "length_of_stay")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        strict, strict_fit, _ = compare_pair(pairs[key], ["LAPACE regions"], held, n_fit=n_fit,
+                                             n_eval=n_eval, sigma=sigma, seed=seed,
+                                             n_perturbations=n_perturbations, params=PARAMS)
+    g = strict_fit["LAPACE regions"]
+    fixed = {c.feature for c in held if isinstance(c, Immutable)}
+    moved = set().union(*(describe_action(g, a.index, pairs[key].ds).feature for a in g.actions_))
+    assert not moved & fixed, moved & fixed
+    before = results[(results.dataset == "compas") & (results.classifier == key[1])
+                     & (results.method == "LAPACE regions")]
+    display(pd.concat({"this chapter's constraints": before, "careful constraints": strict})[
+        ["n_actions", "coverage", "cost", "features_changed"]].droplevel(1).round(3))

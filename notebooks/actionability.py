@@ -93,7 +93,8 @@ from lapace_book.paper import PAPER_TABLE3
 from lapace_book.experiments.profiles import load_pair
 from lapace_book.show.plots import constraint_paths, features_to_show
 from lapace_book.provenance import save_figure, save_table
-from lapace_book.show.text import beside_paper, describe_constraint
+from lapace_book.show.readings import careful_changes, changed_share
+from lapace_book.show.text import beside_paper, class_names, describe_constraint
 
 if torch_threads:
     torch.set_num_threads(torch_threads)
@@ -135,6 +136,11 @@ for d in datasets:
 # `n_drawn` constraints are drawn at random from its data set's set
 # (`lapace_book.experiments.actionability.draw_constraints`, seeded). FACE runs with its paper's density-weighted
 # k-nearest-neighbour graph over the classifier's training inputs (`lapace.methods.FACE`).
+
+# %% tags=["remove-input"]
+display(Markdown("The inputs are predicted 0 and explained towards label 1; on each data set that "
+                 "means " + "; ".join(f"*{d}*: {' → '.join(class_names(d))}"
+                                      for d in datasets + extra_datasets) + "."))
 
 # %% tags=["hide-input"]
 def explainer_for(d, c, recipe):
@@ -366,10 +372,33 @@ if extra_datasets:
         "these pairs."))
 
 # %% [markdown]
+# ### What these constraints leave open
+#
+# The five constraints hold sex and race fixed. A careful user would hold more: on *compas*,
+# `two_year_recid` is the outcome record itself (whether the person was charged again within
+# two years), and `priors_count` and `length_of_stay` are records of the past that no action
+# changes; on *adult*, marital status and relationship are ethically loaded, and native country
+# is protected. The constraint sets above are the ones this book's tables were computed with,
+# so they stay; the table below (shown, not saved) flags, for each method, the share of its
+# counted counterfactuals that change such a feature. Exercise 2 adds the constraints.
+
+# %% tags=["remove-input"]
+display(Markdown("*Share of each method's counted counterfactuals that change a feature a "
+                 "careful user would hold fixed (columns), per pair; a dash where the method "
+                 "counted nothing.*"))
+for d in extra_datasets:
+    held = [c_.feature for c_ in sets[d]["constraint"] if type(c_).__name__ == "Immutable"]
+    flags = pd.concat({f"{d}-{NAMES[c]}": careful_changes(
+        runs[(d, c)]["result"].counted, runs[(d, c)]["X"], runs[(d, c)]["pair"].ds, d, skip=held)
+        for c in classifiers}, names=["pair", "method"])
+    display(Markdown(f"**{d}**"), flags.map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"))
+
+# %% [markdown]
 # ## One input's paths, with and without constraints
 #
-# The figure follows one *heloc* input of the RF pair: the input for which the unconstrained
-# paths break its drawn constraints most often. Each panel is one feature in original units
+# The figure follows one input of Table 3's first pair (heloc-RF with the default parameters;
+# its name is in the figure's title): the input for which the unconstrained paths break its
+# drawn constraints most often. Each panel is one feature in original units
 # along τ, for each of the five paths (one colour per target cluster): dashed without
 # constraints, solid with the §3.3 corrections; dots mark counted counterfactuals (filled: with
 # constraints; hollow: without, where the constraint-free point happens to satisfy them). The
@@ -432,3 +461,89 @@ display(Markdown(
     + ", ".join(f"{d}-{NAMES[c]} {s:.0f} s" for (d, c), s in seconds.items()) + ".\n\n"
     + ("Warnings raised while explaining (not errors: the tables above count what they describe):\n\n"
        + "\n".join(notes[:20]) if notes else "No warnings were raised while explaining.")))
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise says what kind it is, how long it runs and how to check your answer; the
+# solutions are folded away until you open them. Commands run from the repository's root.
+#
+# **Exercise 1 (parameters, about this chapter's quick run time).** Make the drawn sets
+# harder: draw 10 constraints per input instead of 5.
+#
+# ```bash
+# make chapter CHAPTER=actionability SET="n_drawn=10"
+# # or: jupytext --sync notebooks/actionability.py
+# #     papermill notebooks/actionability.ipynb actionability-10.ipynb --cwd notebooks -p n_drawn 10
+# ```
+#
+# Which methods lose the most in Table 3? Check: the sentence under Table 3 names the lowest
+# share, and the checks table must still count no counted point that breaks a constraint.
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# More constraints per input make it likelier that a FACE path's end (a training record near
+# the input) breaks one of them and that repairing the points changes the black box's
+# decision; LAPACE-Constrained corrects its own points, but more constraints leave a smaller
+# region that is both allowed and predicted as the target, which the correction budget
+# (`max_corrections`) must reach. wine has 10 constraints, so with `n_drawn=10` every wine input
+# gets the whole set.
+# ````
+#
+# **Exercise 2 (coding, a few seconds).** Add the constraints a careful user would set on
+# *compas*: `two_year_recid`, `priors_count` and `length_of_stay` immutable, besides the five
+# above, and explain the first five inputs of the compas-RF pair with LAPACE-Constrained (the
+# chapter's `explainer` of that pair, `explain_paths(..., constraints=...)`). For how many does
+# a counted counterfactual remain, and what does it change? Check: every counted point keeps
+# every constraint on the decoded record (`records_satisfy`, assert it).
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# `Immutable(feature)` holds a feature at the input's value, continuous or categorical. With
+# the record of the past and the outcome held fixed, a recommendation may move only age
+# (upwards) and the charge degree: whatever counterfactuals remain can only say "older, or
+# charged with another degree of offence", which is no advice a person can act on. Compare how
+# many inputs keep one with the LAPACE-Constrained column of the table above. The cell below
+# counts them, lists what they change and asserts the constraints on the decoded records.
+# ````
+
+# %% tags=["hide-cell"]
+from lapace import Immutable
+
+if ("compas", "rf") in runs:
+    r = runs[("compas", "rf")]
+    careful = list(sets["compas"]["constraint"]) + [
+        Immutable(f) for f in ("two_year_recid", "priors_count", "length_of_stay")]
+    X5 = r["X"][:5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        held = r["explainer"].explain_paths(X5, target=TARGET, constraints=careful)
+    pts, ins = held.paths[held.valid], np.repeat(X5, held.valid.sum((1, 2)), axis=0)
+    ds, moved = r["pair"].ds, {}
+    if len(pts):
+        after, before = ds.decode(pts), ds.decode(ins)
+        assert records_satisfy(careful, after, before, ds).all()
+        moved = changed_share(after, before, ds)
+    print(f"{int(held.valid.any((1, 2)).sum())} of {len(X5)} inputs keep a counted counterfactual "
+          f"({int(held.valid.sum())} counted points); share of them changing each feature: "
+          + (", ".join(f"{f} {v:.0%}" for f, v in moved.items() if v > 0) or "none"))
+
+# %% [markdown]
+# **Exercise 3 (derivation).** The §3.3 correction is $z \leftarrow z - \eta\,\nabla_z
+# g(\mathrm{Dec}(z))$. For a range constraint $g(x) = \max(0, \ell - x_j) + \max(0, x_j - u)$
+# on one continuous feature, what is the step when the decoded value already lies in
+# $[\ell, u]$, and what when it lies above $u$? Why can a point remain uncorrected?
+#
+# ````{admonition} Solution
+# :class: dropdown
+#
+# Inside the range both terms are 0 with zero gradient, so $z$ does not move: the correction
+# leaves satisfied points alone. Above $u$, $g = x_j - u$ and $\nabla_z g = \nabla_z
+# \mathrm{Dec}(z)_j$, the decoder's sensitivity of feature $j$, so the step lowers $x_j$ by
+# about $\eta\,\lVert\nabla_z \mathrm{Dec}(z)_j\rVert^2$ per step while moving every other
+# feature that shares those latent directions. A point stays uncorrected when the budget of
+# $N_\text{correct}$ steps runs out first (a flat decoder or a small η), or when the steps
+# for two constraints pull against each other; such points are not counted.
+# ````

@@ -13,7 +13,7 @@ import pandas as pd
 from lapace_book.show.text import compare_word, join_and, plural
 
 __all__ = ["describe_data", "elbo_bound_reading", "figure1_reading", "loss_weight_reading",
-           "careful_changes", "paper_setting"]
+           "careful_changes", "changed_share", "paper_setting"]
 
 
 def _near(point) -> str:
@@ -212,15 +212,22 @@ def careful_changes(counted: dict, X: np.ndarray, ds, dataset: str, skip=()) -> 
         if not len(points) or not features:
             out[method] = {f: np.nan for f in features}
             continue
-        after, before = ds.decode(points), ds.decode(np.asarray(X)[rows])
-        share = {}
-        for f in features:
-            a, b = after[f].to_numpy(), before[f].to_numpy()
-            if f in ds.continuous:
-                span = float(np.ptp(ds.bounds_[f])) or 1.0
-                moved = np.abs(a.astype(float) - b.astype(float)) > 0.01 * span
-            else:
-                moved = a != b
-            share[f] = float(np.mean(moved))
-        out[method] = share
+        out[method] = changed_share(ds.decode(points), ds.decode(np.asarray(X)[rows]), ds,
+                                    features)
     return pd.DataFrame(out).T
+
+
+def changed_share(after: pd.DataFrame, before: pd.DataFrame, ds, features=None) -> dict:
+    """Per feature (default: all of ``ds``), the share of the decoded records ``after`` that
+    differ from ``before``: a category that is not the same, a continuous value that moved by
+    more than 1% of the feature's training range (what ``Immutable`` tolerates)."""
+    share = {}
+    for f in features if features is not None else ds.features:
+        a, b = after[f].to_numpy(), before[f].to_numpy()
+        if f in ds.continuous:
+            span = float(np.ptp(ds.bounds_[f])) or 1.0
+            moved = np.abs(a.astype(float) - b.astype(float)) > 0.01 * span
+        else:
+            moved = a != b
+        share[f] = float(np.mean(moved))
+    return share

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lapace.validation import check_mask, check_points
+
 __all__ = ["Counterfactuals"]
 
 
@@ -36,8 +38,9 @@ class Counterfactuals:
     info: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.points = np.asarray(self.points, dtype=np.float32)
-        self.valid = np.asarray(self.valid, dtype=bool)
+        # checked, never cast: valid=0.2 (a probability) or "yes" is refused, not made True
+        self.points = check_points(self.points, "points").astype(np.float32)
+        self.valid = check_mask(self.valid, "valid")
         if self.points.ndim != 3 or self.valid.shape != self.points.shape[:2]:
             raise ValueError(
                 f"points must be (n, m, d) and valid (n, m); got {self.points.shape} and "

@@ -30,7 +30,13 @@ import numpy as np
 import pandas as pd
 
 from lapace.metrics import model_robustness, plausibility
-from lapace.validation import check_int, check_is_fitted, check_X, optional_import
+from lapace.validation import (
+    check_fitted_X,
+    check_int,
+    check_is_fitted,
+    optional_import,
+    unclash,
+)
 
 __all__ = ["PATH_COLUMNS", "PathExplorer", "explore", "figure_html"]
 
@@ -283,11 +289,13 @@ def explore(explainer, X, target: int = 1, *, lof=None, retrained: Sequence | No
         images.  Needs an explainer without a dataset and ``height * width == d``.
     max_inputs : the most inputs accepted: the figure holds every step of every path.
     """
-    check_is_fitted(explainer, "targets_", "call Lapace(vae).fit(model=..., dataset=...) first")
     if not callable(getattr(explainer, "explain_paths", None)):
-        raise ValueError(f"explainer must be a fitted lapace.Lapace, got "
-                         f"{type(explainer).__name__}.")
-    X = check_X(X, explainer.n_features_in_, name="X")
+        raise ValueError(f"explainer must be a fitted lapace.Lapace (the explorer draws LAPACE's "
+                         f"paths), got {type(explainer).__name__}, which has none; explain with "
+                         "Lapace(vae).fit(model=..., dataset=...).")
+    check_is_fitted(explainer, "targets_", "call Lapace(vae).fit(model=..., dataset=...) first")
+    # as Lapace.explain reads it: a frame's columns by name, the width, the fitted range
+    X = check_fitted_X(explainer, X, "X", getattr(explainer, "groups_", ()))
     max_inputs = check_int(max_inputs, "max_inputs")
     if not 1 <= len(X) <= max_inputs:
         raise ValueError(f"X holds {len(X)} inputs; the explorer shows a handful (1 to "
@@ -321,7 +329,15 @@ def explore(explainer, X, target: int = 1, *, lof=None, retrained: Sequence | No
     n = len(X)
     points = res.paths.reshape(-1, 1, d)
     every = np.ones((len(points), 1), bool)
-    frame = res.to_frame(ds).drop(columns=["satisfied", "found"])
+    records = ds.decode(X) if ds is not None else pd.DataFrame(
+        X, columns=[f"x{j}" for j in range(d)])
+    # a feature named like a column of the table ("label", "lof") gets " (feature)" added
+    names = unclash(list(records.columns), PATH_COLUMNS + ["satisfied", "found"])
+    records.columns = names
+    paths = res.to_frame(ds)
+    values = paths.iloc[:, -len(names):].set_axis(names, axis=1)     # the features come last
+    frame = pd.concat([paths.iloc[:, :-len(names)].drop(columns=["satisfied", "found"]), values],
+                      axis=1)
     frame["lof"] = np.nan if lof is None else plausibility(points, every, lof)
     frame["agreement"] = np.nan
     n_retrained = 0
@@ -329,10 +345,9 @@ def explore(explainer, X, target: int = 1, *, lof=None, retrained: Sequence | No
         predicts = [m if callable(m) else _as_predict(m, i) for i, m in enumerate(retrained)]
         frame["agreement"] = model_robustness(points, every, predicts, target)
         n_retrained = len(predicts)
-    features = [c for c in frame.columns if c not in PATH_COLUMNS]
+    features = names
     frame["label"] = frame["label"].astype(np.int64)
     frame["step"] = frame["step"].astype(np.int64)
-    records = ds.decode(X) if ds is not None else pd.DataFrame(X, columns=features)
     inputs = pd.concat([pd.DataFrame({"input": np.arange(n), "label": res.input_labels}),
                         records.reset_index(drop=True)], axis=1)
     return PathExplorer(frame[PATH_COLUMNS + features], inputs, int(res.target), features,

@@ -279,8 +279,14 @@ def check_one_hot(X: np.ndarray, groups, name: str = "X", columns=None) -> None:
                 "" if columns is None else f" ({columns[g.start]!r}...)")
             raise ValueError(
                 f"{name} is not valid encoded data: the one-hot block {what} of row {row} holds "
-                f"{np.round(block[row], 3).tolist()} (a category is exactly one 1, the rest 0). "
+                f"{_exact(block[row])} (a category is exactly one 1, the rest 0, within 1e-5). "
                 "Encode records with ds.encode(df), or make rows records with ds.project(X).")
+
+
+def _exact(values) -> list[float]:
+    """Values as written in an error message: as many digits as tell them apart from 0 and 1
+    (0.9999 stays 0.9999, never rounded to 1.0)."""
+    return [float(f"{float(v):.7g}") for v in np.asarray(values).ravel()]
 
 
 def check_X(X, n_features: int | None = None, name: str = "X", allow_empty: bool = False) -> np.ndarray:
@@ -534,3 +540,33 @@ def optional_import(module: str, extra: str, feature: str):
         raise ImportError(
             f"{feature} needs {module.split('.')[0]}, which is not installed: "
             f'pip install "lapace[{extra}]"') from err
+
+
+# --- issue 32: result tables and command lines ---
+
+__all__ += ["check_out_path", "unclash"]
+
+
+def unclash(names, reserved, suffix: str = " (feature)") -> list[str]:
+    """``names`` (features) with ``suffix`` added to each that is one of ``reserved`` (a result
+    table's own columns, e.g. ``label``, ``valid``, ``step``) or already taken, so that a table
+    holding both has no duplicate column.  Other names are unchanged."""
+    taken = {str(r) for r in reserved}
+    out = []
+    for name in names:
+        new = name
+        while str(new) in taken:
+            new = f"{new}{suffix}"
+        taken.add(str(new))
+        out.append(new)
+    return out
+
+
+def check_out_path(value, name: str = "--out") -> Path:
+    """A folder argument (a command line's ``--out``) as a ``Path``; an empty or blank value is
+    refused rather than read as the current directory."""
+    text = str(value) if isinstance(value, str | Path) else None
+    if text is None or not text.strip():
+        raise ValueError(f"{name} is empty ({value!r}): name the folder to write into, e.g. "
+                         f"{name} results/grid (or {name} . for the current directory).")
+    return Path(text)

@@ -500,3 +500,316 @@ def test_integers_beyond_2_to_the_53_are_refused():
     two = df.assign(big=(2**53 + 1) * (np.arange(40) % 2))
     ds = TabularDataset.from_frame(two, "t", categorical=["big"])   # as categories: exact
     assert ds.categories_["big"] == [0, 2**53 + 1]
+
+
+# ------------------------------------------------------------------ issue 32 (user trial)
+def _affected():
+    ds, X, clf = tiny_data()
+    return X[clf.predict(X) == 0]
+
+
+def _reversed(X):
+    ds = tiny_data()[0]
+    frame = pd.DataFrame(X, columns=ds.encoded_columns)
+    return frame[frame.columns[::-1]]
+
+
+def test_group_recourse_reads_frames_by_column_name():
+    from lapace.groups.baselines import GlobeCE, TCREx
+    from lapace.groups.regions import ClusterRegions
+
+    ds, X, clf, vae, lap, _ = tiny()
+    Xa = _affected()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for make in (lambda: ClusterRegions(vae, n_scales=4),
+                     lambda: GlobeCE(n_directions=3, n_scales=4), lambda: TCREx()):
+            by_array = make().fit(Xa, clf, ds, X_train=X)
+            by_name = make().fit(_reversed(Xa), clf, ds, X_train=_reversed(X))
+            for a, b in zip(by_array.actions_, by_name.actions_, strict=True):
+                np.testing.assert_array_equal(a.delta, b.delta)
+            expected = by_array.recourse(Xa)
+            got = by_array.recourse(_reversed(Xa))
+            np.testing.assert_array_equal(got.points, expected.points)
+            np.testing.assert_array_equal(got.flipped, expected.flipped)
+            with pytest.raises(ValueError, match="columns do not match.*missing"):
+                by_array.recourse(_reversed(Xa).rename(columns={"income": "revenue"}))
+
+
+def test_the_explorer_reads_frames_by_column_name():
+    from lapace.explorer import explore
+
+    ds, X, clf, vae, lap, _ = tiny()
+    Xn = negatives()[:2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = explore(lap, Xn).table
+        pd.testing.assert_frame_equal(explore(lap, _reversed(Xn)).table, expected)
+
+
+def test_inputs_already_of_the_target_are_not_covered_by_the_baselines():
+    from lapace.groups.baselines import GlobeCE, TCREx
+    from lapace.groups.metrics import coverage
+
+    ds, X, clf = tiny_data()
+    done = X[clf.predict(X) == 1]
+    for method in (GlobeCE(n_directions=3, n_scales=4), TCREx()):
+        rec = method.fit(_affected(), clf, ds, X_train=X).recourse(done)
+        assert (rec.action == -1).all() and not rec.flipped.any(), type(method).__name__
+        assert np.isnan(rec.points).all() and coverage(rec.flipped) == 0.0
+
+
+def test_dice_from_two_threads_gives_the_serial_results_and_restores_the_process():
+    import sys
+    import threading
+
+    ds, X, clf = tiny_data()
+    dice = fitted(DiCE, total_cfs=2, sample_size=30, time_limit=30.0)
+    Xn = negatives()[:3]
+    serial = dice.explain(Xn).points
+    stdout, stderr, filters = sys.stdout, sys.stderr, list(warnings.filters)
+    np.random.seed(7)
+    state = np.random.get_state()[1].copy()
+    got = {}
+
+    def work(k):
+        got[k] = dice.explain(Xn).points
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "DiCE from two threads did not finish"
+    for k in range(2):
+        np.testing.assert_array_equal(got[k], serial)
+    assert sys.stdout is stdout and sys.stderr is stderr
+    assert warnings.filters == filters
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+def test_dice_silences_only_its_own_thread():
+    import io
+    import sys
+    import threading
+    from contextlib import redirect_stdout
+
+    from lapace.methods import dice as dice_module
+
+    out = io.StringIO()
+    ready, done = threading.Event(), threading.Event()
+
+    def other():
+        ready.wait(10)
+        print("from another thread")
+        done.set()
+
+    with redirect_stdout(out):
+        t = threading.Thread(target=other)
+        t.start()
+        with dice_module._quiet():
+            print("dice's chatter")
+            ready.set()
+            done.wait(10)
+        t.join()
+        assert sys.stdout is out
+    assert out.getvalue() == "from another thread\n"
+
+
+def _clashing_dataset():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"label": rng.uniform(0, 1, 80), "valid": rng.uniform(0, 1, 80),
+                       "lof": rng.uniform(0, 1, 80), "step": rng.choice(["a", "b"], 80)})
+    df["y"] = (df.label + df.valid > 1).astype(int)
+    ds = TabularDataset.from_frame(df, target="y")
+    X = ds.encode(ds.X_train)
+    clf = train_classifier("rf", X, ds.y_train, n_estimators=5)
+    return ds, X, clf
+
+
+def test_features_named_like_result_columns_are_not_duplicated():
+    from lapace.explorer import PATH_COLUMNS, explore
+
+    ds, X, clf = _clashing_dataset()
+    vae = LGMVAE(clusters_per_class=2, latent_dim=2, hidden_dim=8, max_epochs=2, verbose=False,
+                 categorical_groups=ds.categorical_groups).fit(X, clf.predict(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lap = Lapace(vae, steps=3, repair_centroids=False).fit(model=clf, dataset=ds)
+        Xn = X[clf.predict(X) == 0][:2]
+        frame = lap.explain_paths(Xn, target=1).to_frame(ds)
+        assert frame.columns.is_unique
+        assert {"label (feature)", "valid (feature)", "step (feature)"} <= set(frame.columns)
+        assert frame["label"].dropna().isin([0, 1]).all()             # the black box's label
+        ex = explore(lap, Xn)
+    assert ex.table.columns.is_unique and ex.inputs.columns.is_unique
+    assert "lof (feature)" in ex.features and list(ex.table.columns[:len(PATH_COLUMNS)]) == \
+        PATH_COLUMNS
+    np.testing.assert_allclose(ex.inputs["lof (feature)"], ds.decode(Xn)["lof"])
+
+
+def _groups_fitted():
+    from lapace.groups.baselines import GlobeCE
+
+    ds, X, clf = tiny_data()
+    return GlobeCE(n_directions=3, n_scales=4).fit(_affected(), clf, ds, X_train=X)
+
+
+def test_describe_action_checks_its_dataset_action_and_scale():
+    from lapace.groups.regions import describe_action
+
+    ds, X, clf = tiny_data()
+    g = _groups_fitted()
+    describe_action(g, 0, ds)
+    other = ds.X_train.assign(income=ds.X_train.income * 2, approved=ds.y_train)
+    ds2 = TabularDataset.from_frame(other, target="approved", categorical=["housing"])
+    assert ds2.n_features_encoded == ds.n_features_encoded
+    with pytest.raises(ValueError, match="not the dataset the GlobeCE was fitted with"):
+        describe_action(g, 0, ds2)
+    with pytest.raises(ValueError, match="action -1 means 'no action'"):
+        describe_action(g, -1, ds)
+    with pytest.raises(ValueError, match=r"action must be an integer >= 0 and <= 0, got 1"):
+        describe_action(g, 1, ds)
+    with pytest.raises(ValueError, match="dataset is None: reading an action in original units"):
+        describe_action(g, 0, None)
+    with pytest.raises(ValueError, match=r"scale must be a positive number or None, got 'x'"):
+        describe_action(g, 0, ds, scale="x")
+
+
+def test_group_measures_check_their_dataset_and_records():
+    from lapace.groups.metrics import (
+        coverage_at_cost,
+        features_changed,
+        original_changes,
+        perturb,
+    )
+
+    ds, X, clf = tiny_data()
+    A = X[:3]
+    B = A.copy()
+    B[0, 0] += 0.1
+    B[2] = np.nan
+    flipped = np.array([True, True, True])
+    with pytest.raises(ValueError, match=r"X_cf holds NaN .* records marked flipped \(rows \[2\]\)"):
+        coverage_at_cost(A, B, flipped, 1.0)
+    assert coverage_at_cost(A, B, np.array([True, True, False]), 1.0) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="original_changes needs the dataset"):
+        original_changes(A, B, flipped, None)
+    wide = pd.DataFrame({f"x{j}": np.linspace(0, 1, 40) * (j + 1) for j in range(5)})
+    flat = TabularDataset.from_frame(wide.assign(t=[0, 1] * 20), target="t")   # the same width
+    Xf = flat.encode(flat.X_train)[:3]
+    assert Xf.shape[1] == X.shape[1]
+    with pytest.raises(ValueError, match="not valid encoded data: the one-hot block"):
+        features_changed(Xf, Xf, np.ones(3, bool), ds)
+    with pytest.raises(ValueError, match="columns do not match"):
+        original_changes(pd.DataFrame(A, columns=ds.encoded_columns), A, np.ones(3, bool), flat)
+    with pytest.raises(ValueError, match=r"n must be an integer >= 1, got 2.5"):
+        perturb(A, ds, n=2.5)
+    with pytest.raises(ValueError, match="perturb needs the dataset"):
+        perturb(A, None)
+
+
+def test_counterfactuals_refuse_a_probability_as_valid():
+    from lapace.counterfactuals import Counterfactuals
+
+    points = np.zeros((2, 1, 3))
+    for bad in (0.2, np.array([[0.9], [0.2]]), "yes"):
+        with pytest.raises(ValueError, match="valid must be a boolean array"):
+            Counterfactuals(points, bad)
+    assert Counterfactuals(points, np.array([[1], [0]])).valid.tolist() == [[True], [False]]
+
+
+def test_an_empty_out_folder_is_refused(capsys):
+    from lapace_book.benchmark import grid
+
+    with pytest.raises(SystemExit):
+        grid.main(["--out", ""])
+    assert "--out is empty" in capsys.readouterr().err
+
+
+def _mixed():
+    """A continuous x and a category c: the black box says the target for c=b, and (barely,
+    unstably) for the one record x=0.2, c=a; every other record is not the target."""
+    df = pd.DataFrame({"x": np.linspace(0, 1, 40), "c": ["a", "b"] * 20, "y": [0, 1] * 20})
+    ds = TabularDataset.from_frame(df, target="y", categorical=["c"], test_size=0.25)
+
+    class Box:
+        classes_ = np.array([0, 1])
+
+        def predict_proba(self, X):
+            X = np.asarray(X, np.float64)
+            x, b = X[:, 0], X[:, 2]                 # encoded: x scaled to [0, 1], c=b
+            p = np.where(b > 0.01, 1.0, np.where(np.abs(x - 0.2) < 1e-3, 0.55, 0.3))
+            return np.stack([1 - p, p], 1)
+
+        def predict(self, X):
+            return self.predict_proba(X).argmax(1)
+
+    lo, hi = ds.bounds_["x"]
+    train = pd.DataFrame({"x": lo + (hi - lo) * np.array([0.2, 0.3, 0.5, 0.8, 1.0, 0.6]),
+                          "c": ["a", "b", "a", "a", "a", "b"]})
+    inputs = pd.DataFrame({"x": [lo + (hi - lo) * 0.25], "c": ["a"]})
+    return ds, ds.encode(train), Box(), ds.encode(inputs)
+
+
+def test_robx_judges_the_projected_record_of_its_line_search():
+    ds, X_train, box, X = _mixed()
+    robx = RobX(n_samples=20, sigma=1e-4, tau=0.6, step=0.05).fit(X_train, box, dataset=ds)
+    cf = robx.explain(X, target=1)
+    assert cf.valid.all(), cf.info.get("not_found")
+    assert box.predict(cf.points[:, 0]).tolist() == [1]
+    np.testing.assert_array_equal(cf.points[:, 0], ds.project(cf.points[:, 0]))
+
+
+def test_every_method_says_per_input_why_it_has_no_counterfactual():
+    ds, X, clf = tiny_data()
+    Xn = negatives()
+
+    class Never:                                     # never the target: nothing can be valid
+        classes_ = np.array([0, 1])
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def predict(self, X):
+            return np.where(np.arange(len(X)) < 0, 1, self.inner.predict(X))
+
+        def predict_proba(self, X):
+            return self.inner.predict_proba(X)
+
+    for method in (NNCE(), FACE(), RobX(n_samples=10), DRCE(), DiCE(sample_size=20,
+                                                                      time_limit=5.0)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cf = method.fit(X, clf, dataset=ds).explain(Xn)
+        reasons = cf.info["not_found"]
+        assert reasons.shape == (len(Xn),), type(method).__name__
+        assert [bool(r) for r in reasons] == (~cf.valid.any(1)).tolist(), type(method).__name__
+    # FACE with a graph that reaches no target input says so
+    face = FACE(mode="epsilon", epsilon=1e-6, weight="hops").fit(X, clf, dataset=ds)
+    cf = face.explain(Xn)
+    assert not cf.valid.any() and all("no path in FACE's graph" in r for r in cf.info["not_found"])
+
+
+def test_cryptic_messages_are_clear():
+    from lapace.explorer import explore
+
+    ds, X, clf = tiny_data()
+    with pytest.raises(ValueError, match="must be a fitted lapace.Lapace .* got NNCE"):
+        explore(fitted(NNCE), negatives())
+    bad = negatives().copy()
+    block = ds.categorical_groups[0]
+    bad[0, block] = 0.0
+    bad[0, block.start] = 0.9999
+    with pytest.raises(ValueError, match=r"holds \[0\.9999, 0\.0, 0\.0\]"):
+        fitted(NNCE).explain(bad)
+    df = toy_frame(40)
+    with pytest.raises(ValueError, match=r"lists class\(es\) \[2\] that no row has"):
+        TabularDataset.from_frame(df.assign(approved=pd.Categorical(df.approved, [0, 1, 2])),
+                                  "approved")
+    with pytest.raises(ValueError, match="holds numbers stored as dtype object.*pd.to_numeric"):
+        TabularDataset.from_frame(df.assign(income=df.income.astype(object)), "approved")
+    multi = df.copy()
+    multi.columns = pd.MultiIndex.from_tuples([("f", c) for c in df.columns])
+    with pytest.raises(ValueError, match="MultiIndex .* Flatten them first"):
+        TabularDataset.from_frame(multi, ("f", "approved"))

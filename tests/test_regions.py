@@ -194,3 +194,31 @@ def test_t_crex_moves_inputs_into_their_metarules_rule():
         lo, hi = t.actions_[rec.action[i]].bounds
         assert ((rec.points[i] > lo) & (rec.points[i] <= hi)).all()
     assert t.rule_costs(X).shape == (len(X), len(t.rules_))
+
+
+def test_globe_ce_memory_is_bounded_by_chunks(monkeypatch):
+    # issue 32: fit held inputs x training rows x columns at once (a MemoryError at 2,000 x
+    # 30,000 under 4 GB); it now holds at most MAX_ELEMENTS per array, same result
+    import tracemalloc
+
+    import lapace.groups.baselines as baselines
+    import lapace.groups.regions as regions
+
+    monkeypatch.setattr(regions, "MAX_ELEMENTS", 2 ** 16, raising=False)
+    monkeypatch.setattr(baselines, "MAX_ELEMENTS", 2 ** 16, raising=False)
+    rng = np.random.default_rng(0)
+    X_train = rng.uniform(0, 1, (4000, 8)).astype(np.float32)
+
+    def box(x):
+        return (np.asarray(x)[:, 0] + np.asarray(x)[:, 1] > 1.0).astype(int)
+
+    X = X_train[box(X_train) == 0][:300]
+    pool = X_train[box(X_train) == 1]
+    tracemalloc.start()
+    g = GlobeCE(n_directions=1, n_scales=2).fit(X, box, X_train=X_train)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    dense = len(X) * len(pool) * X.shape[1] * 4                  # one (n, N, d) float32 array
+    assert peak < dense / 4, f"peak {peak / 2**20:.0f} MiB, one dense array {dense / 2**20:.0f} MiB"
+    nearest = np.abs(X[:, None, :] - pool[None]).sum(-1).argmin(1)
+    np.testing.assert_allclose(g.directions_[0], (pool[nearest] - X).mean(0), atol=1e-6)

@@ -72,6 +72,11 @@ def _usable_columns(df: pd.DataFrame, columns: list, named: set) -> list:
                 f"become one category per date. Derive numbers from it first, e.g. "
                 f"df[{c!r}].dt.year, or drop it: df.drop(columns={c!r}).")
         if not pd.api.types.is_numeric_dtype(col) and len(col) >= 10 and col.nunique() == len(col):
+            if pd.to_numeric(col, errors="coerce").notna().all():      # numbers as objects or text
+                raise ValueError(
+                    f"Column {c!r} holds numbers stored as dtype {col.dtype} (e.g. "
+                    f"{col.iloc[0]!r}), which would make one category per value. Convert it to a "
+                    f"number: df[{c!r}] = pd.to_numeric(df[{c!r}]).")
             raise ValueError(
                 f"Column {c!r} holds a different value in every row ({len(col)} distinct): it "
                 f"looks like an identifier, not a feature (one category per row, and the test "
@@ -298,6 +303,11 @@ class TabularDataset:
                 raise ValueError(f"{arg} must be a list (of column names, or target values for "
                                  f"classes) or None, got {type(value).__name__}.")
         available = list(df.columns)
+        if isinstance(df.columns, pd.MultiIndex):
+            raise ValueError(
+                f"df has MultiIndex (hierarchical) columns, e.g. {available[:2]}; a feature or "
+                "target is one flat column name. Flatten them first, e.g. df.columns = "
+                "['_'.join(map(str, c)) for c in df.columns].")
         if not isinstance(target, str | int) or target not in available:
             raise ValueError(f"Target column {target!r} not found; available: {available}.")
         for arg, cols in (("categorical", categorical), ("continuous", continuous)):
@@ -351,6 +361,12 @@ class TabularDataset:
                 f"first, e.g. df[{target!r}] = (df[{target!r}] > threshold).astype(int)."
             )
         counts = df[target].value_counts()
+        unused = counts[counts == 0].index.tolist()      # a Categorical's categories with no row
+        if unused:
+            raise ValueError(
+                f"Target {target!r} is categorical and lists class(es) {unused[:10]} that no row "
+                "has; drop the unused categories first: "
+                f"df[{target!r}] = df[{target!r}].cat.remove_unused_categories().")
         if (counts < 2).any():
             rare = counts[counts < 2].index.tolist()
             raise ValueError(

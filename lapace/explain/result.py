@@ -123,8 +123,12 @@ class LapaceResult:
         units when the
         :class:`~lapace.TabularDataset` is given (integer features as integers), else the
         encoded columns ``x0, x1, ...``.  A path with no counterfactual stays in the table
-        as a row with ``found=False`` and missing features.
+        as a row with ``found=False`` and missing features.  A feature named like one of the
+        table's own columns (``label``, ``valid``, ``step``, ...) is shown as
+        ``"label (feature)"`` (:func:`lapace.validation.unclash`): no column is duplicated.
         """
+        from lapace.validation import unclash
+
         if not isinstance(which, str) or which not in ("all", "first", "middle", "last"):
             raise ValueError(f'which must be "all", "first", "middle" or "last", got {which!r}.')
         if check_dataset(dataset) is not None:
@@ -175,7 +179,9 @@ class LapaceResult:
                                   else np.where(found, satisfied, None), dtype="boolean"),
             "found": found,
         })
-        return pd.concat([frame, _features(points, found, dataset)], axis=1)
+        features = _features(points, found, dataset)
+        features.columns = unclash(list(features.columns), frame.columns)
+        return pd.concat([frame, features], axis=1)
 
 
 def counted(labels: np.ndarray, target: int, satisfied: np.ndarray | None) -> np.ndarray:

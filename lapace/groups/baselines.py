@@ -14,7 +14,9 @@ inputs, then ``recourse(X)``), so the regions chapter runs them on the same inpu
   ``n_directions`` variants of it (each feature kept with a random probability and rescaled by a
   random factor in [0, 2]), keeping the cheapest whose coverage of the fitting inputs is within
   ``coverage_slack`` of the best (the same rule as ours); immutable and monotone constraints
-  shape the direction as for ours.
+  shape the direction as for ours.  The nearest neighbours are found in chunks of inputs, so
+  memory stays bounded (:data:`~lapace.groups.regions.MAX_ELEMENTS`) whatever the number of
+  inputs and training rows.
 - :class:`TCREx` (Bewley et al., ICML 2024): a surrogate tree of the black box's target region
   gives candidate *counterfactual rules* (hyper-rectangles = tree nodes) with accuracy
   (share of the node's training inputs predicted as the target) >= ``tau`` and feasibility
@@ -29,6 +31,10 @@ inputs, then ``recourse(X)``), so the regions chapter runs them on the same inpu
   bounds are entered by ``margin``.  The record is judged by the black box, not by the rule's
   accuracy: where the target region is not a box, an input moved just inside a rule of
   accuracy 0.9 can still be refused (the low coverage CEL's T-CREx shows on heloc).
+
+In both, as in :class:`~lapace.groups.regions.ClusterRegions`, an input the black box already
+predicts as the target gets no action (-1) and is not covered: it is not an affected input, and
+counting it as flipped at cost 0 would inflate coverage.
 """
 
 from __future__ import annotations
@@ -38,14 +44,17 @@ import math
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
-from lapace.groups.regions import GroupAction, GroupMethod
-from lapace.validation import SEED, check_is_fitted, check_X, integer, predict_labels, real, warn
+from lapace.groups.regions import MAX_ELEMENTS, GroupAction, GroupMethod
+from lapace.validation import SEED, check_is_fitted, chunks, integer, predict_labels, real, warn
 
 __all__ = ["GlobeCE", "TCREx", "candidate_rules", "move_into"]
 
 
 class GlobeCE(GroupMethod):
     """GLOBE-CE: one global translation, scaled per input (see the module docstring).
+
+    Inputs the black box already predicts as the target get no action (-1) and are not
+    covered, as in :class:`~lapace.groups.regions.ClusterRegions`.
 
     Parameters
     ----------
@@ -79,7 +88,9 @@ class GlobeCE(GroupMethod):
         pool = self.X_train_[predict_labels(self.predict_, self.X_train_) == self.target]
         if len(pool) == 0:
             raise ValueError(f"the model predicts no training input as {self.target}.")
-        nearest = np.abs(X[:, None, :] - pool[None]).sum(-1).argmin(1)
+        nearest = np.empty(len(X), dtype=np.int64)
+        for part in chunks(len(X), MAX_ELEMENTS // max(1, pool.size)):   # (rows, N, d) at most
+            nearest[part] = np.abs(X[part, None, :] - pool[None]).sum(-1).argmin(1)
         delta0 = (pool[nearest] - X).mean(0)
         rng = np.random.default_rng(self.seed)
         candidates = [delta0]
@@ -96,9 +107,11 @@ class GlobeCE(GroupMethod):
                                      float(np.nanmedian(scale)) if cov > 0 else float("nan"))]
 
     def assign(self, X) -> np.ndarray:
-        """Everyone gets the one action (0)."""
+        """Every affected input gets the one action (0); an input already predicted as the
+        target gets none (-1), as in :class:`~lapace.groups.regions.ClusterRegions`."""
         check_is_fitted(self, "actions_", "call fit(X, model, dataset, X_train) first")
-        return np.zeros(len(check_X(X, self.n_features_in_)), dtype=np.int64)
+        X = self._check(X)
+        return np.where(self._affected(X), 0, -1).astype(np.int64)
 
 
 def candidate_rules(tree: DecisionTreeClassifier, X: np.ndarray, positive: np.ndarray,
@@ -141,6 +154,9 @@ def move_into(X: np.ndarray, low: np.ndarray, high: np.ndarray, margin: float = 
 
 class TCREx(GroupMethod):
     """T-CREx: counterfactual rules and metarules from two trees (see the module docstring).
+
+    Inputs the black box already predicts as the target get no action (-1) and are not
+    covered, as in :class:`~lapace.groups.regions.ClusterRegions`.
 
     Parameters
     ----------
@@ -216,15 +232,18 @@ class TCREx(GroupMethod):
                 self.actions_[i].fit_coverage = float(self._apply(i, X[chosen == r])[2].mean())
 
     def assign(self, X) -> np.ndarray:
-        """The action (rule) of each input's metarule leaf."""
+        """The action (rule) of each input's metarule leaf; an input already predicted as the
+        target gets none (-1), as in :class:`~lapace.groups.regions.ClusterRegions`."""
         check_is_fitted(self, "actions_", "call fit(X, model, dataset, X_train) first")
-        X = check_X(X, self.n_features_in_)
-        return np.array([self.rule_action_[int(r)] for r in self.metarules_.predict(X)], np.int64)
+        X = self._check(X)
+        action = np.array([self.rule_action_[int(r)] for r in self.metarules_.predict(X)], np.int64)
+        return np.where(self._affected(X), action, -1)
 
     def apply(self, action: int, X, scale: float = float("nan")) -> np.ndarray:
         """The record rule ``action`` gives each row: moved into its rectangle, projected,
         immutable columns copied (``scale`` is ignored: a rule has none)."""
-        X = check_X(X, self.n_features_in_)
+        check_is_fitted(self, "actions_", "call fit(X, model, dataset, X_train) first")
+        X = self._check(X)
         lo, hi = self.actions_[action].bounds
         out = self._project(move_into(X, lo, hi, self.margin))
         out[:, self.fixed_] = X[:, self.fixed_]

@@ -17,7 +17,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lapace.validation import check_mask, check_X
+from lapace.validation import (
+    check_dataset,
+    check_frame,
+    check_int,
+    check_mask,
+    check_one_hot,
+    check_real,
+    check_X,
+)
 
 __all__ = ["assignment_robustness", "coverage", "coverage_at_cost", "features_changed", "mean_cost",
            "original_changes", "perturb"]
@@ -29,12 +37,39 @@ def coverage(flipped) -> float:
     return float(flipped.mean()) if flipped.size else float("nan")
 
 
-def _flipped_pairs(X, X_cf, flipped):
-    X = check_X(X, name="X")
+def _inputs(X, dataset=None, name: str = "X") -> np.ndarray:
+    """Encoded inputs, read with ``dataset`` when given: a frame's columns matched by name to its
+    ``encoded_columns``, the width and one-hot blocks its encoding has."""
+    if dataset is None:
+        return check_X(X, name=name)
+    dataset = check_dataset(dataset, none=False)
+    names = list(dataset.encoded_columns)
+    X = check_X(check_frame(X, names, name), name=name)
+    if X.shape[1] != dataset.n_features_encoded:
+        raise ValueError(f"{name} has {X.shape[1]} columns but dataset encodes "
+                         f"{dataset.n_features_encoded}: pass the dataset the inputs were "
+                         "encoded with (ds.encode(df)).")
+    check_one_hot(X, dataset.categorical_groups, name, names)
+    return X
+
+
+def _flipped_pairs(X, X_cf, flipped, dataset=None):
+    X = _inputs(X, dataset)
     flipped = check_mask(flipped, "flipped", shape=(len(X),))
+    if dataset is not None and isinstance(X_cf, pd.DataFrame):
+        X_cf = check_frame(X_cf, list(dataset.encoded_columns), "X_cf")
     X_cf = np.asarray(X_cf, dtype=np.float64)
     if X_cf.shape != X.shape:
         raise ValueError(f"X_cf has shape {X_cf.shape} but X {X.shape}: one record per input.")
+    bad = flipped & ~np.isfinite(X_cf).all(1)
+    if bad.any():
+        raise ValueError(
+            f"X_cf holds NaN or infinite values in records marked flipped (rows "
+            f"{np.flatnonzero(bad)[:10].tolist()}): a record that does not exist cannot be "
+            "covered; mark those rows flipped=False (GroupRecourse does).")
+    if dataset is not None and flipped.any():
+        check_one_hot(X_cf[flipped], dataset.categorical_groups, "X_cf",
+                      list(dataset.encoded_columns))
     return X[flipped].astype(np.float64), X_cf[flipped]
 
 
@@ -47,9 +82,12 @@ def mean_cost(X, X_cf, flipped) -> float:
 def coverage_at_cost(X, X_cf, flipped, budget: float) -> float:
     """Share of all inputs flipped at an encoded L1 cost of at most ``budget`` (coverage at a
     given cost: compares methods at equal cost)."""
+    budget = check_real(budget, "budget", low=0.0)
     X = check_X(X, name="X")
     flipped = check_mask(flipped, "flipped", shape=(len(X),))
-    cost = np.where(flipped, np.nansum(np.abs(np.asarray(X_cf, np.float64) - X), 1), np.inf)
+    A, B = _flipped_pairs(X, X_cf, flipped)         # refuses NaN records marked flipped
+    cost = np.full(len(X), np.inf)
+    cost[flipped] = np.abs(B - A).sum(1)
     return float((cost <= budget + 1e-6).mean()) if len(X) else float("nan")
 
 
@@ -60,8 +98,12 @@ def _changed(dataset, A, B, tol):
 
 def features_changed(X, X_cf, flipped, dataset=None, tol: float = 1e-6) -> float:
     """Mean number of features each flipped input's record changes (a one-hot block counts as
-    one feature; without ``dataset`` every column is a feature); NaN if none flipped."""
-    A, B = _flipped_pairs(X, X_cf, flipped)
+    one feature; without ``dataset`` every column is a feature); NaN if none flipped.
+
+    With ``dataset``, ``X`` must be encoded by it (a frame's columns by name, the width and
+    one-hot blocks it encodes); plain arrays of another encoder of the same width and blocks
+    cannot be told apart: pass the dataset the method was fitted with."""
+    A, B = _flipped_pairs(X, X_cf, flipped, dataset)
     if not len(A):
         return float("nan")
     changed = np.abs(B - A) > tol if dataset is None else _changed(dataset, A, B, tol)
@@ -70,8 +112,15 @@ def features_changed(X, X_cf, flipped, dataset=None, tol: float = 1e-6) -> float
 
 def original_changes(X, X_cf, flipped, dataset, tol: float = 1e-6) -> pd.DataFrame:
     """Per feature, over the flipped rows: share of records that change it and the mean
-    absolute change in original units (continuous; NaN for a categorical feature)."""
-    A, B = _flipped_pairs(X, X_cf, flipped)
+    absolute change in original units (continuous; NaN for a categorical feature).
+
+    ``dataset`` (required) must be the one ``X`` was encoded with, as for
+    :func:`features_changed`."""
+    if dataset is None:
+        raise ValueError("original_changes needs the dataset (dataset=None): changes in original "
+                         "units are read with the encoder the inputs were encoded with; pass it, "
+                         "e.g. original_changes(X, rec.points, rec.flipped, ds).")
+    A, B = _flipped_pairs(X, X_cf, flipped, dataset)
     changed = _changed(dataset, A, B, tol) if len(A) else np.zeros((0, len(dataset.features)), bool)
     rows = []
     for j, f in enumerate(dataset.features):
@@ -87,8 +136,18 @@ def original_changes(X, X_cf, flipped, dataset, tol: float = 1e-6) -> pd.DataFra
 
 def perturb(X, dataset, sigma: float = 0.01, n: int = 2, seed: int = 0) -> np.ndarray:
     """(len(X), n, d) copies of ``X`` with Gaussian noise of std ``sigma`` on the continuous
-    columns (encoded, i.e. a share of each training range), projected to records."""
-    X = check_X(X)
+    columns (encoded, i.e. a share of each training range), projected to records.
+
+    ``n``: a whole number of copies (2.5 is refused, not truncated); ``dataset`` the one ``X``
+    was encoded with (required: it says which columns are continuous)."""
+    if dataset is None:
+        raise ValueError("perturb needs the dataset (dataset=None): it says which encoded columns "
+                         "are continuous and projects the copies to records; pass it, e.g. "
+                         "perturb(X, ds).")
+    n = check_int(n, "n")
+    sigma = check_real(sigma, "sigma", low=0.0)
+    seed = check_int(seed, "seed", 0)
+    X = _inputs(X, dataset)
     rng = np.random.default_rng(seed)
     noise = np.zeros((len(X), int(n), X.shape[1]), dtype=np.float32)
     cols = np.array(dataset.continuous_index, dtype=np.int64)

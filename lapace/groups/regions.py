@@ -43,20 +43,29 @@ import pandas as pd
 
 from lapace.explain.constraints import Immutable, Monotone, as_list, compile_constraints
 from lapace.explain.explainer import Lapace
-from lapace.methods.base import black_box
+from lapace.methods.base import Estimator, black_box, commit_fit, unfitted_copy
 from lapace.validation import (
     boolean,
     check_dataset,
+    check_fitted_X,
+    check_frame,
+    check_int,
     check_is_fitted,
+    check_one_hot,
     check_params,
+    check_real,
+    check_same_encoder,
     check_X,
+    chunks,
+    encoder_fingerprint,
+    feature_names,
     integer,
     predict_labels,
     real,
 )
 
 __all__ = ["ClusterRegions", "GroupAction", "GroupMethod", "GroupRecourse", "best_direction",
-           "describe_action", "keep_largest", "scale_grid", "smallest_scale"]
+           "check_group_dataset", "describe_action", "keep_largest", "scale_grid", "smallest_scale"]
 
 
 @dataclass
@@ -67,6 +76,10 @@ class GroupRecourse:
     no action flips it); ``action`` (n,): index of the input's action (-1: none); ``scale`` (n,):
     the scalar ``k`` used (NaN where none, or where the method has no scale); ``flipped`` (n,):
     the black box predicts the target for the record and it satisfies the constraints.
+
+    An input the black box already predicts as the target is not an affected input: every group
+    method gives it no action (-1), no record and ``flipped`` False, so it never counts as
+    covered (at cost 0).
     """
 
     points: np.ndarray
@@ -89,6 +102,11 @@ class GroupAction:
     cluster: int = -1
     target_cluster: int = -1
     bounds: tuple | None = None
+
+
+#: the most array elements a group method holds at once in its batched steps (candidates of
+#: every scale, input-to-training-input distances): 2**24 float32, 64 MiB per array
+MAX_ELEMENTS = 2 ** 24
 
 
 def scale_grid(max_scale: float, n_scales: int) -> np.ndarray:
@@ -117,6 +135,11 @@ def smallest_scale(X, deltas, scales, predict, target: int, project=None, fixed=
     n, d = X.shape
     deltas = np.broadcast_to(np.asarray(deltas, dtype=np.float32), (n, d))
     scales = np.asarray(scales, dtype=np.float32)
+    size = max(1, MAX_ELEMENTS // max(1, len(scales) * d))
+    if n > size:                        # bounded memory: (rows, S, d) candidates per chunk
+        parts = [smallest_scale(X[s], deltas[s], scales, predict, target, project, fixed,
+                                satisfied) for s in chunks(n, size)]
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
     cand = X[:, None, :] + scales[None, :, None] * deltas[:, None, :]       # (n, S, d)
     cand = cand.reshape(n * len(scales), d)
     if project is not None:
@@ -177,9 +200,15 @@ def best_direction(X, deltas, translate, slack: float = 0.0) -> tuple[int, np.nd
     return i, runs[i][0], float(cover[i])
 
 
-class GroupMethod:
+class GroupMethod(Estimator):
     """Base of group recourse: ``fit(X, model, dataset, X_train=None)`` on inputs the black box
     does not give ``target``, then ``assign``/``recourse`` for any such inputs.
+
+    Inputs (``X``, ``X_train``, and every later call) are checked as :class:`~lapace.Lapace`
+    checks them (:func:`~lapace.validation.check_fitted_X`): an encoded DataFrame's columns are
+    matched by name (the dataset's ``encoded_columns``, else the fitted frame's), never by
+    position.  Inputs already predicted as the target get no action (:class:`GroupRecourse`).
+    A refused refit leaves the method as it was.
 
     Subclasses set ``actions_`` in ``_fit`` and implement ``assign`` (and ``_apply`` if an
     action is not a scaled translation).
@@ -199,15 +228,28 @@ class GroupMethod:
         ``X_train``: the black box's training inputs, for methods that search them.
         """
         check_params(self, self.params)
+        staged = unfitted_copy(self)
+        staged._fit_checked(X, model, dataset, X_train)
+        commit_fit(self, staged)
+        return self
+
+    def _fit_checked(self, X, model, dataset, X_train) -> None:
+        """``fit``'s work on an unfitted copy (:func:`~lapace.methods.base.unfitted_copy`)."""
         self.predict_ = black_box(model, who=type(self).__name__)
         self.dataset_ = check_dataset(dataset)
-        X = check_X(X, None if dataset is None else dataset.n_features_encoded)
+        names = feature_names(X) if dataset is None else list(dataset.encoded_columns)
+        self.groups_ = [] if dataset is None else list(dataset.categorical_groups)
+        X = check_X(check_frame(X, names, "X"),
+                    None if dataset is None else dataset.n_features_encoded)
+        check_one_hot(X, self.groups_, "X", names)
         self.n_features_in_ = X.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
         labels = predict_labels(self.predict_, X)
         if (labels == self.target).any():
             raise ValueError(f"{int((labels == self.target).sum())} of the {len(X)} inputs are "
                              f"already predicted as target {self.target}; fit on affected inputs.")
-        self.X_train_ = None if X_train is None else check_X(X_train, X.shape[1], "X_train")
+        self.X_train_ = None if X_train is None else self._check(X_train, "X_train")
         cons = as_list(self.constraints)
         self.compiled_ = compile_constraints(cons, dataset) if cons else None
         fixed = [range(dataset.feature_slice(c.feature).start, dataset.feature_slice(c.feature).stop)
@@ -223,7 +265,15 @@ class GroupMethod:
                                       else np.full(X.shape[1], np.nan, np.float32)
                                       for a in range(len(self.actions_))]) if self.actions_ \
             else np.empty((0, X.shape[1]), np.float32)
-        return self
+
+    def _check(self, X, name: str = "X") -> np.ndarray:
+        """Inputs checked as the fitted method reads them (columns of a frame by name, width,
+        one-hot blocks: :func:`~lapace.validation.check_fitted_X`)."""
+        return check_fitted_X(self, X, name, getattr(self, "groups_", ()))
+
+    def _affected(self, X: np.ndarray) -> np.ndarray:
+        """(n,) whether the black box does *not* already predict the target for each input."""
+        return predict_labels(self.predict_, X) != self.target
 
     def _fit(self, X: np.ndarray, labels: np.ndarray) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -269,15 +319,17 @@ class GroupMethod:
     def apply(self, action: int, X, scale: float) -> np.ndarray:
         """The record action ``action`` gives each row of ``X`` at scale ``scale`` (no check
         of the black box): ``project(x + scale * delta)``, immutable columns copied from ``x``."""
-        X = check_X(X, self.n_features_in_)
+        check_is_fitted(self, "actions_", "call fit(X, model, dataset) first")
+        X = self._check(X)
         out = self._project(X + np.float32(scale) * self.actions_[action].delta[None])
         out[:, self.fixed_] = X[:, self.fixed_]
         return out
 
     def recourse(self, X) -> GroupRecourse:
-        """Each input's action and record (the smallest flipping scale of its action)."""
+        """Each input's action and record (the smallest flipping scale of its action); an
+        input already predicted as the target gets none (-1, not flipped)."""
         check_is_fitted(self, "actions_", "call fit(X, model, dataset) first")
-        X = check_X(X, self.n_features_in_)
+        X = self._check(X)
         action = self.assign(X)
         n, d = X.shape
         out = GroupRecourse(np.full((n, d), np.nan, np.float32), action,
@@ -361,7 +413,7 @@ class ClusterRegions(GroupMethod):
     def assign(self, X) -> np.ndarray:
         """The action of each input's most probable source cluster that has one (-1: none)."""
         check_is_fitted(self, "actions_", "call fit(X, model, dataset) first")
-        X = check_X(X, self.n_features_in_)
+        X = self._check(X)
         labels = predict_labels(self.predict_, X)
         cluster = self._cluster(X, labels, self.cluster_action_)
         return np.array([self.cluster_action_.get(int(c), -1) for c in cluster], dtype=np.int64)
@@ -379,15 +431,36 @@ def describe_action(method: GroupMethod, action: int, dataset, who=None, tol: fl
     ``prototype(action)``).  Columns: ``feature``, ``group's value`` (``who`` decoded), ``after``
     (the record the action gives ``who`` at ``scale``, default the action's median scale on the
     fitting inputs), ``change`` (after minus before, or "A → B" for a category).
+
+    ``dataset`` must be the dataset the method was fitted with (the same encoder, not only the
+    same width); ``action`` an index ``0..n_actions-1`` (-1, "no action", has nothing to
+    describe); ``scale`` a positive number or None.
     """
+    if not isinstance(method, GroupMethod):
+        raise TypeError(f"method must be a fitted group method (ClusterRegions, GlobeCE, TCREx), "
+                        f"got {type(method).__name__}.")
     check_is_fitted(method, "actions_", "call fit(X, model, dataset) first")
+    if isinstance(action, int | np.integer) and not isinstance(action, bool) and action == -1:
+        raise ValueError("action -1 means 'no action' (an input no action serves, "
+                         "GroupRecourse.action == -1): there is nothing to describe. Pass an "
+                         f"action index 0..{method.n_actions - 1}.")
+    action = check_int(action, "action", 0, method.n_actions - 1)
+    dataset = check_group_dataset(method, dataset)
     a = method.actions_[action]
     if who is None:
         who = method.prototype(action)
+    elif isinstance(who, pd.Series):
+        who = who.to_frame().T
+    who = method._check(np.atleast_2d(who) if not isinstance(who, pd.DataFrame) else who, "who")
+    if len(who) != 1:
+        raise ValueError(f"who must be one encoded record (d,), got {len(who)} rows.")
+    if scale is not None:
+        scale = check_real(scale, "scale", low=0.0, low_open=True, what="a positive number or None")
+    tol = check_real(tol, "tol", low=0.0)
     scale = a.median_scale if scale is None else scale
     scale = 1.0 if not np.isfinite(scale) else scale
-    before = dataset.decode(np.asarray(who, dtype=np.float32)[None]).iloc[0]
-    after = dataset.decode(method.apply(action, np.asarray(who, np.float32)[None], scale)).iloc[0]
+    before = dataset.decode(who).iloc[0]
+    after = dataset.decode(method.apply(action, who, scale)).iloc[0]
     rows = []
     for f in dataset.features:
         if f in dataset.categorical:
@@ -401,3 +474,28 @@ def describe_action(method: GroupMethod, action: int, dataset, who=None, tol: fl
                 rows.append({"feature": f, "group's value": before[f], "after": after[f],
                              "change": f"{diff:+.3g}"})
     return pd.DataFrame(rows, columns=["feature", "group's value", "after", "change"])
+
+
+def check_group_dataset(method: GroupMethod, dataset):
+    """``dataset`` as the dataset ``method`` was fitted with: the same encoder (fingerprint) when
+    the method knows its dataset, else at least the same encoded columns and width; ``None``
+    is refused (reading an action in original units needs the dataset)."""
+    if dataset is None:
+        raise ValueError("dataset is None: reading an action in original units needs the dataset "
+                         "the group method was fitted with; pass it, e.g. "
+                         "describe_action(method, 0, ds).")
+    dataset = check_dataset(dataset, none=False)
+    own = getattr(method, "dataset_", None)
+    if own is not None:
+        check_same_encoder(dataset, encoder_fingerprint(own.encoder_state()), "dataset",
+                           f"the {type(method).__name__} was fitted with", own.encoder_state())
+        return dataset
+    names = getattr(method, "feature_names_in_", None)
+    if dataset.n_features_encoded != method.n_features_in_ or (
+            names is not None and list(names) != list(dataset.encoded_columns)):
+        raise ValueError(f"dataset encodes {dataset.n_features_encoded} columns "
+                         f"{list(dataset.encoded_columns)[:3]}... but the "
+                         f"{type(method).__name__} was fitted on {method.n_features_in_} columns"
+                         f"{'' if names is None else ' ' + str(list(names)[:3]) + '...'}: pass "
+                         "the dataset whose encoding its inputs have (and fit it with dataset=ds).")
+    return dataset

@@ -18,6 +18,8 @@ Adding a method is one module with a subclass (``_fit``, ``_explain_chunk``) and
 
 from __future__ import annotations
 
+import copy
+import inspect
 from typing import Any
 
 import numpy as np
@@ -38,7 +40,86 @@ from lapace.validation import (
     predict_labels,
 )
 
-__all__ = ["CounterfactualMethod", "black_box"]
+__all__ = ["CounterfactualMethod", "Estimator", "black_box", "commit_fit"]
+
+
+class Estimator:
+    """scikit-learn's parameter protocol for the package's estimators: ``get_params``,
+    ``set_params`` and ``sklearn.base.clone``, read from ``__init__``'s signature (each
+    hyper-parameter is stored under its own name).
+
+    ``clone`` builds a new unfitted estimator with the same hyper-parameters; a hyper-parameter
+    that is itself a *fitted* model the estimator explains with (``vae``, the L-GMVAE of
+    :class:`~lapace.Lapace` and :class:`~lapace.groups.regions.ClusterRegions`) is shared, not
+    cloned: it is data the estimator reads, as the black box is, and an unfitted copy could
+    not be used.
+    """
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        params = inspect.signature(cls.__init__).parameters.values()
+        return [p.name for p in params if p.name != "self"
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The hyper-parameters as given to ``__init__`` (``deep``: with ``name__param`` of
+        every hyper-parameter that has ``get_params`` itself)."""
+        out = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and not isinstance(value, type) and callable(getattr(value, "get_params", None)):
+                out.update((f"{name}__{k}", v) for k, v in value.get_params().items())
+            out[name] = value
+        return out
+
+    def set_params(self, **params):
+        """Set hyper-parameters by name (checked by the next ``fit``); returns ``self``."""
+        names = self._param_names()
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in names:
+                raise ValueError(f"{type(self).__name__} has no parameter {name!r}; its parameters "
+                                 f"are {names}.")
+            if sub:
+                getattr(self, name).set_params(**{sub: value})
+            else:
+                setattr(self, name, value)
+        return self
+
+    def __sklearn_clone__(self):
+        from sklearn.base import clone
+
+        params = {name: value if _is_fitted_model(value) else clone(value, safe=False)
+                  for name, value in self.get_params(deep=False).items()}
+        return type(self)(**params)
+
+
+def _is_fitted_model(value) -> bool:
+    """A fitted estimator (scikit-learn's convention: it holds attributes ending in ``_``)."""
+    if isinstance(value, type) or not callable(getattr(value, "get_params", None)):
+        return False
+    return any(k.endswith("_") and not k.startswith("__") for k in vars(value))
+
+
+def commit_fit(estimator, staged) -> None:
+    """Make ``staged`` (a copy of ``estimator`` fitted with every check passed) the estimator's
+    fitted state: what an earlier fit learned is replaced at once, so a refused refit leaves
+    the estimator as it was, and a thread using it sees the old state or the new one."""
+    estimator.__dict__.update(staged.__dict__)
+    for name in [k for k in vars(estimator) if k not in vars(staged)]:
+        delattr(estimator, name)
+
+
+def unfitted_copy(estimator):
+    """A shallow copy of ``estimator`` without its fitted attributes (names ending in ``_``,
+    and private caches), on which ``fit`` builds the new state (:func:`commit_fit`)."""
+    staged = copy.copy(estimator)
+    params = set(type(estimator)._param_names()) if isinstance(estimator, Estimator) else set()
+    for name in list(vars(staged)):
+        if name not in params and (name.endswith("_") or name.startswith("_")):
+            delattr(staged, name)
+    return staged
+
 
 def black_box(model, needs_proba: bool = False, who: str = "this method"):
     """The ``predict`` callable of ``model``: an estimator's ``predict`` or ``model`` itself.
@@ -61,7 +142,7 @@ def black_box(model, needs_proba: bool = False, who: str = "this method"):
     return predict
 
 
-class CounterfactualMethod:
+class CounterfactualMethod(Estimator):
     """Base class: subclasses implement ``_fit`` and ``_explain_chunk``.
 
     Class attributes describe the method: ``needs_proba`` (it calls ``predict_proba``),
@@ -99,11 +180,19 @@ class CounterfactualMethod:
         Returns
         -------
         self
+
+        A refit that is refused (a bad argument, a black box returning probabilities) leaves
+        the estimator as it was: the new state is built on a copy and replaces the old one only
+        once everything passed (:func:`commit_fit`).
         """
         check_params(self, self.params)
-        for name in ("X_train_", "labels_", "n_features_in_", "feature_names_in_",
-                     "feature_min_", "feature_max_"):              # a refit may change them
-            self.__dict__.pop(name, None)
+        staged = unfitted_copy(self)
+        staged._fit_checked(X_train, model, dataset)
+        commit_fit(self, staged)
+        return self
+
+    def _fit_checked(self, X_train, model, dataset) -> None:
+        """``fit``'s work on an unfitted copy (:func:`unfitted_copy`)."""
         self.predict_ = black_box(model, self.needs_proba, type(self).__name__)
         self.model_, self.dataset_ = model, check_dataset(dataset)
         classes = getattr(model, "classes_", None)
@@ -131,7 +220,6 @@ class CounterfactualMethod:
             self.feature_names_in_ = names
         self.n_labels_ = n_labels
         self._fit()
-        return self
 
     def _fit(self) -> None:
         """Method-specific learned state (indices, graphs); ``fit`` has checked everything."""
@@ -183,6 +271,11 @@ class CounterfactualMethod:
         (:meth:`~lapace.TabularDataset.project`: one-hot groups hardened, integers rounded,
         bounds clipped) and the black box is asked about that record, the one a user reads;
         ``info["projected"]`` (n,) counts the points of each input the projection moved.
+
+        ``info["not_found"]`` (n,) says per input why it has no valid counterfactual ("" where
+        it has one): the method's own reason where it gave one (``info["not_found"]`` passed
+        in, e.g. a time-out), else that nothing was returned, or what the black box predicts
+        for the (projected) records returned instead of the target.
         """
         points = np.array(points, dtype=np.float32)
         n, m, d = points.shape
@@ -195,6 +288,30 @@ class CounterfactualMethod:
         flat = points.reshape(n * m, d)
         found = ~np.isnan(flat).any(1)
         valid = np.zeros(n * m, dtype=bool)
+        labels = np.full(n * m, -1, dtype=np.int64)
         if found.any():
-            valid[found] = self.predict(flat[found]) == target
-        return Counterfactuals(points, valid.reshape(n, m), paths=paths, info=info)
+            labels[found] = self.predict(flat[found])
+            valid[found] = labels[found] == target
+        valid = valid.reshape(n, m)
+        info["not_found"] = self._reasons(valid, found.reshape(n, m), labels.reshape(n, m),
+                                          target, info)
+        return Counterfactuals(points, valid, paths=paths, info=info)
+
+    def _reasons(self, valid, found, labels, target: int, info: dict) -> np.ndarray:
+        """Per input, why it has no valid counterfactual ("" where it has one)."""
+        given = info.get("not_found")
+        projected = info.get("projected")
+        out = np.full(len(valid), "", dtype=object)
+        for i in np.flatnonzero(~valid.any(1)):
+            if given is not None and given[i]:
+                out[i] = str(given[i])
+            elif not found[i].any():
+                out[i] = f"{type(self).__name__} returned no counterfactual for this input"
+            else:
+                seen = sorted({int(v) for v in labels[i][found[i]]})
+                record = ("the records returned, once projected onto records that can exist "
+                          "(ds.project)," if projected is not None and projected[i] else
+                          "the points returned")
+                out[i] = (f"{record} are predicted as {seen[0] if len(seen) == 1 else seen}, "
+                          f"not the target {target}")
+        return out

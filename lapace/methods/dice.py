@@ -16,8 +16,10 @@ own validity is never used.  Each query runs under a wall-clock ``time_limit`` (
 timer in the main thread; elsewhere the limit is checked after the query): a time-out is a
 failure, NaN rows, recorded in ``cf.info["timeouts"]`` (n,) bool; ``cf.info["seconds"]`` holds
 each query's time.  Query i is seeded with ``seed + i``; DiCE draws from the global NumPy and
-``random`` states, which we seed for the query and restore afterwards.  DiCE's progress bar,
-prints and warnings are suppressed; ``cf.info["found"]`` counts what DiCE returned per query (0
+``random`` states (it has no generator of its own to pass), which we seed for the query and
+restore afterwards, whatever happens.  DiCE's progress bar, prints and warnings are suppressed
+(the querying thread's output only; warning filters, being process-wide, for the query's
+duration); ``cf.info["found"]`` counts what DiCE returned per query (0
 where it found nothing: dice-ml raises then, and we record NaN rows instead).
 
 The time (measured on heloc-RF with the quick profile's models, 5 queries, 2 busy cores, one
@@ -34,6 +36,16 @@ reproduce.  We keep DiCE's defaults (``posthoc_sparsity_param=0.1``, ``"linear"`
 DiCE is the method the paper compared with, and bound the tail with ``time_limit``;
 ``posthoc_sparsity_param=None`` gives the sampling alone.
 
+**Threads.** Because dice-ml uses the process's global random states, its queries are
+serialised by a module-level lock (``_DICE_LOCK``, held for a whole ``explain``): ``explain``
+may be called from several threads at once, and each gets the results a serial call gives, but
+the calls do not run in parallel (use processes for that, as the benchmark grid does).  Python
+(before 3.14) keeps one set of warning filters for the process: while a query runs, warnings of
+other threads are silenced too, and a library that enters ``warnings.catch_warnings`` in
+another thread at that moment can interleave with ours.  Code in other threads that
+draws from NumPy's global state (``np.random.rand``) while a query runs sees DiCE's seeded draws
+and gets its state back after; a ``np.random.default_rng`` generator is not affected.
+
 Where we differ from CARLA/RobustX: CARLA wraps DiCE's *gradient* method for its own PyTorch
 models and one-hot frames; we use the model-agnostic method on the raw frame with any black box.
 """
@@ -41,9 +53,9 @@ models and one-hot frames; we use the model-agnostic method on the raw frame wit
 from __future__ import annotations
 
 import contextlib
-import io
 import random
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -120,6 +132,51 @@ def _round(df: pd.DataFrame, precisions: dict[str, int]) -> pd.DataFrame:
     return df
 
 
+#: serialises DiCE's queries in this process: dice-ml draws from NumPy's and ``random``'s global
+#: states, so a query seeds them (and restores them after), which two queries at once would mix
+_DICE_LOCK = threading.RLock()
+
+
+class _ThreadSink:
+    """A stand-in for ``sys.stdout``/``sys.stderr`` while a DiCE query runs: what the querying
+    thread writes (dice-ml's prints and progress bars) is dropped, other threads' output goes to
+    the stream as before."""
+
+    def __init__(self, stream, owner: int):
+        self._stream, self._owner = stream, owner
+
+    def write(self, text):
+        if threading.get_ident() == self._owner:
+            return len(text)
+        return self._stream.write(text)
+
+    def flush(self):
+        if threading.get_ident() != self._owner:
+            self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence this thread's stdout/stderr and every warning; process state restored after,
+    whatever happens (held under :data:`_DICE_LOCK`: warning filters are process-wide)."""
+    owner = threading.get_ident()
+    saved = sys.stdout, sys.stderr
+    sinks = _ThreadSink(saved[0], owner), _ThreadSink(saved[1], owner)
+    sys.stdout, sys.stderr = sinks
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if sys.stdout is sinks[0]:          # unless someone replaced it meanwhile
+            sys.stdout = saved[0]
+        if sys.stderr is sinks[1]:
+            sys.stderr = saved[1]
+
+
 @contextlib.contextmanager
 def _global_seed(seed: int):
     """Seed NumPy's and ``random``'s global states (DiCE uses them) and restore them after."""
@@ -177,6 +234,10 @@ class DiCE(CounterfactualMethod):
     time_limit : float or None, default=60.0
         Seconds per query; a time-out is a failure (NaN rows, ``cf.info["timeouts"]``).
     seed : int, default=0
+
+    Calls from several threads are serialised (a module-level lock; see the module docstring):
+    each gets the results of a serial call, and the process's stdout, stderr, warning filters
+    and global random states are as they were after every call, whatever happens.
     """
 
     params = {"total_cfs": integer(), "method": choice("random", "genetic"),
@@ -225,6 +286,12 @@ class DiCE(CounterfactualMethod):
         model = dice_ml.Model(model=self.wrapper_, backend="sklearn")
         self.explainer_ = dice_ml.Dice(data, model, method=self.method)
 
+    def explain(self, X, target: int = 1, **options):
+        """DiCE counterfactuals of every row of ``X`` (see the class); calls from several
+        threads run one after the other (the module's lock: dice-ml uses global state)."""
+        with _DICE_LOCK:          # the checks and black-box calls too: sklearn's own warning
+            return super().explain(X, target, **options)    # contexts must not interleave
+
     def _query(self, row: pd.DataFrame, target: int, seed: int):
         """DiCE's records for one query (a frame in original units) or None."""
         kwargs = {"posthoc_sparsity_param": self.posthoc_sparsity_param,
@@ -234,10 +301,7 @@ class DiCE(CounterfactualMethod):
             kwargs.update(sample_size=int(self.sample_size), random_seed=int(seed))
         from raiutils.exceptions import UserConfigValidationException
 
-        sink = io.StringIO()
-        with (_global_seed(seed), warnings.catch_warnings(), contextlib.redirect_stdout(sink),
-              contextlib.redirect_stderr(sink)):
-            warnings.simplefilter("ignore")
+        with _global_seed(seed), _quiet():
             try:
                 res = self.explainer_.generate_counterfactuals(
                     row, total_CFs=int(self.total_cfs), desired_class=int(target), **kwargs)
@@ -258,14 +322,15 @@ class DiCE(CounterfactualMethod):
         found = np.zeros(len(X), dtype=np.int64)
         for i in range(len(X)):                     # one query at a time: memory is one query's
             row = _round(ds.decode(X[i:i + 1]), self.precisions_)
-            start = time.perf_counter()
-            try:
-                with _time_limit(self.time_limit):
-                    df = self._query(row, target, int(self.seed) + rows.start + i)
-            except _Timeout:
-                df = None
-                timeouts[i] = True
-            seconds[i] = time.perf_counter() - start
+            with _DICE_LOCK:                        # one query at a time in the process
+                start = time.perf_counter()
+                try:
+                    with _time_limit(self.time_limit):
+                        df = self._query(row, target, int(self.seed) + rows.start + i)
+                except _Timeout:
+                    df = None
+                    timeouts[i] = True
+                seconds[i] = time.perf_counter() - start
             if self.time_limit is not None and seconds[i] > self.time_limit:
                 df, timeouts[i] = None, True        # soft limit outside the main thread
             if df is None:
@@ -274,5 +339,10 @@ class DiCE(CounterfactualMethod):
             enc = ds.encode(records)[:m]
             points[i, :len(enc)] = enc
             found[i] = len(enc)
-        return self._result(points, target,
-                            info={"timeouts": timeouts, "seconds": seconds, "found": found})
+        reasons = np.where(timeouts, f"DiCE's query ran past time_limit={self.time_limit} s "
+                           "(a time-out is a failure); raise time_limit", np.where(
+                               found == 0, "DiCE found no counterfactual (dice-ml: no "
+                               "counterfactuals found); raise sample_size or allow more "
+                               "features_to_vary", "")).astype(object)
+        return self._result(points, target, info={"timeouts": timeouts, "seconds": seconds,
+                                                  "found": found, "not_found": reasons})

@@ -213,5 +213,9 @@ class FACE(CounterfactualMethod):
                     nodes.append(pred[i, nodes[-1]])
                 steps = self.X_train_[nodes[::-1]]
                 paths[i] = np.vstack([X[i][None], steps]).astype(np.float32)
+        unreachable = np.where(np.isfinite(cost), "", (
+            f"no path in FACE's graph leads from the input to a training input predicted as "
+            f"{target} (the input or its component is cut off); raise n_neighbors, or epsilon "
+            f"with mode='epsilon'")).astype(object)
         return self._result(points, target, paths=paths if return_paths else None,
-                            info={"cost": cost})
+                            info={"cost": cost, "not_found": unreachable})

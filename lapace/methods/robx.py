@@ -12,7 +12,11 @@ a = 0, 0.05, ..., 1, returning the first point with R > tau (x_s itself if none)
 N = 1000, sigma = 0.1, tau = 0.5, as in the authors' group's PROPLACE experiments
 (``junqi-jiang/proplace``, ``experiments/exputils.py``).
 
-Where we differ: the N noise vectors are drawn once in ``fit`` from ``seed`` and shared by every
+Where we differ: with a dataset, every point of the line is first made a record that can
+exist (:meth:`~lapace.TabularDataset.project`: a point between two categories of a one-hot block
+is not a record) and must be stable *and* predicted y' as that record; otherwise a mixed data
+set's line search could stop at a point whose projected record the black box does not give y'.
+The N noise vectors are drawn once in ``fit`` from ``seed`` and shared by every
 point (common random numbers), so R is a deterministic function that a test or a reader can
 recompute (:meth:`RobX.stability`), results do not depend on the batch, and candidates along the
 line are compared on the same noise.  PROPLACE draws fresh noise per evaluation with the global
@@ -157,8 +161,18 @@ class RobX(CounterfactualMethod):
             rows = np.flatnonzero(todo)
             if len(rows) == 0:
                 break
-            cand = ((1 - a) * x_c[rows] + a * x_s[rows]).astype(np.float32)
+            cand = self._record((1 - a) * x_c[rows] + a * x_s[rows])
             ok = self._stability_all(cand)[:, target] > self.tau
+            if self.dataset_ is not None and ok.any():     # the record a user reads is judged
+                ok[ok] = self.predict(cand[ok]) == target
             out[rows[ok]] = cand[ok]
             todo[rows[ok]] = False
         return self._result(out[:, None, :], target, info={"reached_stable_input": todo})
+
+    def _record(self, X: np.ndarray) -> np.ndarray:
+        """Points of the line search as records that can exist (with the dataset: one-hot
+        blocks hardened, integers rounded, :meth:`~lapace.TabularDataset.project`), so that the
+        stability and the label are those of the record returned, not of a point between
+        categories that projection would move across the boundary."""
+        X = np.asarray(X, dtype=np.float32)
+        return X if self.dataset_ is None else self.dataset_.project(X).astype(np.float32)

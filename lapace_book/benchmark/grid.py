@@ -49,7 +49,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from lapace.validation import check_int
+from lapace.validation import check_int, check_out_path
 from lapace_book.benchmark.evaluation import (
     CACHE_LOCK,
     COLUMNS,
@@ -351,9 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("loky", "dask"), default="loky")
     parser.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     parser.add_argument("--no-cache", action="store_true", help="recompute every cell")
-    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--out", required=True, help="output folder")
     args = parser.parse_args(argv)
     try:
+        args.out = check_out_path(args.out)        # "" is refused, not the current directory
         pairs = parse_pairs(args.pairs)
         methods = check_methods(m.strip() for m in args.methods.split(",") if m.strip())
         settings = check_settings(grid_settings(args.profile))

@@ -126,7 +126,8 @@ def _regions(df: pd.DataFrame) -> pd.DataFrame:
         "pair": _pair(df), "method": df["method"], "actions": df["n_actions"],
         "coverage": df["coverage"].round(2), "cost (L1)": df["cost"].round(2),
         "robustness": df["robustness"].round(2) if "robustness" in df else None,
-        "ms / input": (1000 * df["per_input_s"]).round(2)}).fillna("–")
+        "ms / input": (1000 * df["per_input_s"]).round(2)}).apply(
+            lambda col: col.astype(object).fillna("–") if col.isna().any() else col)
 
 
 def _round(v, digits: str = "decimals"):

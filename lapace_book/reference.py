@@ -142,7 +142,8 @@ def _data_files(modules: list[str]) -> dict[str, str]:
     out = {}
     for folder in sorted(folders):
         for p in sorted(folder.iterdir()):
-            if p.name in names and (p.is_dir() or p.suffix not in (".py", ".pyc")):
+            package = p.is_dir() and (p / "__init__.py").is_file()   # code, hashed as modules
+            if p.name in names and not package and (p.is_dir() or p.suffix not in (".py", ".pyc")):
                 files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
                 for f in files:
                     out[f.relative_to(_package_root(folder)).as_posix()] = _digest(f.read_bytes())
@@ -439,7 +440,9 @@ class Report:
             lines += [f"  {problem}" for problem in self.problems]
         if self.stale:
             lines.append(f"The {head} is stale for {len(self.stale)} chapter(s); changed since:")
-            lines += [f"  {stem}: {', '.join(parts)}" for stem, parts in self.stale.items()]
+            lines += [f"  {stem}: {', '.join(parts[:12])}"
+                      + (f" and {len(parts) - 12} more" if len(parts) > 12 else "")
+                      for stem, parts in self.stale.items()]
         if lines:
             return "\n".join(lines + ["Remake it with: make reference (about 100 minutes), or, "
                                        "when the code changed without changing results, certify "
@@ -495,7 +498,9 @@ def check_reference(root: str | Path | None = None, chapters: list[str] | None =
         if now.digest == (certified.get(stem) or {}).get("fingerprint"):
             report.by_results.append(stem)
         else:
-            report.stale[stem] = now.changed(rec.get("parts") or {}) or ["its fingerprint"]
+            # name what changed since the newest code known to give the reference's results
+            since = (certified.get(stem) or {}).get("parts") or rec.get("parts") or {}
+            report.stale[stem] = now.changed(since) or ["its fingerprint"]
     folder = root / REFERENCE_DIR
     tables = prov.get("tables") or {}
     if "tables" in prov and not tables:

@@ -16,16 +16,20 @@ the fewest any exact route must (each path's steps up to its First), what that f
 in decoder FLOPs, and two inexact shortcuts measured against the issue's bar (>= 99.5% of
 First points identical; >= 99.9% of path labels for a lower-precision decoder): a
 coarse-to-fine search on tau (every s-th step, then the steps before the first hit) and the
-decoder's linear layers in dynamic int8 (bf16 has no hardware support without AVX-512 and
-runs slower than fp32).
+decoder's linear layers in dynamic int8 (bf16, where the device has bf16 units, is measured
+in ``baselines``).
 
 ``baselines``: seconds per input of NNCE, FACE, RobX, DiCE, DRCE and LAPACE on heloc-RF and
 adult-RF (the quick profile's models, ``lapace_book.experiments.profiles.load_pair(..., profile="quick")``),
-100 test inputs predicted 0 (``select_inputs``), one run each, with each
-method's ratio to LAPACE-First (its fast route; LAPACE full paths and LAPACE-Last beside
-it).  DiCE runs on the first ``--dice-inputs`` of them only, with a
+100 test inputs predicted 0 (``select_inputs``), with each method's ratio to LAPACE-First in fp32
+(its fast route).  LAPACE's full paths, First, Middle and Last run in fp32 and, where the device
+has bf16 units (the CPU's capability string and flags are printed first), with
+``Lapace(precision="bf16")`` too; each LAPACE route is the best of 3 runs after a warm-up, the
+baselines one run each.  For bf16, the share of First points identical to fp32's and their
+largest difference.  DiCE runs on the first ``--dice-inputs`` of them only, with a
 per-query ``--dice-time-limit`` (time-outs count in its seconds).  ``fit s`` is the one-time
-cost (for LAPACE: building the explainer, centroid repair included, not training the L-GMVAE).
+cost (for LAPACE: building that route's explainer, centroid repair included, not training the
+L-GMVAE).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import numpy as np
 import torch
 
 from lapace import LGMVAE, Lapace, load_dataset, train_classifier
+from lapace.explain.explainer import POINTS
 
 
 def main() -> None:
@@ -76,7 +81,8 @@ def training(args) -> None:
     print(f"L-GMVAE (Table 4 heloc-RF): {vae.n_epochs_} epochs, {total / vae.n_epochs_:.2f} s/epoch, "
           f"{total:.1f} s to early stop (best epoch {vae.best_epoch_})")
     print(f"centroid accuracy: raw {vae.centroid_accuracy(clf.predict):.2f}", end=", ")
-    explainer = Lapace(vae).fit(model=clf.predict)
+    box = Replay(clf.predict)                 # the forest, or its recorded answers replayed
+    explainer = Lapace(vae).fit(model=box)
     print(f"after repair {explainer.centroid_report_['valid'].mean():.2f}")
 
     X_test = ds.encode(ds.X_test)
@@ -96,17 +102,15 @@ def training(args) -> None:
     print(black_box_bound(explainer, clf, batch))
     print(segment_decoding(explainer, clf, batch[:1000]))
     one = neg[:1]
-    calls = []                                 # (rows, labels) of each black-box call
-    explainer.predict = lambda A: calls.append((len(A), clf.predict(A))) or calls[-1][1]
+    box.calls = []                             # (rows, labels) of each black-box call
     explainer.explain_paths(one, target=1)
-    explainer.predict = lambda A: next(replay)  # the same labels again, without the forest
-    own = []
+    calls, own = box.calls, []
     for _ in range(20):
-        replay = iter([labels for _, labels in calls])
+        box.replay = iter([labels for _, labels in calls])   # the same labels, without the forest
         start = time.perf_counter()
         explainer.explain_paths(one, target=1)
         own.append(time.perf_counter() - start)
-    del explainer.predict
+    box.calls = box.replay = None
     rows = sum(r for r, _ in calls)
     took = best_of(lambda: explainer.explain_paths(one, target=1), 20)
     forest = best_of(lambda: clf.predict(np.repeat(one, rows, 0)), 20)
@@ -115,6 +119,23 @@ def training(args) -> None:
           f"{forest * 1e3:.1f} ms; our own work (the forest's answers replayed) "
           f"{min(own) * 1e3:.1f} ms, of which decoding its {rows - 1} points at the matmul rate "
           f"above takes at least {(rows - 1) * per_point / rate * 1e3:.2f} ms")
+
+
+class Replay:
+    """A black box (a callable, so no ``predict`` attribute) that answers with ``labels_of``,
+    recording every call into ``calls`` when that is a list, or replays the answers of
+    ``replay`` (an iterator) when it is set."""
+
+    def __init__(self, labels_of):
+        self.labels_of, self.calls, self.replay = labels_of, None, None
+
+    def __call__(self, A):
+        if self.replay is not None:
+            return next(self.replay)
+        labels = self.labels_of(A)
+        if self.calls is not None:
+            self.calls.append((len(A), labels))
+        return labels
 
 
 def best_of(f, runs: int) -> float:
@@ -199,7 +220,7 @@ def segment_decoding(explainer, clf, batch) -> str:
     vae, taus = explainer.vae, explainer.taus_
     clusters = vae.clusters(1)
     z_x = vae.encode(batch, np.zeros(len(batch), np.int64))
-    z_c = explainer.targets_[clusters]
+    z_c = explainer.target_latents_[clusters]
     k, h = len(clusters), vae.latent_dim
     zf, zt = np.repeat(z_x, k, 0), np.tile(z_c, (len(batch), 1))
     lat = ((1 - taus)[None, :, None] * zf[:, None] + taus[None, :, None] * zt[:, None]).reshape(-1, h)
@@ -238,13 +259,13 @@ def _coarse_first(hit: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]
 
 @contextlib.contextmanager
 def _counted_decodes(vae):
-    """The row counts of every ``vae.decode`` call inside the block (a list, filled in)."""
-    counts, decode = [], vae.decode
-    vae.decode = lambda Z, offset=None: counts.append(len(Z)) or decode(Z, offset)
+    """The row counts of every ``vae.decode_raw`` call inside the block (a list, filled in)."""
+    counts, decode_raw = [], vae.decode_raw
+    vae.decode_raw = lambda Z: counts.append(len(Z)) or decode_raw(Z)
     try:
         yield counts
     finally:
-        del vae.decode                      # the class's method again
+        del vae.decode_raw                  # the class's method again
 
 
 def first_floor(args) -> None:
@@ -273,7 +294,7 @@ def _first_floor_of(dataset: str) -> None:
     inner = np.where(exact < 0, T - 2, np.clip(exact, 0, T - 2))
     floor = 1 + inner.sum(1).mean()
     with _counted_decodes(pair.vae) as decoded:
-        first = lapace.explain.explainer(X, target=1)
+        first = lapace.first(X, target=1)
     linears = [m for m in pair.vae.net_.p_x if isinstance(m, torch.nn.Linear)]
     mflop = sum(2 * m.in_features * m.out_features for m in linears) / 1e6
     a, b = first.points, res.first().points
@@ -284,9 +305,9 @@ def _first_floor_of(dataset: str) -> None:
           f"{floor * mflop:.0f} MFLOP per input ({mflop:.2f} per point)")
     for rows in (4096, 1024, 512, 256):      # the in-order route's block size, same points
         lapace.first_block_rows = rows
-        took = best_of(lambda: lapace.explain.explainer(X[:100], target=1), 3)
+        took = best_of(lambda: lapace.first(X[:100], target=1), 3)
         with _counted_decodes(pair.vae) as decoded:
-            lapace.explain.explainer(X[:100], target=1)
+            lapace.first(X[:100], target=1)
         print(f"  First route, blocks of {rows:>4} points: {sum(decoded) / 100:.1f} decodes per "
               f"input, {took * 10:.3f} ms/input at 100 inputs")
     del lapace.first_block_rows
@@ -304,41 +325,63 @@ def _first_floor_of(dataset: str) -> None:
                                              dtype=torch.qint8)
         try:
             q = lapace.explain_paths(X, target=1)
-            fq = lapace.explain.explainer(X[:100], target=1)
-            t8 = best_of(lambda: lapace.explain.explainer(X[:100], target=1), 3)
+            fq = lapace.first(X[:100], target=1)
+            t8 = best_of(lambda: lapace.first(X[:100], target=1), 3)
         finally:
             pair.vae.net_.p_x = fp32
-    t32 = best_of(lambda: lapace.explain.explainer(X[:100], target=1), 3)
-    f32 = lapace.explain.explainer(X[:100], target=1).points
+    t32 = best_of(lambda: lapace.first(X[:100], target=1), 3)
+    f32 = lapace.first(X[:100], target=1).points
     print(f"  int8 decoder: path labels agree with fp32 on {(q.labels == res.labels).mean():.4f}, "
           f"First identical on {np.all(fq.points == f32, -1).mean():.4f}; First at 100 inputs "
           f"{t8 * 10:.3f} ms/input (fp32 {t32 * 10:.3f})")
 
 
 def baselines(args) -> None:
-    """Seconds per input of every baseline and of LAPACE on heloc-RF and adult-RF."""
+    """Seconds per input of every baseline and of LAPACE (fp32, and bf16 where the device has
+    bf16 units) on heloc-RF and adult-RF."""
     import pandas as pd
 
+    from lapace.explain.engine import bf16_units
     from lapace.methods import DRCE, FACE, NNCE, DiCE, RobX
     from lapace_book.experiments.pairs import select_inputs
     from lapace_book.experiments.profiles import load_pair
 
+    units = bf16_units(args.device)
+    print(f"CPU capability {torch.backends.cpu.get_cpu_capability()}; bf16 units: "
+          f"{units or 'none (LAPACE in fp32 only)'}", flush=True)
+    precisions = ["fp32"] + (["bf16"] if units else [])
     rows = []
     for dataset in ("heloc", "adult"):
         pair = load_pair(dataset, "rf", profile="quick")    # the quick book's cached models
         X = pair.X_test[select_inputs(pair, args.inputs)]
-        start = time.perf_counter()
-        lapace = Lapace(pair.vae).fit(model=pair.predict, dataset=pair.ds)
-        fit = time.perf_counter() - start
-        last = Lapace(pair.vae, point="last").fit(model=pair.predict, dataset=pair.ds)
-        for name, route in [("LAPACE-First", lapace.explain.explainer),
-                            ("LAPACE full paths", lambda A, target: lapace.explain_paths(  # noqa: B023
-                                A, target).first()),
-                            ("LAPACE-Last", last.explain)]:
-            start = time.perf_counter()
-            cf = route(X, target=1)
-            took = time.perf_counter() - start
-            rows.append((dataset, name, len(X), fit, took / len(X), cf.valid.any(1).mean()))
+        firsts = {}
+        for precision in precisions:
+            fits, lap = {}, {}
+            for point in POINTS:
+                start = time.perf_counter()
+                lap[point] = Lapace(pair.vae, point=point, precision=precision).fit(
+                    model=pair.predict, dataset=pair.ds)
+                fits[point] = time.perf_counter() - start
+            routes = [("LAPACE full paths", "first", lambda A, e=lap["first"]: e.explain_paths(
+                          A, target=1).first()),
+                      ("LAPACE-First", "first", lambda A, e=lap["first"]: e.first(A, target=1)),
+                      ("LAPACE-Middle", "middle", lambda A, e=lap["middle"]: e.explain(A, target=1)),
+                      ("LAPACE-Last", "last", lambda A, e=lap["last"]: e.explain(A, target=1))]
+            for name, point, route in routes:
+                route(X[:1])                                                 # warm-up
+                took = best_of(lambda r=route, A=X: r(A), 3)
+                cf = route(X)
+                rows.append((dataset, f"{name} ({precision})", len(X), fits[point],
+                             took / len(X), cf.valid.any(1).mean()))
+                if name == "LAPACE-First":
+                    firsts[precision] = cf.points
+        if "bf16" in firsts:
+            a, b = firsts["bf16"], firsts["fp32"]
+            same = np.all((a == b) | np.isnan(a) & np.isnan(b), -1).mean()
+            both = ~np.isnan(a).any(-1) & ~np.isnan(b).any(-1)
+            print(f"{dataset}-RF: bf16 First points identical to fp32's on {same:.4f} of paths, "
+                  f"largest difference {np.abs(a[both] - b[both]).max(initial=0):.3g} (encoded "
+                  "units)", flush=True)
         methods = [("NNCE", NNCE(), X), ("FACE", FACE(), X), ("RobX", RobX(seed=0), X),
                    ("DRCE", DRCE(), X),
                    (f"DiCE ({args.dice_inputs} inputs, {args.dice_time_limit:g} s limit)",
@@ -354,8 +397,8 @@ def baselines(args) -> None:
             extra = f", {int(cf.info['timeouts'].sum())} time-outs" if "timeouts" in cf.info else ""
             print(f"{dataset}-RF {name}: {took / len(inputs):.4f} s/input{extra}", flush=True)
     table = pd.DataFrame(rows, columns=["pair", "method", "inputs", "fit s", "s/input", "validity"])
-    lapace_first = table[table.method == "LAPACE-First"].set_index("pair")["s/input"]
-    table["x LAPACE-First"] = table["s/input"] / table.pair.map(lapace_first)
+    lapace_first = table[table.method == "LAPACE-First (fp32)"].set_index("pair")["s/input"]
+    table["x LAPACE-First (fp32)"] = table["s/input"] / table.pair.map(lapace_first)
     table["pair"] = table.pair + "-RF"
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
         print(table.to_string(index=False))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from toys import toy
 
-from lapace import LGMVAE, Counterfactuals, Immutable, Lapace, Range, Relation
+from lapace import LGMVAE, Counterfactuals, Immutable, Lapace, NotFittedError, Range, Relation
 
 
 def _negatives(X, clf, n=40):
@@ -32,7 +32,7 @@ def test_paths_start_at_reconstruction_and_end_exactly_at_centroids(cont, cat, n
     n, k, T, d = res.paths.shape
     assert (n, k, T, d) == (6, 3, 21, X.shape[1])
     assert np.allclose(res.paths[:, :, 0], vae.reconstruct(Xin, y)[:, None], atol=1e-5)
-    assert np.allclose(res.paths[:, :, -1], vae.decode(explainer.targets_[res.clusters])[None],
+    assert np.allclose(res.paths[:, :, -1], vae.decode(explainer.target_latents_[res.clusters])[None],
                        atol=1e-6)
     # robustness to input changes is exact: perturbed inputs get bit-identical last points
     Xp = Xin.copy()
@@ -122,8 +122,8 @@ def test_centroid_repair_on_a_case_built_to_need_it():
     assert 0 < row["moved_fraction"] <= 1 and row["moved_distance"] > 0
     # the repaired target is on the segment towards a member, and only that centroid moved
     others = [c for c in range(6) if c != 3 + worst]
-    assert np.array_equal(fixed.targets_[others], vae.centroids()[others])
-    assert predict(vae.decode(fixed.targets_[[3 + worst]]))[0] == 1
+    assert np.array_equal(fixed.target_latents_[others], vae.centroids()[others])
+    assert predict(vae.decode(fixed.target_latents_[[3 + worst]]))[0] == 1
     Xn = X[predict(X) == 0][:20]
     assert fixed.explain_paths(Xn, target=1).last().valid[:, worst].all()
     assert not raw.explain_paths(Xn, target=1).last().valid[:, worst].any()
@@ -250,8 +250,9 @@ def test_corrections_in_chunks_match_one_pass():
     X0 = np.repeat(_negatives(X, clf, 1), 50, axis=0)
     from lapace.explain.constraints import compile_constraints
     g = compile_constraints([Range("debt", high=ds.bounds_["debt"][0] + 5)], ds)
-    whole = explainer._correct(Z, X0, g)
-    parts = explainer._correct(Z, X0, g, chunk=7)
+    whole = explainer.engine_.correct(Z, X0, g, None, explainer.eta, explainer.max_corrections)
+    parts = explainer.engine_.correct(Z, X0, g, None, explainer.eta, explainer.max_corrections,
+                                      chunk=7)
     assert np.allclose(whole[0], parts[0], atol=1e-5) and np.array_equal(whole[1], parts[1])
 
 
@@ -362,3 +363,112 @@ def test_paths_call_the_black_box_once_per_chunk_and_check_the_inputs_in_it():
         explainer.explain(X[clf.predict(X) == 1][:3], target=1)
     with pytest.raises(ValueError, match="already predicted as target 1"):
         explainer.explain_paths(X[clf.predict(X) == 1][:3], target=1)
+
+
+# --- issue 32: a refitted L-GMVAE, explain before fit, start="input" with two steps, copies ---
+
+def test_a_refitted_vae_is_refused_until_lapace_is_fitted_again():
+    ds, X, clf, _ = toy()
+    vae = LGMVAE(n_labels=2, clusters_per_class=2, latent_dim=2, hidden_dim=16, max_epochs=2,
+                 categorical_groups=ds.categorical_groups, verbose=False).fit(X, clf.predict(X))
+    Xn = _negatives(X, clf, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lap = Lapace(vae, steps=5).fit(model=clf, dataset=ds)
+        lap.explain(Xn, target=1)
+        vae.fit(X, clf.predict(X))                        # in place: new centroids
+        for call in (lap.explain, lap.first, lap.explain_paths):
+            with pytest.raises(NotFittedError, match="refitted .* call Lapace.fit"):
+                call(Xn, target=1)
+        lap.fit(model=clf, dataset=ds)
+        assert lap.explain(Xn, target=1).points.shape == (5, 2, X.shape[1])
+
+
+def test_explain_before_fit_is_not_fitted():
+    ds, X, clf, vae = toy()
+    Xn = _negatives(X, clf, 2)
+    for call in (lambda: Lapace(vae).explain(Xn), lambda: Lapace(vae).first(Xn),
+                 lambda: Lapace(vae).explain(Xn, constraints=[Range("debt", high=10)]),
+                 lambda: Lapace(vae).explain_paths(Xn)):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
+            call()
+
+
+@pytest.mark.parametrize("point", ["first", "middle", "last"])
+def test_start_input_with_two_steps_works(point):
+    ds, X, clf, vae = toy()
+    Xn = _negatives(X, clf, 30)
+    lap = Lapace(vae, start="input", steps=2, point=point).fit(model=clf, dataset=ds)
+    res = lap.explain_paths(Xn, target=1)
+    assert np.array_equal(res.paths[:, :, 0], np.repeat(Xn[:, None], 3, 1))
+    for n in (2, 30):                    # the middle of few inputs rides with the paths
+        cf, ref = lap.explain(Xn[:n], target=1), getattr(res, point)()
+        np.testing.assert_array_equal(cf.points, ref.points[:n])
+        np.testing.assert_array_equal(cf.valid, ref.valid[:n])
+
+
+def test_last_and_middle_points_are_copies_of_the_result():
+    ds, X, clf, vae = toy()
+    res = _explainer().explain_paths(_negatives(X, clf, 5), target=1)
+    before = res.paths.copy(), res.middle_points.copy()
+    for cf in (res.last(), res.middle()):
+        assert not np.shares_memory(cf.points, res.paths)
+        assert not np.shares_memory(cf.points, res.middle_points)
+        cf.points[:] = -1
+    np.testing.assert_array_equal(res.paths, before[0])
+    np.testing.assert_array_equal(res.middle_points, before[1])
+
+
+# --- issue 35: the decoder in bf16 ---
+
+def _records_judged(cf, ds, clf, target=1):
+    """Every point found is a record (``ds.project`` leaves it) and ``valid`` is the black
+    box's word on it."""
+    pts = cf.points[cf.found]
+    np.testing.assert_array_equal(ds.project(pts), pts)
+    np.testing.assert_array_equal(clf.predict(pts) == target, cf.valid[cf.found])
+
+
+def test_bf16_agrees_with_fp32_and_returns_the_records_it_judged():
+    from lapace.explain.engine import bf16_units
+    ds, X, clf, vae = toy()
+    Xn = _negatives(X, clf, 60)
+    fp32 = _explainer()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bf16 = Lapace(vae, precision="bf16").fit(model=clf, dataset=ds)
+    if bf16_units(vae.device) is None:                    # no bf16 units: fp32, said so
+        assert bf16.precision_ == "fp32"
+        assert any("no bf16 units" in str(w.message) for w in caught)
+    else:
+        assert bf16.precision_ == "bf16"
+    res, ref = bf16.explain_paths(Xn, target=1), fp32.explain_paths(Xn, target=1)
+    a = bf16.first(Xn, target=1)
+    for cf in (a, res.first(), res.middle(), res.last(), bf16.explain(Xn, target=1)):
+        _records_judged(cf, ds, clf)
+    np.testing.assert_array_equal(a.points, res.first().points)   # its routes stay exact
+    # the toy's features are floats: bf16 moves them in the third digit, rarely a label
+    assert (res.labels == ref.labels).mean() >= 0.98
+    same = (res.first_index == ref.first_index) & (res.first_index >= 0)
+    assert same.mean() >= 0.8 * (ref.first_index >= 0).mean()
+    assert np.median(np.abs(res.first().points[same] - ref.first().points[same])) <= 0.01
+
+
+def test_auto_precision_takes_bf16_only_where_measured_faster(monkeypatch, caplog):
+    from lapace.explain import engine
+    ds, X, clf, vae = toy()
+    monkeypatch.setattr(engine, "bf16_units", lambda device: "test units")
+    for slow, chosen in (("bf16", "fp32"), ("fp32", "bf16")):
+        monkeypatch.setattr(engine, "AUTO_CHOICES", {})
+        monkeypatch.setattr(engine, "measure_decode",
+                            lambda vae, dtype, slow=slow: 2.0 if dtype == engine.DTYPES[slow] else 1.0)
+        with caplog.at_level("INFO", logger="lapace.explain.engine"):
+            lap = Lapace(vae, precision="auto").fit(model=clf, dataset=ds)
+        assert lap.precision_ == chosen and lap.engine_.dtype == engine.DTYPES[chosen]
+        assert f"decodes in {chosen}" in caplog.text
+    measured = []                                    # once per process: the choice is kept
+    monkeypatch.setattr(engine, "measure_decode", lambda vae, dtype: measured.append(dtype) or 1.0)
+    assert Lapace(vae, precision="auto").fit(model=clf, dataset=ds).precision_ == "bf16"
+    assert measured == []
+    with pytest.raises(ValueError, match=r"precision must be one of \['fp32', 'bf16', 'auto'\]"):
+        Lapace(vae, precision="fp16").fit(model=clf, dataset=ds)

@@ -4,7 +4,9 @@ For every input x (label y = M(x)) and a target label y', LAPACE interpolates in
 L-GMVAE's latent space from z_x = Enc(x, y) to every centroid z_c of y',
 ``z_tau = (1 - tau) z_x + tau z_c``, decodes every point and asks the black box M
 for its label.  Inputs are handled ``batch_size`` at a time (all their paths and steps in
-one batched pass), so memory beyond the result itself stays bounded whatever n is.
+one batched pass), so memory beyond the result itself stays bounded whatever n is.  The
+algorithm is written once, in :class:`~lapace.explain.engine.Engine`; this module checks what
+it is given, builds the engine and the targets in ``fit``, and picks the route that answers.
 
 Centroid repair (``repair_centroids=True``) is this project's extension, not the
 paper's: a target centroid whose decoding the black box does not assign to its own
@@ -32,21 +34,24 @@ from scipy.spatial.distance import cdist
 
 from lapace.counterfactuals import Counterfactuals
 from lapace.explain.constraints import Constraint, compile_constraints, fixed_columns
-from lapace.explain.engine import FastRoutes
-from lapace.explain.result import LapaceResult, counted
+from lapace.explain.engine import DTYPES, PRECISIONS, Engine, choose_precision
+from lapace.explain.result import LapaceResult
 from lapace.lgmvae.elbo import reparameterize
 from lapace.lgmvae.model import LGMVAE
 from lapace.methods.base import CounterfactualMethod
 from lapace.validation import (
     SEED,
+    NotFittedError,
     boolean,
     check_is_fitted,
     check_labels,
     check_not_target,
     check_same_encoder,
     choice,
+    chunks,
     encoder_fingerprint,
     integer,
+    predict_labels,
     real,
     warn,
 )
@@ -75,7 +80,7 @@ def _warn_unsatisfied(violation, held: np.ndarray, shape: tuple[int, int, int]) 
                 "bounds against the data, or raise max_corrections / eta.")
 
 
-class Lapace(FastRoutes, CounterfactualMethod):
+class Lapace(CounterfactualMethod):
     """LAPACE counterfactual paths with a fitted :class:`~lapace.LGMVAE` (Algorithm 1).
 
     ``Lapace(vae).fit(model=clf, dataset=ds)``, then ``explain(X, target)`` for one point per
@@ -84,7 +89,8 @@ class Lapace(FastRoutes, CounterfactualMethod):
 
     Parameters
     ----------
-    vae : a fitted L-GMVAE (trained on the black box's predictions).
+    vae : a fitted L-GMVAE (trained on the black box's predictions).  Refitting it afterwards
+        makes the explainer refuse to explain until ``fit`` is called again.
     point : which point of every path :meth:`explain` returns (§4.1): ``"first"`` (the first
         point predicted as the target), ``"middle"`` (the decoded latent midpoint between First
         and the centroid) or ``"last"`` (the decoded centroid).
@@ -99,11 +105,17 @@ class Lapace(FastRoutes, CounterfactualMethod):
         Dec(Enc(x, y)), so tau = 0 is the input's reconstruction, which may already cross the
         black box's boundary (``LapaceResult.start_valid``; a warning when it does for most
         paths).  ``"input"`` (ours): the decoded path plus the fading residual
-        (1 - tau)(x - Dec(z_x)), added before one-hot hardening, so tau = 0 is exactly x and
+        (1 - tau)(x - Dec(z_x)), added before the record is made, so tau = 0 is exactly x and
         tau = 1 exactly the decoded centroid (LAPACE-Last, and its robustness, unchanged).
     batch_size : inputs explained at a time; memory beyond the result grows with
         ``batch_size * k * steps``, not with the number of inputs.  Results do not depend on it
         up to float rounding of the networks' batched matrix products.
+    precision : the decoder's arithmetic (issue 35).  ``"fp32"`` (default); ``"bf16"``: the
+        decoder's matrix products in bfloat16 where the device has bf16 units (AMX or
+        AVX512-BF16 on a CPU, a GPU), else fp32 with a warning; ``"auto"``: bf16 only where a
+        micro-benchmark (a few ms, once per process and decoder shape) finds it faster.  Points
+        may differ from fp32's in the last digits of the decoding; every returned point is
+        still the projected record the black box judged, so validity holds by construction.
     seed : unused (given the L-GMVAE, LAPACE is deterministic); kept for the common interface.
 
     Attributes (after ``fit``)
@@ -114,15 +126,24 @@ class Lapace(FastRoutes, CounterfactualMethod):
         space), where the medoid came from (``repair_source``: the cluster's members, or,
         when none is predicted correctly, samples of p(z|c), then the label's members)
         and whether the final target is valid.
-    targets_ : (K, h) latent targets actually used (repaired centroids).
+    target_latents_ : (K, h) the latent points the paths end at (the repaired centroids);
+        ``targets_`` is the same array under its former name.
     taus_ : (T,) the interpolation grid.
+    precision_ : ``"fp32"`` or ``"bf16"``, the precision the decoder runs in.
+    engine_ : the :class:`~lapace.explain.engine.Engine` that runs Algorithm 1.
     """
 
     needs_X_train = False
     params = {"vae": _fitted_vae, "point": choice(*POINTS), "steps": integer(2),
               "repair_centroids": boolean(), "repair_steps": integer(), "eta": real(0, low_open=True),
               "max_corrections": integer(0), "max_medoid_points": integer(), "batch_size": integer(),
-              "start": choice("reconstruction", "input"), "seed": SEED}
+              "start": choice("reconstruction", "input"), "precision": choice(*PRECISIONS),
+              "seed": SEED}
+    #: points per block of the First route (about one black-box call's fixed cost in rows)
+    first_block_rows = 4096
+    #: up to this many path points per chunk, the middle points of every possible First are
+    #: decoded with the paths, so paths and middles cost one black-box call
+    speculate_rows = 512
 
     def __init__(
         self,
@@ -136,6 +157,7 @@ class Lapace(FastRoutes, CounterfactualMethod):
         max_medoid_points: int = 2000,
         batch_size: int = 256,
         start: str = "reconstruction",
+        precision: str = "fp32",
         seed: int = 0,
     ):
         self.vae = vae
@@ -148,7 +170,13 @@ class Lapace(FastRoutes, CounterfactualMethod):
         self.max_medoid_points = max_medoid_points
         self.batch_size = batch_size
         self.start = start
+        self.precision = precision
         self.seed = seed
+
+    @property
+    def targets_(self) -> np.ndarray:
+        """:attr:`target_latents_` under its former name."""
+        return self.target_latents_
 
     # ------------------------------------------------------------------ fit: the centroids
     def _fit(self) -> None:
@@ -183,15 +211,17 @@ class Lapace(FastRoutes, CounterfactualMethod):
             self.feature_names_in_ = list(vae.feature_names_in_)
         self.feature_min_, self.feature_max_ = vae.feature_min_, vae.feature_max_
         self.taus_ = np.linspace(0.0, 1.0, int(self.steps), dtype=np.float32)
+        self.precision_ = choose_precision(vae, self.precision)
+        predict, n_labels = self.predict_, self.n_labels_
+        self.engine_ = Engine(vae, lambda A: predict_labels(predict, A, n_labels), ds, self.taus_,
+                              self.start, DTYPES[self.precision_])
+        self._fitted_net = vae.net_                 # a refit of the L-GMVAE replaces its network
         self._build_targets()
 
-    def _labels(self, X: np.ndarray) -> np.ndarray:
-        return self.predict(X)
-
     def _build_targets(self) -> None:
-        vae = self.vae
+        vae, engine = self.vae, self.engine_
         Zc = vae.centroids()                                    # (K, h)
-        raw = self._labels(self._records(Zc))
+        raw = self.predict(engine.records(Zc))
         own = vae.cluster_labels_
         targets = Zc.copy()
         rows = []
@@ -206,12 +236,10 @@ class Lapace(FastRoutes, CounterfactualMethod):
                     row["repaired"] = True
                     row["moved_distance"] = float(np.linalg.norm(targets[c] - Zc[c]))
             rows.append(row)
-        self.targets_ = targets
-        self._decoded_targets = self._records(targets)
-        final = self._labels(self._decoded_targets)
-        self._target_labels = final                     # the labels of every path's tau = 1
+        self.target_latents_ = targets
+        engine.set_targets(targets)                     # every path's tau = 1 and its label
         report = pd.DataFrame(rows)
-        report["valid"] = final == own
+        report["valid"] = engine.target_labels == own
         self.centroid_report_ = report
 
     def _candidates(self, c: int, label: int):
@@ -228,7 +256,7 @@ class Lapace(FastRoutes, CounterfactualMethod):
         for name, draw in sources:
             Z = draw()
             if len(Z):
-                Z = Z[self._labels(self._records(Z)) == label]
+                Z = Z[self.predict(self.engine_.records(Z)) == label]
             if len(Z):
                 return name, Z
         return None, np.empty((0, vae.latent_dim), dtype=np.float32)
@@ -258,12 +286,22 @@ class Lapace(FastRoutes, CounterfactualMethod):
         medoid = ok[cdist(ok, ok).sum(1).argmin()]
         ts = np.linspace(0.0, 1.0, self.repair_steps + 1, dtype=np.float32)[1:]
         seg = (1 - ts)[:, None] * zc[None] + ts[:, None] * medoid[None]
-        hit = np.flatnonzero(self._labels(self._records(seg)) == label)
+        hit = np.flatnonzero(self.predict(self.engine_.records(seg)) == label)
         # ts[-1] == 1 reproduces the medoid exactly, whose decoding is predicted correctly
         i = hit[0] if len(hit) else len(ts) - 1
         return seg[i], float(ts[i]), source
 
     # ------------------------------------------------------------------ explain
+    def _check_fitted(self) -> None:
+        """Fitted, and on the L-GMVAE as it was at ``fit``: a refitted (or replaced) L-GMVAE has
+        other centroids, which the explainer's targets would silently ignore."""
+        check_is_fitted(self, "engine_", "call fit(model=..., dataset=...) first")
+        if getattr(self.vae, "net_", None) is not self._fitted_net:
+            raise NotFittedError(
+                "The L-GMVAE of this Lapace was refitted (or replaced) since Lapace.fit, so the "
+                "explainer's centroids and targets are stale: call Lapace.fit(model=..., "
+                "dataset=...) again.")
+
     def explain(self, X, target: int = 1, constraints=None) -> Counterfactuals:
         """The ``point`` (First, Middle or Last, §4.1) of every path from every row of ``X``:
         points (n, K_y, d), one per centroid of ``target``.  ``constraints`` as in
@@ -272,21 +310,33 @@ class Lapace(FastRoutes, CounterfactualMethod):
         Without constraints, the cheapest exact route (:mod:`lapace.explain.engine`): First evaluates
         the steps in order and stops each path at its first hit, Middle adds one decode, Last
         needs no path; the same points as ``explain_paths(X, target)``'s ``first()``,
-        ``middle()``, ``last()``.  With constraints, the full paths."""
-        if compile_constraints(constraints, self.dataset_) is not None:
-            return super().explain(X, target, constraints=constraints)
+        ``middle()``, ``last()``.  With constraints, the full paths, ``batch_size`` inputs at
+        a time."""
+        self._check_fitted()
         X, target = self._check_inputs(X, target, labels=False)
-        return self._route(X, target, self.point)
+        violation = compile_constraints(constraints, self.dataset_)
+        if violation is None:
+            return self._route(X, target, self.point)
+        y = self.predict(X)
+        check_not_target(y, target)
+        fixed = fixed_columns(constraints, self.dataset_)
+        parts, firsts, held = [], [], None
+        for s in chunks(len(X), self.batch_size):
+            res, part = self._paths(X[s], target, y[s], False, violation, fixed)
+            held = part if held is None else held | part
+            firsts.append(res.first_index)
+            parts.append(getattr(res, self.point)())
+        _warn_unsatisfied(violation, held, (len(X),) + res.labels.shape[1:])
+        self._warn_at_start(np.concatenate(firsts))
+        return Counterfactuals.concatenate(parts)
 
     def first(self, X, target: int = 1) -> Counterfactuals:
         """LAPACE-First without constraints, whatever ``point`` is: the points of
         ``explain_paths(X, target).first()`` at the cost of the steps up to each path's first
         hit (Algorithm 1 lines 4-8, in order, in blocks across inputs)."""
+        self._check_fitted()
         X, target = self._check_inputs(X, target, labels=False)
         return self._route(X, target, "first")
-
-    def _explain_chunk(self, X, target, rows, constraints=None) -> Counterfactuals:
-        return getattr(self.explain_paths(X, target, constraints), self.point)()
 
     def explain_paths(
         self,
@@ -311,21 +361,33 @@ class Lapace(FastRoutes, CounterfactualMethod):
         ------
         ValueError : wrong width, NaNs, a target outside the labels, or inputs already
             predicted as the target.
+        NotFittedError : before ``fit``, or after the L-GMVAE was refitted.
         """
+        self._check_fitted()
         X, target = self._check_inputs(X, target, labels=False)
         violation = compile_constraints(constraints, self.dataset_)
-        fixed = fixed_columns(constraints, self.dataset_)
         deferred = False
         if y is not None:
             y = check_labels(y, X.shape[0], self.n_labels_)
             check_not_target(y, target)
         elif violation is None:                 # binary: checked in the paths' black-box call
-            y, deferred = self._input_labels(X, target, None)
+            y, deferred = self._input_labels(X, target)
         else:
-            y = self._labels(X)
+            y = self.predict(X)
             check_not_target(y, target)
+        res, held = self._paths(X, target, y, deferred, violation,
+                                fixed_columns(constraints, self.dataset_))
+        if held is not None:
+            _warn_unsatisfied(violation, held, res.labels.shape)
+        self._warn_at_start(res.first_index)
+        return res
+
+    def _paths(self, X: np.ndarray, target: int, y: np.ndarray, deferred: bool, violation,
+               fixed: np.ndarray) -> tuple[LapaceResult, np.ndarray | None]:
+        """The paths of checked inputs (labels ``y``, still to be checked where ``deferred``)
+        and, with constraints, whether each held at some point."""
         clusters = self.vae.clusters(target)
-        n, k, T, h, d = X.shape[0], len(clusters), self.steps, self.vae.latent_dim, X.shape[1]
+        n, k, T, h, d = X.shape[0], len(clusters), len(self.taus_), self.vae.latent_dim, X.shape[1]
         res = LapaceResult(                                              # filled chunk by chunk
             paths=np.empty((n, k, T, d), np.float32), labels=np.empty((n, k, T), np.int64),
             taus=self.taus_.copy(), latents=np.empty((n, k, T, h), np.float32), target=target,
@@ -334,21 +396,56 @@ class Lapace(FastRoutes, CounterfactualMethod):
             first_index=np.empty((n, k), np.int64), middle_points=np.empty((n, k, d), np.float32),
             middle_labels=np.empty((n, k), np.int64),
             middle_satisfied=None if violation is None else np.empty((n, k), bool),
+            dataset_fingerprint=self.fingerprint_,
         )
+        held = None
         if violation is None:
-            x_labels = self._free_paths(res, X, deferred)
+            x_labels = self.engine_.paths(res, X, deferred, self.batch_size, self.speculate_rows)
             if deferred:
                 check_not_target(x_labels, target)
         else:
-            held = None
-            for start in range(0, n, self.batch_size):
-                part = self._fill_paths(res, slice(start, min(start + self.batch_size, n)), X,
-                                        violation, fixed)
+            for s in chunks(n, self.batch_size):
+                part = self.engine_.constrained_paths(res, s, X, violation, fixed, self.eta,
+                                                      self.max_corrections)
                 held = part if held is None else held | part
-            _warn_unsatisfied(violation, held, (n, k, T))
-        res.dataset_fingerprint = self.fingerprint_
-        self._warn_at_start(res.first_index)
-        return res
+        return res, held
+
+    def _input_labels(self, X: np.ndarray, target: int) -> tuple[np.ndarray, bool]:
+        """The labels the encoder is conditioned on, and whether they are still to be checked:
+        with two labels, an input to explain can only have the one that is not ``target``, so
+        its check rides along in the first black-box call."""
+        if self.n_labels_ == 2:
+            return np.full(len(X), 1 - target, dtype=np.int64), True
+        y = self.predict(X)
+        check_not_target(y, target)
+        return y, False
+
+    def _route(self, X: np.ndarray, target: int, point: str) -> Counterfactuals:
+        """``point`` of every path by its cheapest exact route (checked ``X``, no constraints):
+        the engine's First in chunks of ``batch_size * steps`` inputs (a block then holds at
+        most as many points as a chunk of the full paths), Middle from it, Last without paths."""
+        n, engine = len(X), self.engine_
+        if point == "last":
+            check_not_target(self.predict(X), target)
+            return engine.last(n, target)
+        y, deferred = self._input_labels(X, target)
+        k, T = len(self.vae.clusters(target)), len(self.taus_)
+        if point == "middle" and n * k * T <= self.speculate_rows:   # one call: the full paths
+            res, _ = self._paths(X, target, y, deferred, None, None)
+            self._warn_at_start(res.first_index)
+            return res.middle()
+        parts, firsts, x_labels = [], [], []
+        for s in chunks(n, self.batch_size * T):
+            first, points, z_x, residual, xl = engine.first(X[s], y[s], target, deferred,
+                                                            self.first_block_rows)
+            firsts.append(first)
+            x_labels.append(xl)
+            parts.append(Counterfactuals(points, first >= 0) if point == "first"
+                         else engine.middle(first, z_x, residual, target))
+        if deferred:
+            check_not_target(np.concatenate(x_labels), target)
+        self._warn_at_start(np.concatenate(firsts))
+        return Counterfactuals.concatenate(parts)
 
     def _warn_at_start(self, first_index: np.ndarray) -> None:
         """Warn when most First points are at tau = 0 (the reconstructions)."""
@@ -360,131 +457,3 @@ class Lapace(FastRoutes, CounterfactualMethod):
                 "reconstructions: the L-GMVAE reconstructs these inputs across the black box's "
                 "boundary, so First is a reconstruction, not a change to the input "
                 "(res.start_valid). Lapace(..., start='input') anchors every path at the input.")
-
-    @staticmethod
-    def _first_index(labels: np.ndarray, satisfied: np.ndarray | None, target: int) -> np.ndarray:
-        """(m, k) index of the first point of each path that counts as a counterfactual
-        (predicted as the target and satisfying the constraints), -1 where none does.  The one
-        place that decides it."""
-        hit = counted(labels, target, satisfied)
-        return np.where(hit.any(-1), hit.argmax(-1), -1)
-
-    def _record(self, P: np.ndarray, X: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-        """Decoded points ``P`` (n, ..., d) of inputs ``X`` (n, d) as the records a user reads:
-        projected onto the data's domain (integers rounded, :meth:`~lapace.TabularDataset.project`)
-        and, on the ``fixed`` columns (exact immutables), the input's values.  Without the
-        dataset, ``P`` as decoded."""
-        if self.dataset_ is None:
-            return P
-        P = self._project(P)
-        if len(fixed):
-            shape = (len(X),) + (1,) * (P.ndim - 2) + (len(fixed),)
-            P[..., fixed] = X[:, fixed].reshape(shape)
-        return P
-
-    def _fill_paths(self, res: LapaceResult, s: slice, X: np.ndarray, violation,
-                    fixed: np.ndarray) -> np.ndarray | None:
-        """Algorithm 1 with constraints (§3.3) for the inputs ``X[s]``, written into ``res[s]`` in
-        place; returns whether each constraint held at some point of the chunk's paths.
-
-        Labels and constraints are judged on the decoded record (:meth:`_record`), the one the
-        user reads, never on the raw decoding."""
-        vae, target, clusters = self.vae, res.target, res.clusters
-        X, y = X[s], res.input_labels[s]
-        n, k, T, h, d = X.shape[0], len(clusters), self.steps, vae.latent_dim, X.shape[1]
-        z_x = vae.encode(X, y)                                      # (n, h)
-        z_c = self.targets_[clusters]                                   # (k, h)
-        tau = self.taus_[None, None, :, None]
-        Z = (1 - tau) * z_x[:, None, None, :] + tau * z_c[None, :, None, :]   # (n, k, T, h)
-        Z = Z.reshape(-1, h)
-        residual = self._residual(X, z_x)                               # (n, d) or None
-        offset = None if residual is None else (
-            (1 - tau) * residual[:, None, None, :]).repeat(k, 1).reshape(-1, d)
-        paths = res.paths[s]                                            # a view: filled in place
-        X0 = np.repeat(X, k * T, axis=0)                                # input of each point
-        Z, satisfied = self._correct(Z, X0, violation, offset)
-        del X0
-        paths[...] = self._record(vae.decode(Z, offset).reshape(n, k, T, d), X, fixed)
-        if self.dataset_ is not None:                                   # judged on the record
-            satisfied = violation.satisfied(paths.reshape(-1, d), np.repeat(X, k * T, axis=0))
-        res.satisfied[s] = satisfied.reshape(n, k, T)
-        del offset
-        labels = self._labels(paths.reshape(-1, d)).reshape(n, k, T)
-        res.labels[s] = labels
-        Z = Z.reshape(n, k, T, h)
-        res.latents[s] = Z
-        satisfied = None if res.satisfied is None else res.satisfied[s]
-        first_index = self._first_index(labels, satisfied, target)
-        res.first_index[s] = first_index
-
-        z_first = np.take_along_axis(Z, np.maximum(first_index, 0)[..., None, None], 2)[:, :, 0]
-        z_mid = (0.5 * (z_first + Z[:, :, -1])).reshape(-1, h)
-        mid_offset = None
-        if residual is not None:                        # tau of the midpoint: (tau_first + 1) / 2
-            tau_mid = 0.5 * (self.taus_[np.maximum(first_index, 0)] + 1.0)          # (n, k)
-            mid_offset = ((1 - tau_mid)[..., None] * residual[:, None, :]).reshape(-1, d)
-        if violation is not None:
-            z_mid, mid_sat = self._correct(z_mid, np.repeat(X, k, axis=0), violation, mid_offset)
-            res.middle_satisfied[s] = mid_sat.reshape(n, k)
-        mid = self._record(vae.decode(z_mid, mid_offset).reshape(n, k, d), X, fixed).reshape(-1, d)
-        if violation is not None and self.dataset_ is not None:
-            res.middle_satisfied[s] = violation.satisfied(mid, np.repeat(X, k, axis=0)).reshape(n, k)
-        res.middle_labels[s] = self._labels(mid).reshape(n, k)
-        mid = mid.reshape(n, k, d)
-        mid[first_index < 0] = np.nan
-        res.middle_points[s] = mid
-        if violation is not None:                       # which constraints held anywhere
-            return violation.each(paths.reshape(-1, d), np.repeat(X, k * T, axis=0)).any(0)
-        return None
-
-    @torch.no_grad()
-    def _residual(self, X: np.ndarray, z_x: np.ndarray) -> np.ndarray | None:
-        """``x - Dec_raw(z_x)`` for ``start="input"`` (None for the paper's start)."""
-        if self.start != "input":
-            return None
-        raw = self.vae.decode_raw(torch.as_tensor(z_x, device=self.vae.device)).cpu().numpy()
-        return (X - raw).astype(np.float32)
-
-    def _correct(self, Z: np.ndarray, X0: np.ndarray, violation, offset: np.ndarray | None = None,
-                 chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
-        """§3.3: while g(Dec(z)) > 0, z <- z - eta * grad_z g(Dec(z)), at most max_corrections.
-
-        Points are corrected independently, ``chunk`` at a time to bound memory; ``offset``
-        is added to every raw decoding (``start="input"``).
-        """
-        out, satisfied = np.empty_like(Z), np.empty(len(Z), dtype=bool)
-        for start in range(0, len(Z), chunk):
-            s = slice(start, start + chunk)
-            out[s], satisfied[s] = self._correct_chunk(
-                Z[s], X0[s], violation, None if offset is None else offset[s])
-        return out, satisfied
-
-    def _correct_chunk(self, Z: np.ndarray, X0: np.ndarray, violation,
-                       offset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        vae = self.vae
-        dev = torch.device(vae.device)
-        z = torch.as_tensor(Z, device=dev).clone()
-        x0 = torch.as_tensor(X0, device=dev)
-        off = None if offset is None else torch.as_tensor(offset, device=dev)
-
-        def decode_raw(zz: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-            out = vae.decode_raw(zz)
-            return out if off is None else out + off[rows]
-
-        def hard_violation(zz: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                hard = torch.as_tensor(vae.harden(decode_raw(zz, rows).cpu().numpy()), device=dev)
-                return violation(hard, x0[rows])
-
-        rows = torch.arange(len(z), device=dev)
-        active = rows[hard_violation(z, rows) > 0]
-        for _ in range(self.max_corrections):
-            if len(active) == 0:
-                break
-            za = z[active].requires_grad_(True)
-            g = violation(decode_raw(za, active), x0[active]).sum()
-            (grad,) = torch.autograd.grad(g, za)
-            z[active] = (za - self.eta * grad).detach()
-            active = active[hard_violation(z[active], active) > 0]
-        satisfied = (hard_violation(z, rows) <= 0).cpu().numpy()
-        return z.cpu().numpy(), satisfied

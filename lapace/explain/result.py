@@ -71,18 +71,19 @@ class LapaceResult:
         return Counterfactuals(pts, valid)
 
     def middle(self) -> Counterfactuals:
-        """LAPACE-Middle: decoding of the latent midpoint between First and the centroid."""
+        """LAPACE-Middle: decoding of the latent midpoint between First and the centroid (a
+        copy: changing its points leaves the result as it is)."""
         valid = counted(self.middle_labels, self.target, self.middle_satisfied)
-        return Counterfactuals(self.middle_points, valid & (self.first_index >= 0))
+        return Counterfactuals(self.middle_points.copy(), valid & (self.first_index >= 0))
 
     def last(self) -> Counterfactuals:
-        """LAPACE-Last: the decoded (repaired) centroids, tau = 1.
+        """LAPACE-Last: the decoded (repaired) centroids, tau = 1 (a copy of the paths' ends).
 
         With constraints, a centroid that breaks them (after the §3.3 corrections) is not
         valid for that input: a warning says how often, and ``info["satisfied"]`` tells where.
         """
         valid = self.valid[:, :, -1]
-        cf = Counterfactuals(self.paths[:, :, -1], valid)
+        cf = Counterfactuals(self.paths[:, :, -1].copy(), valid)
         if self.satisfied is not None:
             sat = self.satisfied[:, :, -1]
             cf.info.update(satisfied=sat.copy(), predicted=self.predicted[:, :, -1].copy())

@@ -1,4 +1,5 @@
-"""lapace_book.experiments.ablation: the recipes of the cluster-collapse chapter and how a variant is trained."""
+"""lapace_book.experiments.ablation: the recipes of the cluster-collapse chapter and how
+a variant is trained."""
 
 import pytest
 

@@ -20,6 +20,7 @@ import pytest
 
 from lapace_book import reference as R
 from lapace_book.show.reproduction import status_table
+from lapace_book.show.status import status_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,13 +94,15 @@ from lapace_book.reference import chapter_fingerprint
 
 root = Path.cwd()
 steps = [("unrelated module", "lapace/groups/metrics.py", "\\n_AN_EDIT = 1\\n"),
-         ("docstring of the L-GMVAE", "lapace/lgmvae/model.py", ("    Parameters\\n", "    Two more words.\\n\\n    Parameters\\n")),
+         ("docstring of the L-GMVAE", "lapace/lgmvae/model.py",
+          ("    Parameters\\n", "    Two more words.\\n\\n    Parameters\\n")),
          ("comment and blank lines", "lapace/lgmvae/model.py", "\\n\\n# a comment\\n"),
          ("fontsize of a figure", "lapace_book/show/plots.py", ("fontsize=", "fontsize=1 + ")),
          ("statement in the L-GMVAE", "lapace/lgmvae/model.py", "\\n_AN_EDIT = 1\\n"),
          ("imported module", "lapace/metrics.py", "\\n_AN_EDIT = 1\\n"),
          ("what an imported module imports", "lapace/validation.py", "\\n_AN_EDIT = 1\\n"),
-         ("import inside a function", "lapace/metrics.py", "\\ndef _f():\\n    import lapace.groups.metrics\\n"),
+         ("import inside a function", "lapace/metrics.py",
+          "\\ndef _f():\\n    import lapace.groups.metrics\\n"),
          ("prose of the chapter", "notebooks/ch.py", "# more prose\\n"),
          ("code of the chapter", "notebooks/ch.py", "print(n)\\n"),
          ("another chapter's profile", "profiles/paper.yml", "other2:\\n  n: 5\\n")]
@@ -249,7 +252,7 @@ def test_check_tells_missing_incomplete_stale_and_fresh_apart(tmp_path):
 
 def test_the_boxes_of_the_three_states(tmp_path):
     results = fake_repo(tmp_path)
-    missing = R.status_markdown("ch", root=tmp_path, profile="quick")
+    missing = status_markdown("ch", root=tmp_path, profile="quick")
     assert missing.startswith("```{admonition} Paper scale: no reference run yet\n:class: note")
     assert ("No paper-scale reference run is committed yet: the numbers on this page are the "
             "quick profile's (a live check), not the paper's scale") in missing
@@ -262,7 +265,7 @@ def test_the_boxes_of_the_three_states(tmp_path):
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert label == (f"paper scale — reference run of 2026-01-02, commit abc1234, 2 min on "
                      f"{cores} cores for the whole book")
-    fresh = R.status_markdown("ch", root=tmp_path, profile="quick")
+    fresh = status_markdown("ch", root=tmp_path, profile="quick")
     assert fresh.startswith(f"```{{admonition}} {label} (fresh by code)\n:class: tip")
 
     now = R.chapter_fingerprint("ch", root=tmp_path)
@@ -275,7 +278,7 @@ def test_the_boxes_of_the_three_states(tmp_path):
     report = R.check_reference(tmp_path)
     assert report.fresh and report.by_results == ["ch"] and report.exit_code == 0
     assert "1 chapter(s) by results" in report.text()
-    by_results = R.status_markdown("ch", root=tmp_path, profile="quick")
+    by_results = status_markdown("ch", root=tmp_path, profile="quick")
     assert by_results.startswith(f"```{{admonition}} {label} (fresh by results)\n:class: tip")
     assert "`make recertify`" in by_results and "fedcba9" in by_results
     # a certificate of another reference run certifies nothing
@@ -283,14 +286,14 @@ def test_the_boxes_of_the_three_states(tmp_path):
     (tmp_path / R.REFERENCE_DIR / "recertified.json").write_text(json.dumps(cert))
     assert R.check_reference(tmp_path).stale == {"ch": ["lapace.metrics"]}
     (tmp_path / R.REFERENCE_DIR / "recertified.json").unlink()
-    stale = R.status_markdown("ch", root=tmp_path, profile="quick")
+    stale = status_markdown("ch", root=tmp_path, profile="quick")
     assert stale.startswith("```{admonition} Paper scale: the reference run is stale\n"
                             ":class: warning")
     assert "**stale**" in stale and "`lapace.metrics` changed" in stale
     assert "commit abc1234" in stale and "make reference" in stale
-    assert R.status_markdown("other", root=tmp_path, profile="quick").startswith(
+    assert status_markdown("other", root=tmp_path, profile="quick").startswith(
         f"```{{admonition}} {label}")  # the other chapter is still fresh
-    paper = R.status_markdown("ch", root=tmp_path, profile="paper")
+    paper = status_markdown("ch", root=tmp_path, profile="paper")
     assert "built with the paper profile itself" in paper
     for box in (missing, fresh, stale, paper):
         assert "/tmp/" not in box and str(tmp_path) not in box  # no machine path on a page
@@ -435,7 +438,8 @@ def test_recertify_compares_tables_value_for_value_leaving_out_time(tmp_path):
     for folder, runtime, seconds in ((a, "0.5", "10"), (b, "0.7", "12")):
         (folder / "evaluation.csv").write_text(f"method,validity,runtime_s\nNNCE,1.0,{runtime}\n")
         (folder / "build_times.csv").write_text(f"step,seconds\nch,{seconds}\n")
-        (folder / "claims.csv").write_text(f"key,holds\nvalidity,yes\nruntime,{'yes' if runtime == '0.5' else 'no'}\n")
+        verdict = "yes" if runtime == "0.5" else "no"
+        (folder / "claims.csv").write_text(f"key,holds\nvalidity,yes\nruntime,{verdict}\n")
     compared, differ = compare_tables(a, b)
     assert compared == ["claims.csv", "evaluation.csv"] and differ == {}
     (b / "evaluation.csv").write_text("method,validity,runtime_s\nNNCE,1.00,0.5\n")  # text, not value
@@ -468,5 +472,5 @@ def test_a_malformed_provenance_is_incomplete_not_stale(tmp_path, content, probl
     report = R.check_reference(tmp_path)
     assert report.exit_code == R.INCOMPLETE == 2
     assert re.search(problem, report.text()), report.text()
-    box = R.status_markdown("ch", root=tmp_path, profile="quick")
+    box = status_markdown("ch", root=tmp_path, profile="quick")
     assert "is incomplete" in box and re.search(problem, box)

@@ -1,10 +1,13 @@
 """The paper's claims of §4.1–4.2 checked against our numbers, for both L-GMVAE recipes.
 
 :func:`check_claims` takes :func:`lapace_book.benchmark.grid.summarise`'s table (means and stds over
-repetitions per pair and method) and, optionally, Table 1 (:mod:`lapace_book.experiments.utility`, a ``recipe``
-column) and Table 3 (:mod:`lapace_book.experiments.actionability`; a ``recipe`` column, ``-`` for the FACE rows,
+repetitions per pair and method) and, optionally, Table 1 (:mod:`lapace_book.experiments.utility`,
+a ``recipe``
+column) and Table 3 (:mod:`lapace_book.experiments.actionability`; a ``recipe`` column, ``-`` for
+the FACE rows,
 which every recipe's LAPACE rows are compared with).  Every claim about LAPACE is checked once
-per recipe (:data:`lapace_book.benchmark.registry.LGMVAE_RECIPES`) in the world of the paper's Figure 4: the five
+per recipe (:data:`lapace_book.benchmark.registry.LGMVAE_RECIPES`) in the world of the paper's
+Figure 4: the five
 baselines and that recipe's First, Middle and Last (``LAPACE-*`` or ``LAPACE-paper-*``), so
 "best" always means best among eight methods.  One row per key and recipe: ``key``,
 ``recipe`` (``ours``, ``paper``, or ``-`` for a claim about baselines only), ``claim`` (the

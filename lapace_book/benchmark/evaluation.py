@@ -104,7 +104,8 @@ def _load_pair(dataset: str, classifier: str, kwargs_json: str) -> Pair:
 def grid_pair_kwargs(dataset: str, classifier: str, settings: Mapping[str, Any],
                      recipe: str = "ours") -> dict[str, Any]:
     """:func:`~lapace_book.experiments.pairs.train_pair`'s arguments (but ``seed``) of the grid's pair: its
-    ``pair`` settings, with the recipe's ``vae_params`` (:data:`lapace_book.benchmark.registry.LGMVAE_RECIPES`)
+    ``pair`` settings, with the recipe's ``vae_params``
+    (:data:`lapace_book.benchmark.registry.LGMVAE_RECIPES`)
     as :func:`lapace_book.experiments.profiles.load_pair` applies them."""
     pair = dict(settings["pair"])
     if LGMVAE_RECIPES[recipe]:

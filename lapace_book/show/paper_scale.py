@@ -1,7 +1,7 @@
 """What every chapter opens with: the paper-scale numbers of the committed reference run.
 
 :func:`show` is a chapter's first cell after its title.  It displays where the chapter's
-paper-scale numbers stand (:func:`lapace_book.reference.status_markdown`) and, when a reference run
+paper-scale numbers stand (:func:`lapace_book.show.status.status_markdown`) and, when a reference run
 is committed and this build is not itself the paper profile, the chapter's paper-scale tables
 (:data:`SECTIONS`) read from ``reference/paper/`` and formatted for reading: Table 1 beside the
 paper's, Tables 2-4, Figure 4 redrawn from the reference's ``figure4.csv``, the claims, the
@@ -22,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from lapace_book.provenance import current_profile
-from lapace_book.reference import PROFILE, check_reference, reference_label, reference_table, status_markdown
+from lapace_book.reference import PROFILE, check_reference, reference_label, reference_table
+from lapace_book.show.status import status_markdown
 
 __all__ = ["SECTIONS", "show", "tables"]
 

@@ -499,9 +499,10 @@ def check_reference(root: str | Path | None = None, chapters: list[str] | None =
         if now.digest == (certified.get(stem) or {}).get("fingerprint"):
             report.by_results.append(stem)
         else:
-            # name what changed since the newest code known to give the reference's results
-            since = (certified.get(stem) or {}).get("parts") or rec.get("parts") or {}
-            report.stale[stem] = now.changed(since) or ["its fingerprint"]
+            # name what changed since the closest code known to give the reference's results
+            known = [rec.get("parts") or {}] + [c["parts"] for c in [certified.get(stem) or {}]
+                                                 if c.get("parts")]
+            report.stale[stem] = min((now.changed(k) for k in known), key=len) or ["its fingerprint"]
     folder = root / REFERENCE_DIR
     tables = prov.get("tables") or {}
     if "tables" in prov and not tables:

@@ -81,7 +81,7 @@ from lapace_book.show.plots import METRIC_LABELS, benchmark_metric
 from lapace_book.experiments.profiles import grid_settings
 from lapace_book.provenance import results_dir, save_figure, save_table
 from lapace_book.experiments.proximity_gap import last_distances
-from lapace_book.show.text import class_names
+from lapace_book.show.text import class_names, hardware_sentence
 
 chapter_start = time.perf_counter()
 PAIRS = [(d, c) for d in datasets for c in classifiers]
@@ -152,6 +152,9 @@ shown = shown.set_index("pair").filter(regex="lgmvae_training_s|cell_s|timeouts"
     "timeouts": "DiCE time-outs"})
 save_table(shown, "evaluation_time", profile=profile)
 shown.round(1)
+
+# %% tags=["remove-input"]
+display(Markdown(hardware_sentence()))
 
 # %% [markdown]
 # ## Figure 4

@@ -100,3 +100,10 @@ def test_contradictions_counts_the_pairs_a_sentence_summarises():
 def test_contradictions_leaves_unquoted_comparisons_alone():
     assert contradictions("More than 42 trades takes decades. Fewer than 80% (of inputs) "
                           "keep it. Better (0.2 against 0.3) depends on the metric.") == []
+
+
+def test_the_runtime_panel_names_precision_and_hardware():
+    from lapace_book.show.text import hardware_sentence
+
+    text = hardware_sentence()
+    assert "**fp32**" in text and "PyTorch capability" in text and "bf16 units:" in text

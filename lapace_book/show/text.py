@@ -229,3 +229,32 @@ def a_(word) -> str:
     text = str(word)
     spoken_vowel = text[:1].lower() in "aeio" or text.startswith(("8", "11", "18"))
     return f"{'an' if spoken_vowel else 'a'} {text}"
+
+
+__all__ += ["hardware_sentence"]
+
+
+def hardware_sentence() -> str:
+    """Which precision and hardware the runtimes of this build come from (issue 35): LAPACE's
+    decoder runs in fp32 (``Lapace(precision="fp32")``, the default every number in the book
+    uses), on this CPU, with its capability string and whether it has bf16 units."""
+    import os
+    import platform
+
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+        cpu = next((ln.split(":", 1)[1].strip() for ln in info.splitlines()
+                    if ln.startswith("model name")), cpu)
+        bf16 = any(flag in info for flag in ("amx_bf16", "avx512_bf16"))
+    except OSError:
+        bf16 = False
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"The runtimes on this page were measured with LAPACE's decoder in **fp32** (the "
+            f"default, `Lapace(precision=\"fp32\")`) on {cpu} ({cores} cores, PyTorch capability "
+            f"{torch.backends.cpu.get_cpu_capability()}, bf16 units: {'yes' if bf16 else 'no'}), "
+            f"one PyTorch thread per worker. `Lapace(precision=\"bf16\")` decodes in bf16 where "
+            f"the CPU has bf16 units; `make benchmark` compares the two.")

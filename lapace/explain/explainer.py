@@ -26,6 +26,7 @@ whole paths as a :class:`~lapace.explain.result.LapaceResult`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -213,7 +214,7 @@ class Lapace(CounterfactualMethod):
         self.taus_ = np.linspace(0.0, 1.0, int(self.steps), dtype=np.float32)
         self.precision_ = choose_precision(vae, self.precision)
         predict, n_labels = self.predict_, self.n_labels_
-        self.engine_ = Engine(vae, lambda A: predict_labels(predict, A, n_labels), ds, self.taus_,
+        self.engine_ = Engine(vae, partial(predict_labels, predict, n_labels=n_labels), ds, self.taus_,
                               self.start, DTYPES[self.precision_])
         self._fitted_net = vae.net_                 # a refit of the L-GMVAE replaces its network
         self._build_targets()

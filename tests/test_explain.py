@@ -472,3 +472,19 @@ def test_auto_precision_takes_bf16_only_where_measured_faster(monkeypatch, caplo
     assert measured == []
     with pytest.raises(ValueError, match=r"precision must be one of \['fp32', 'bf16', 'auto'\]"):
         Lapace(vae, precision="fp16").fit(model=clf, dataset=ds)
+
+
+def test_labels_passed_as_y_are_checked_against_the_black_box():
+    """explain_paths(X, target, y=...) must not trust labels that contradict the black box."""
+    ds, X, clf, _ = toy()
+    vae = LGMVAE(n_labels=2, clusters_per_class=2, latent_dim=2, hidden_dim=16, max_epochs=2,
+                 categorical_groups=ds.categorical_groups, verbose=False).fit(X, clf.predict(X))
+    Xn = _negatives(X, clf, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lap = Lapace(vae, steps=3).fit(model=clf, dataset=ds)
+        a = lap.explain_paths(Xn, target=1, y=clf.predict(Xn))     # consistent: same paths
+        assert np.array_equal(a.paths, lap.explain_paths(Xn, target=1).paths)
+    X_target = X[clf.predict(X) == 1][:3]
+    with pytest.raises(ValueError, match="already predicts them as 1"):
+        lap.explain_paths(X_target, target=1, y=np.zeros(3, dtype=int))

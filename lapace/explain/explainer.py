@@ -70,6 +70,23 @@ def _fitted_vae(vae, name: str) -> None:
     check_is_fitted(vae, "net_", f"{name}: call vae.fit(X, y) or LGMVAE.load(path) first")
 
 
+def _check_given_labels(y: np.ndarray, predicted: np.ndarray, target: int) -> None:
+    """``y`` passed to :meth:`Lapace.explain_paths` against the black box's own labels: inputs
+    it already predicts as ``target`` are refused (they need no counterfactual), other
+    disagreements are warned about (the encoder is conditioned on ``y``, Algorithm 1 line 1)."""
+    already = np.flatnonzero(predicted == target)
+    if already.size:
+        raise ValueError(
+            f"y says {already.size} input(s) (rows {already[:5].tolist()}) are not of the target "
+            f"{target}, but the black box already predicts them as {target}: they need no "
+            "counterfactual. Drop them, or leave y out to use the black box's labels.")
+    differ = np.flatnonzero(predicted != y)
+    if differ.size:
+        warn(f"y differs from the black box's labels on {differ.size} of {len(y)} input(s) "
+             f"(rows {differ[:5].tolist()}): the paths are encoded with y as given. Leave y out "
+             "to use the black box's labels.")
+
+
 def _warn_unsatisfied(violation, held: np.ndarray, shape: tuple[int, int, int]) -> None:
     """Warn, naming it, for every constraint that no point of any path satisfies."""
     n, k, T = shape
@@ -371,6 +388,7 @@ class Lapace(CounterfactualMethod):
         if y is not None:
             y = check_labels(y, X.shape[0], self.n_labels_)
             check_not_target(y, target)
+            _check_given_labels(y, self.predict(X), target)
         elif violation is None:                 # binary: checked in the paths' black-box call
             y, deferred = self._input_labels(X, target)
         else:

@@ -169,7 +169,7 @@ def test_training_curves_three_panels_per_model():
     fig = training_curves({"a-RF": hist, "a-NN": hist, "b-RF": hist}, {"a-RF": 2, "a-NN": 3, "b-RF": 1},
                           per_row=2, title="curves")
     axes = np.array(fig.axes).reshape(2, 6)
-    assert axes[0, 3].get_title() == "a-NN: KL(z)" and axes[1, 2].get_title() == "b-RF: reconstruction"
+    assert axes[0, 3].get_title() == "a-NN:\nKL(z)" and axes[1, 2].get_title() == "b-RF:\nreconstruction"
     assert axes[0, 3].lines[2].get_xdata()[0] == 3                  # the kept epoch
     assert axes[1, 0].get_xlabel() == "epoch" and axes[0, 0].get_xlabel() == ""
     _close(fig)
@@ -194,9 +194,125 @@ def test_benchmark_metric_cuts_an_outlier_and_labels_it():
     ax = fig.axes[0]
     assert ax.get_xlim()[1] < 2.0                                   # DiCE's 2.0 is cut ...
     assert any("2 (cut)" in t.get_text() for t in ax.texts)         # ... and labelled
-    assert "lower is better" in fig.axes[-1].get_xlabel()
+    assert "lower is better" in fig._supxlabel.get_text()
     assert ax.containers[0].errorbar is None                      # std 0: no error bars
     runtime = [{**r, "runtime_s_mean": 0.01 if r["method"] != "DiCE" else 1.0,
                 "runtime_s_std": 0.0} for r in rows]
     assert benchmark_metric(pd.DataFrame(runtime), "runtime_s", HIGHER_IS_BETTER).axes[0] \
         .get_xscale() == "log"
+
+
+# --- every figure readable in the book's text column ------------------------------------------
+
+#: the book's text column at the 1280 px window of scripts/check_site.py, and its least text
+COLUMN_PX, MIN_TEXT_PX = 676, 9.0
+
+
+def on_screen_px(fig, column: int = COLUMN_PX) -> float:
+    """The smallest text of ``fig`` on screen, as scripts/check_site.py measures it: the smallest
+    font (points) × dpi / 72 × shown width / natural width, the image shown at its natural
+    width or scaled down to the column; at the saved (150) and the inline (100) dpi."""
+    import io
+
+    from PIL import Image
+
+    from lapace_book.provenance import smallest_font_pt
+
+    pt, sizes = smallest_font_pt(fig), []
+    for dpi in (100, 150):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        natural = Image.open(buf).size[0]
+        sizes.append(pt * dpi / 72 * min(column, natural) / natural)
+    return min(sizes)
+
+
+def _figure_cases():
+    from lapace.metrics import HIGHER_IS_BETTER
+    from lapace_book.show import plots as P
+
+    rng = np.random.default_rng(0)
+    taus = np.linspace(0, 1, 11)
+    lab = np.full((4, 12), 7)
+    S = [1, 10, 100]
+    mc = pd.DataFrame({"kl_z (MC)": [1.0, 1.1, 1.05], "kl_c (MC)": [0.2, 0.1, 0.12],
+                       "kl_z abs. error per input": [1.0, 0.3, 0.1],
+                       "kl_c abs. error per input": [0.5, 0.2, 0.05]}, index=pd.Index(S, name="S"))
+    bound = pd.DataFrame({"mean IS estimate": [-5.0, -4.5, -4.4], "mean ELBO": -5.0},
+                         index=pd.Index(S, name="S"))
+    cols = ["KL(z)", "KL(c)", "rec (sum of squares)", "ELBO", "centroid distinctness"]
+    weights = pd.DataFrame(rng.random((4, 5)) * [1, 1, 10, -100, 1], columns=cols,
+                           index=["(1.0, 1.0, 1.0)", "(0.1, 0.05, 1.0)", "(1.0, 0.1, 1.0)",
+                                  "(0.01, 0.01, 1.0)"])
+    names = [f"{d}-{c}" for d in ("adult", "compas", "german", "heloc") for c in ("RF", "NN")]
+    latents = {n: (rng.normal(size=(30, 8)), rng.integers(0, 6, 30), rng.normal(size=(6, 8)),
+                   np.array([True, False] * 3)) for n in names}
+    hist = [{"epoch": e, **{f"{s}_{t}": 1000.0 * e for s in ("train", "val")
+                            for t in ("kl_z", "kl_c", "rec")}} for e in range(1, 30)]
+    dyn = [{"epoch": e, "val_kl_c": 1 / e, "val_kl_c_marginal": 0.5 / e, "centroid_distance": e}
+           for e in range(1, 20)]
+    X = rng.normal(size=(60, 2))
+    xx, yy = np.meshgrid(np.linspace(-3, 3, 10), np.linspace(-3, 3, 10))
+    feats = ["age", "hours-per-week", "capital-gain", "capital-loss", "education-num", "fnlwgt",
+             "x1", "x2", "x3", "x4", "x5", "x6"]
+
+    class Decoder:
+        def decode(self, a):
+            return pd.DataFrame(np.asarray(a) * 1000, columns=feats)
+
+    methods = ["LAPACE-Last", "LAPACE-First", "NNCE", "DiCE", "Wachter", "GS", "FACE"]
+    pairs = [(d, c) for d in ("adult", "compas", "german", "heloc") for c in ("rf", "nn")][:7]
+    summary = pd.DataFrame([{"dataset": d, "classifier": c, "method": m,
+                             **{f"{k}_{s}": rng.random() if s == "mean" else 0.01
+                                for k in HIGHER_IS_BETTER for s in ("mean", "std")}}
+                            for d, c in pairs for m in methods])
+    summary.loc[summary.method == "DiCE", "input_robustness_mean"] = 50.0
+    regions = pd.DataFrame([{"dataset": d, "classifier": c, "method": m, "cost": rng.random(),
+                             "coverage": rng.random(), "n_actions": 3}
+                            for d, c in pairs + [("heloc", "nn")]
+                            for m in ("LAPACE regions", "AReS", "GLOBE-CE", "CET")])
+    long = "a title as long as the chapters' ones, which runs on for well over one line " * 2
+    return {
+        "image_grid": lambda: P.image_grid(
+            rng.random((4, 12, 784)), row_labels=[f"to 7 #{j + 1}" for j in range(4)],
+            col_labels=["original"] + [f"τ={t:.1f}" for t in taus], titles=lab,
+            title_colors=np.where(lab == 7, "green", "black"), cell_size=0.85, suptitle=long),
+        "centroid_grid": lambda: P.centroid_grid(rng.random((10, 3, 784)),
+                                                 np.tile(np.arange(10)[:, None], (1, 3)),
+                                                 suptitle=long),
+        "target_share": lambda: P.target_share(taus, taus, np.stack([taus] * 3), [1, 2, 3], 50,
+                                               source=5, target=7),
+        "region_ink_along_path": lambda: P.region_ink_along_path(taus, np.stack([taus, 1 - taus]),
+                                                                 tolerance=0.5),
+        "kl_convergence": lambda: P.kl_convergence(mc, 1.05, 0.12),
+        "elbo_bound": lambda: P.elbo_bound(bound, rng.random((5, 3))),
+        "loss_weight_bars": lambda: P.loss_weight_bars(weights, cols),
+        "latent_space": lambda: P.latent_space(latents, 3, title=long),
+        "training_curves": lambda: P.training_curves({n: hist for n in names}, dict.fromkeys(names, 3),
+                                                     per_row=2, title=long),
+        "training_dynamics": lambda: P.training_dynamics({"a": dyn, "b": dyn}, title=long),
+        "figure1": lambda: P.figure1(X, (X[:, 0] > 0).astype(int), (xx, yy, (xx > 0).astype(int)),
+                                     X, rng.integers(0, 4, 60), rng.normal(size=(4, 2)), X[0],
+                                     rng.normal(size=(2, 6, 2)), rng.integers(0, 2, (2, 6))),
+        "constraint_paths": lambda: P.constraint_paths(
+            Decoder(), rng.random(12), rng.random((3, 11, 12)), rng.random((3, 11, 12)), taus,
+            feats, free_counted=rng.random((3, 11)) > 0.5,
+            constrained_counted=rng.random((3, 11)) > 0.5,
+            constraints=[Range("age", 200, 600), Relation("age", ">=", "education-num")],
+            ncols=4, suptitle=long),
+        "coverage_cost": lambda: P.coverage_cost(regions, title=long),
+        "benchmark_metric": lambda: P.benchmark_metric(summary, "input_robustness",
+                                                       HIGHER_IS_BETTER, title=long),
+        "benchmark_metric (log)": lambda: P.benchmark_metric(summary, "runtime_s",
+                                                             HIGHER_IS_BETTER, title=long),
+        "benchmark_bars": lambda: P.benchmark_bars(summary, list(HIGHER_IS_BETTER),
+                                                   HIGHER_IS_BETTER, title=long),
+    }
+
+
+@pytest.mark.parametrize("name", list(_figure_cases()))
+def test_every_figure_is_readable_in_the_text_column(name):
+    fig = _figure_cases()[name]()
+    px = on_screen_px(fig)
+    _close(fig)
+    assert px >= MIN_TEXT_PX, f"{name}: smallest text {px:.1f} px at a {COLUMN_PX} px column"

@@ -19,7 +19,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lapace_book.show.benchmark_plots import METRIC_LABELS, benchmark_bars, benchmark_metric
+from lapace_book.show.benchmark_plots import (
+    COLUMN_IN,
+    METRIC_LABELS,
+    SMALL_PT,
+    benchmark_bars,
+    benchmark_metric,
+    wrap,
+)
 
 __all__ = ["METRIC_LABELS", "benchmark_bars", "benchmark_metric", "centroid_grid",
            "constraint_paths", "coverage_cost", "elbo_bound", "features_to_show", "figure1",
@@ -48,7 +55,8 @@ def image_grid(
     titles : (rows, cols) text over each panel (e.g. the classifier's label), or None.
     title_colors : (rows, cols) colour of each title, or None (black).
     shape : (h, w) of one image when ``images`` is flattened.
-    cell_size : inches per panel.
+    cell_size : inches per panel, at most: a grid wider than the text column gets smaller
+        panels (its text keeps its size), so that the page does not scale it down.
     suptitle : title of the whole figure.
     box : ``((row_start, row_stop), (col_start, col_stop))``, 0-based and half-open: a pixel
         region outlined in orange on every panel (Figure 3's dash region), or None.
@@ -65,9 +73,14 @@ def image_grid(
     for name, grid in (("titles", titles), ("title_colors", title_colors)):
         if grid is not None and np.shape(grid)[:2] != (rows, cols):
             raise ValueError(f"{name} must have shape ({rows}, {cols}), got {np.shape(grid)}.")
-    extra = 0.35 if titles is not None else 0.0
+    extra = 0.3 if titles is not None else 0.0
+    margin = 1.3 if row_labels is not None else 0.3      # the row labels, left of the grid
+    cell_size = min(cell_size, (COLUMN_IN - margin) / cols)
+    suptitle = wrap(suptitle, COLUMN_IN, 10)
+    head = 0.2 * (1 + suptitle.count("\n")) if suptitle else 0.0
     fig, axes = plt.subplots(rows, cols, squeeze=False,
-                             figsize=(cols * cell_size + 0.6, rows * (cell_size + extra) + 0.6))
+                             figsize=(cols * cell_size + margin,
+                                      rows * (cell_size + extra) + 0.45 + head))
     for i in range(rows):
         for j in range(cols):
             ax = axes[i, j]
@@ -78,12 +91,12 @@ def image_grid(
                 color = "black" if title_colors is None else title_colors[i][j]
                 ax.set_title(str(titles[i][j]), fontsize=9, color=color, pad=2)
             if col_labels is not None and i == 0:
-                ax.text(0.5, 1.0 + (0.45 if titles is not None else 0.08), col_labels[j],
-                        transform=ax.transAxes, ha="center", va="bottom", fontsize=7)
+                ax.text(0.5, 1.0 + (0.55 if titles is not None else 0.08), col_labels[j],
+                        transform=ax.transAxes, ha="center", va="bottom", fontsize=SMALL_PT)
             if row_labels is not None and j == 0:
-                ax.set_ylabel(row_labels[i], fontsize=8, rotation=0, ha="right", va="center")
+                ax.set_ylabel(row_labels[i], fontsize=9, rotation=0, ha="right", va="center")
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
     if box is not None:
         (r0, r1), (c0, c1) = box
@@ -122,7 +135,7 @@ def target_share(taus, share, per_path, clusters, n_inputs: int, source, target,
     at the paper's "roughly τ ≥ 0.7" (§3.2).
     """
     per_path = np.asarray(per_path)
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, 3.4))
     ax.plot(taus, share, "ko-", label=f"all paths ({n_inputs} inputs × {len(per_path)})")
     for j, c in enumerate(clusters):
         ax.plot(taus, per_path[j], "--", alpha=0.7, label=f"to {target} #{j + 1} (cluster {c})")
@@ -141,7 +154,7 @@ def region_ink_along_path(taus, ink, tolerance: float, threshold: float = 0.01,
     ``ink`` is (2, T) (:func:`lapace.images.region_ink`) for the paths named by ``labels``; the
     dotted line is the constraint's ``tolerance`` (§3.3: satisfied below it).
     """
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=(COLUMN_IN, 3.2))
     for values, marker, label in zip(ink, ("o-", "s-"), labels, strict=True):
         ax.plot(taus, values, marker, label=label)
     ax.axhline(tolerance, color="grey", ls=":", label="tolerance")
@@ -160,21 +173,22 @@ def kl_convergence(mc, kl_z: float, kl_c: float):
     ``"kl_z abs. error per input"`` and ``"kl_c abs. error per input"``; ``kl_z``, ``kl_c`` are
     the analytic means (dashed).  The third panel adds a ``1/sqrt(S)`` guide.
     """
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    fig = plt.figure(figsize=(COLUMN_IN, 6.2))        # KL(z), KL(c) above, the error below
+    axes = [fig.add_subplot(2, 2, 1), fig.add_subplot(2, 2, 2), fig.add_subplot(2, 1, 2)]
     for ax, col, exact, name in ((axes[0], "kl_z (MC)", kl_z, "KL(z)"),
                                  (axes[1], "kl_c (MC)", kl_c, "KL(c)")):
         ax.plot(mc.index, mc[col], "o-", label="Monte Carlo (torch.distributions)")
         ax.axhline(exact, color="k", ls="--", label="analytic (lapace.lgmvae.elbo)")
         ax.set(xscale="log", xlabel="samples S", ylabel=f"mean {name} over inputs", title=name)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=SMALL_PT)
     S = np.asarray(mc.index, dtype=float)
     for col, name in (("kl_z abs. error per input", "KL(z)"), ("kl_c abs. error per input", "KL(c)")):
         axes[2].loglog(S, mc[col], "o-", label=name)
     axes[2].loglog(S, mc["kl_z abs. error per input"].iloc[0] / np.sqrt(S), "k:",
                    label=r"$\propto 1/\sqrt{S}$")
     axes[2].set(xlabel="samples S", ylabel="mean |MC − analytic|", title="error per input")
-    axes[2].legend(fontsize=8)
-    fig.suptitle("Monte Carlo estimates of the KL terms converge to the analytic values")
+    axes[2].legend(fontsize=SMALL_PT)
+    fig.suptitle("Monte Carlo estimates of the KL terms converge to the analytic values", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -188,21 +202,25 @@ def elbo_bound(bound, gaps):
     (right: median and 10–90 % band).
     """
     samples = list(bound.index)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(COLUMN_IN + 0.2, 3.4))
     axes[0].plot(bound.index, bound["mean IS estimate"], "o-",
                  label=r"importance sampled $\log p(x|y)$")
     axes[0].axhline(bound["mean ELBO"].iloc[0], color="k", ls="--", label="ELBO (Eq. 3)")
     axes[0].set(xscale="log", xlabel="importance samples S", ylabel="mean over inputs (nats)",
                 title="The bound holds")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=SMALL_PT)
     axes[1].plot(samples, np.median(gaps, 0), "o-", label="median over inputs")
     axes[1].fill_between(samples, np.quantile(gaps, 0.1, 0), np.quantile(gaps, 0.9, 0),
                          alpha=0.3, label="10–90 % of inputs")
     axes[1].axhline(0, color="k", lw=0.8)
     axes[1].set(xscale="log", xlabel="importance samples S", ylabel="IS estimate − ELBO (nats)",
                 title="Jensen's gap opens up with S")
-    axes[1].legend(fontsize=8)
-    fig.suptitle("ELBO against an importance-sampled log-likelihood")
+    axes[1].legend(fontsize=SMALL_PT)
+    for ax in axes:
+        ax.title.set_fontsize(10)
+        ax.yaxis.label.set_fontsize(9)
+        ax.tick_params(labelsize=9)
+    fig.suptitle("ELBO against an importance-sampled log-likelihood", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -212,26 +230,34 @@ def loss_weight_bars(table, columns: Sequence[str], zoom: Sequence[str] = ("ELBO
     of Table 4's loss weights ``(w_z, w_c, w_x)``, the index).
 
     Panels of ``zoom`` (negative values such as the ELBO) have their y axis cut to the range
-    of the bars plus 10 %.
+    of the bars plus 10 %.  Three panels a row.
     """
     names = table.index.tolist()
     colors = plt.cm.viridis(np.linspace(0.1, 0.8, len(names)))
-    fig, axes = plt.subplots(1, len(columns), figsize=(15, 3.3))
+    ncols = min(3, len(columns))
+    nrows = -(-len(columns) // ncols)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(COLUMN_IN + 0.3, 3.0 * nrows + 0.4),
+                             squeeze=False)
+    for ax in grid.flat[len(columns):]:
+        fig.delaxes(ax)
+    axes = grid.flat[:len(columns)]
     for ax, col in zip(axes, columns, strict=True):
         values = table[col]
         ax.bar(range(len(names)), values, color=colors)
         if col in zoom:
             ax.set_ylim(values.min() - 0.1 * np.ptp(values), values.max() + 0.1 * np.ptp(values))
-        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
-        ax.set_title(col)
-    axes[0].set_ylabel("mean over evaluation inputs")
-    fig.suptitle("Loss weights (w_z, w_c, w_x) against the unweighted terms of Eq. 3")
+        ax.set_xticks(range(len(names)), names, rotation=35, ha="right", fontsize=SMALL_PT)
+        ax.tick_params(axis="y", labelsize=SMALL_PT)
+        ax.set_title(col, fontsize=10)
+    for ax in grid[:, 0]:
+        ax.set_ylabel("mean over evaluation inputs", fontsize=9)
+    fig.suptitle("Loss weights (w_z, w_c, w_x) against the unweighted terms of Eq. 3", fontsize=11)
     fig.tight_layout()
     return fig
 
 
 def latent_space(panels: dict, clusters_per_class: int, title: str | None = None,
-                 shape: tuple[int, int] = (2, 4)):
+                 shape: tuple[int, int] = (4, 2)):
     """The latent means of each model's training points by cluster, with its centroids.
 
     ``panels`` maps a panel title (a pair's name) to ``(Z, clusters, centroids, valid)``: the
@@ -244,7 +270,8 @@ def latent_space(panels: dict, clusters_per_class: int, title: str | None = None
     from sklearn.decomposition import PCA
 
     k = clusters_per_class
-    fig, axes = plt.subplots(*shape, figsize=(17, 8.5), squeeze=False)
+    fig, axes = plt.subplots(*shape, squeeze=False,
+                             figsize=(COLUMN_IN / 2 * shape[1] + 0.2, 3.0 * shape[0] + 0.6))
     colours = [plt.cm.Blues(0.45 + 0.5 * i / max(k - 1, 1)) for i in range(k)] + \
               [plt.cm.Reds(0.45 + 0.5 * i / max(k - 1, 1)) for i in range(k)]
     for ax, (name, (Z, C, Zc, valid)) in zip(axes.ravel(), panels.items(), strict=False):
@@ -263,13 +290,14 @@ def latent_space(panels: dict, clusters_per_class: int, title: str | None = None
                        edgecolor="black" if ok else "none", linewidth=1.2, zorder=3)
             ax.annotate(f"{cl}" + ("" if ok else "✗"), (x, y), textcoords="offset points",
                         xytext=(6, 6), fontsize=9, fontweight="bold")
-        ax.set_title(f"{name} ({view})", fontsize=10)
-        ax.set_xlabel("PC 1" if Z.shape[1] > 2 else "z1")
-        ax.set_ylabel("PC 2" if Z.shape[1] > 2 else "z2")
+        ax.set_title(f"{name} ({view})", fontsize=9)
+        ax.set_xlabel("PC 1" if Z.shape[1] > 2 else "z1", fontsize=9)
+        ax.set_ylabel("PC 2" if Z.shape[1] > 2 else "z2", fontsize=9)
+        ax.tick_params(labelsize=SMALL_PT)
     for ax in axes.ravel()[len(panels):]:
         ax.set_visible(False)
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(wrap(title, fig.get_figwidth(), 11), fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -283,12 +311,14 @@ def training_curves(histories: dict, best_epochs: dict, per_row: int, title: str
 
     ``histories`` maps a model's name to its ``history_`` (per-epoch dicts with ``epoch``,
     ``train_<term>``, ``val_<term>``), ``best_epochs`` a name to the epoch whose weights were
-    kept (dotted line).  Models are laid out ``per_row`` to a row, three panels each.
+    kept (dotted line).  Models are laid out ``per_row`` to a row, three panels each, at most
+    two models (six panels) a row: the figure keeps to the text column's width.
     """
     names = list(histories)
+    per_row = max(1, min(per_row, 2))
     nrows = int(np.ceil(len(names) / per_row))
-    fig, axes = plt.subplots(nrows, per_row * 3, figsize=(3.0 * per_row * 3, 2.4 * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(nrows, per_row * 3, squeeze=False,
+                             figsize=(COLUMN_IN + 0.5 if per_row > 1 else COLUMN_IN, 1.55 * nrows + 0.6))
     for n, name in enumerate(names):
         i, j = divmod(n, per_row)
         hist = pd.DataFrame(histories[name])
@@ -297,13 +327,17 @@ def training_curves(histories: dict, best_epochs: dict, per_row: int, title: str
             ax.plot(hist["epoch"], hist[f"train_{key}"], color="C0", label="train")
             ax.plot(hist["epoch"], hist[f"val_{key}"], color="C1", ls="--", label="validation")
             ax.axvline(best_epochs[name], color="grey", ls=":", lw=1)
-            ax.set_title(f"{name}: {label}", fontsize=9)
-            ax.tick_params(labelsize=8)
+            ax.set_title(f"{name}:\n{label}" if per_row > 1 else f"{name}: {label}",
+                         fontsize=SMALL_PT)
+            ax.tick_params(labelsize=SMALL_PT)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(3, integer=True))
+            ax.yaxis.set_major_locator(plt.MaxNLocator(3))
+            ax.yaxis.get_offset_text().set_fontsize(SMALL_PT)
             if i == nrows - 1:
-                ax.set_xlabel("epoch", fontsize=8)
-    axes[0, 0].legend(fontsize=8)
+                ax.set_xlabel("epoch", fontsize=SMALL_PT)
+    axes[0, 0].legend(fontsize=SMALL_PT)
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(wrap(title, fig.get_figwidth(), 11), fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -336,6 +370,7 @@ def constraint_paths(
         (predicted as the target and, with constraints, satisfying them): drawn as dots.
     constraints : :class:`~lapace.Range` bounds on a shown feature are shaded; others named in
         the panel title.
+    ncols : panels a row, at most three (the figure keeps to the text column's width).
     """
     from lapace.explain.constraints import Range
 
@@ -343,8 +378,12 @@ def constraint_paths(
     dec_free = dataset.decode(free.reshape(-1, d))
     dec_con = dataset.decode(constrained.reshape(-1, d))
     dec_x0 = dataset.decode(x0[None])
+    ncols = max(1, min(ncols, 3))
     nrows = int(np.ceil(len(features) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.5 * nrows), squeeze=False)
+    suptitle = wrap(suptitle, COLUMN_IN, 10)
+    head = 0.25 * (1 + suptitle.count("\n")) if suptitle else 0.0
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(COLUMN_IN / 3 * ncols + 0.2, 2.1 * nrows + 0.7 + head))
     colours = plt.cm.tab10(np.arange(k) % 10)
     for ax, f in zip(axes.ravel(), features, strict=False):
         vf = dec_free[f].to_numpy().reshape(k, T)
@@ -371,8 +410,8 @@ def constraint_paths(
             elif f in (getattr(c, "a", None), getattr(c, "b", None), getattr(c, "feature", None)):
                 named.append(repr(c).split("(")[0].lower())
         ax.set_title(f + (f" [{', '.join(named)}]" if named else ""), fontsize=9)
-        ax.set_xlabel("τ", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_xlabel("τ", fontsize=9)
+        ax.tick_params(labelsize=SMALL_PT)
     for ax in axes.ravel()[len(features):]:
         ax.set_visible(False)
     handles = [plt.Line2D([], [], color="grey", ls="--", label="without constraints"),
@@ -381,10 +420,10 @@ def constraint_paths(
                plt.Line2D([], [], color="grey", marker="o", ls="", label="counted, with constraints"),
                plt.Line2D([], [], color="grey", marker="o", ls="", markerfacecolor="none",
                           label="counted, without constraints")]
-    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=SMALL_PT, frameon=False)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout(rect=(0, 0.5 / fig.get_figheight(), 1, 1))
     return fig
 
 
@@ -410,7 +449,8 @@ def training_dynamics(histories: dict, title: str | None = None):
     mutual information between x and its cluster (per-sample minus batch-mean KL(c)), and the
     mean distance between two latent centroids of one label.
     """
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    fig = plt.figure(figsize=(COLUMN_IN, 6.0))       # two panels above, the third below
+    axes = [fig.add_subplot(2, 2, 1), fig.add_subplot(2, 2, 2), fig.add_subplot(2, 1, 2)]
     panels = [
         ("per-sample KL(c) (nats)", lambda h: h["val_kl_c"]),
         ("I(x; c | y) ≈ KL(c) − KL(q̄(c|y)) (nats)", lambda h: h["val_kl_c"] - h["val_kl_c_marginal"]),
@@ -420,11 +460,12 @@ def training_dynamics(histories: dict, title: str | None = None):
         for i, (name, history) in enumerate(histories.items()):
             epochs = [h["epoch"] for h in history]
             ax.plot(epochs, [value(h) for h in history], color=f"C{i}", label=name)
-        ax.set_xlabel("epoch")
-        ax.set_title(label, fontsize=10)
-    axes[0].legend(fontsize=8)
+        ax.set_xlabel("epoch", fontsize=9)
+        ax.set_title(label, fontsize=9)
+        ax.tick_params(labelsize=9)
+    axes[0].legend(fontsize=SMALL_PT)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(wrap(title, COLUMN_IN, 11), fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -438,13 +479,13 @@ def figure1(X, labels, grid, Z, clusters, centroids, x0, paths, path_labels, tar
     ``path_labels`` (k, T) are one input's :class:`~lapace.LapaceResult` rows; a path point is
     filled where the classifier gives it the target.
     """
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    fig, axes = plt.subplots(1, 3, figsize=(COLUMN_IN + 0.5, 3.1))
     xx, yy, zz = grid
     colours = np.array(["tab:blue", "tab:red"])
     ax = axes[0]
     ax.contourf(xx, yy, zz, levels=[-0.5, 0.5, 1.5], colors=["#dbe8f6", "#f8dcdc"])
     ax.scatter(X[:, 0], X[:, 1], s=6, c=colours[labels], alpha=0.6)
-    ax.set_title("Classifier's predictions (blue 0, red 1)")
+    ax.set_title("Classifier's predictions\n(blue 0, red 1)")
     k = len(centroids) // 2
     cmap = [plt.cm.Blues(0.5 + 0.4 * i / max(k - 1, 1)) for i in range(k)] + \
            [plt.cm.Reds(0.5 + 0.4 * i / max(k - 1, 1)) for i in range(k)]
@@ -453,7 +494,7 @@ def figure1(X, labels, grid, Z, clusters, centroids, x0, paths, path_labels, tar
         m = clusters == cl
         ax.scatter(Z[m, 0], Z[m, 1], s=6, color=cmap[cl], alpha=0.5)
         ax.scatter(*centroids[cl], s=220, marker="X", color=cmap[cl], edgecolor="black", zorder=3)
-    ax.set_title("L-GMVAE latent space: clusters and centroids")
+    ax.set_title("L-GMVAE latent space:\nclusters and centroids")
     ax.set_xlabel("z1")
     ax.set_ylabel("z2")
     ax = axes[2]
@@ -466,15 +507,20 @@ def figure1(X, labels, grid, Z, clusters, centroids, x0, paths, path_labels, tar
         ax.scatter(paths[j, ~hit, 0], paths[j, ~hit, 1], s=22, facecolor="white",
                    edgecolor="tab:blue", zorder=3)
     ax.scatter(*x0, s=160, marker="*", color="gold", edgecolor="black", zorder=4)
-    ax.set_title("LAPACE paths from x (star) to the red centroids")
+    ax.set_title("LAPACE paths from x (star)\nto the red centroids")
     for ax in (axes[0], axes[2]):
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
+    for ax in axes:
+        ax.title.set_fontsize(9)
+        ax.xaxis.label.set_fontsize(9)
+        ax.yaxis.label.set_fontsize(9)
+        ax.tick_params(labelsize=SMALL_PT)
     fig.tight_layout()
     return fig
 
 
-def coverage_cost(table, title: str | None = None, ncols: int = 4, panel_size=(2.6, 2.4)):
+def coverage_cost(table, title: str | None = None, ncols: int = 3, panel_size=(2.25, 2.0)):
     """Recourse for groups: one panel per pair, coverage (share of held-out affected inputs
     flipped) against mean cost (encoded L1 over the flipped), one marker per method, labelled
     with its number of actions.  ``table``: the rows of
@@ -484,30 +530,34 @@ def coverage_cost(table, title: str | None = None, ncols: int = 4, panel_size=(2
     colors = dict(zip(methods, plt.cm.tab10(np.arange(len(methods)) % 10), strict=True))
     markers = dict(zip(methods, "osD^vP*X"[:len(methods)], strict=True))
     nrows = -(-len(pairs) // ncols)
+    leg_cols = min(len(methods), 4)
+    foot = 0.5 + 0.2 * (-(-len(methods) // leg_cols))     # the x label and the legend
     fig, axes = plt.subplots(nrows, ncols, squeeze=False, sharey=True,
-                             figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.8))
+                             figsize=(panel_size[0] * ncols + 0.4, panel_size[1] * nrows + foot + 0.5))
     for ax, (d, k) in zip(axes.flat, pairs, strict=False):
         rows = table[(table.dataset == d) & (table.classifier == k)]
         for r in rows.itertuples():
             cost = r.cost if np.isfinite(r.cost) else 0.0
             ax.scatter(cost, r.coverage, color=colors[r.method], marker=markers[r.method], s=36,
                        label=r.method, edgecolor="black" if np.isfinite(r.cost) else "none", lw=0.4)
-            ax.annotate(str(int(r.n_actions)), (cost, r.coverage), fontsize=6,
+            ax.annotate(str(int(r.n_actions)), (cost, r.coverage), fontsize=SMALL_PT,
                         xytext=(3, 3), textcoords="offset points")
-        ax.set_title(f"{d}-{k.upper()}", fontsize=8)
+        ax.set_title(f"{d}-{k.upper()}", fontsize=9)
         ax.set_ylim(-0.05, 1.05)
         ax.set_xlim(left=0)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=SMALL_PT)
         ax.grid(lw=0.4, alpha=0.5)
     for ax in axes.flat[len(pairs):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
-        ax.set_ylabel("coverage ↑", fontsize=8)
-    for ax in axes[-1]:
-        ax.set_xlabel("mean cost (L1, encoded) ↓", fontsize=8)
+        ax.set_ylabel("coverage ↑", fontsize=9)
+    panels = list(axes.flat)
+    for i, ax in enumerate(panels):           # the lowest visible panel of each column
+        if ax.get_visible() and not any(b.get_visible() for b in panels[i + ncols::ncols]):
+            ax.set_xlabel("mean cost (L1, encoded) ↓", fontsize=9)
     handles = [plt.Line2D([], [], ls="", marker=markers[m], color=colors[m], label=m) for m in methods]
-    fig.legend(handles=handles, loc="lower center", ncol=len(methods), fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=leg_cols, fontsize=SMALL_PT, frameon=False)
     if title:
-        fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.suptitle(wrap(title, fig.get_figwidth(), 10), fontsize=10)
+    fig.tight_layout(rect=(0, (foot - 0.35) / fig.get_figheight(), 1, 1))
     return fig

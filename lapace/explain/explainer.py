@@ -71,20 +71,18 @@ def _fitted_vae(vae, name: str) -> None:
 
 
 def _check_given_labels(y: np.ndarray, predicted: np.ndarray, target: int) -> None:
-    """``y`` passed to :meth:`Lapace.explain_paths` against the black box's own labels: inputs
-    it already predicts as ``target`` are refused (they need no counterfactual), other
-    disagreements are warned about (the encoder is conditioned on ``y``, Algorithm 1 line 1)."""
-    already = np.flatnonzero(predicted == target)
-    if already.size:
-        raise ValueError(
-            f"y says {already.size} input(s) (rows {already[:5].tolist()}) are not of the target "
-            f"{target}, but the black box already predicts them as {target}: they need no "
-            "counterfactual. Drop them, or leave y out to use the black box's labels.")
+    """``y`` passed to :meth:`Lapace.explain_paths` against the black box's own labels, never
+    trusted silently: the encoder is conditioned on ``y`` (Algorithm 1 line 1), so a path can be
+    asked for on purpose under another label, but the caller is told where ``y`` and the black
+    box disagree, and which inputs the black box already predicts as ``target``."""
     differ = np.flatnonzero(predicted != y)
     if differ.size:
+        already = np.flatnonzero(predicted == target)
         warn(f"y differs from the black box's labels on {differ.size} of {len(y)} input(s) "
-             f"(rows {differ[:5].tolist()}): the paths are encoded with y as given. Leave y out "
-             "to use the black box's labels.")
+             f"(rows {differ[:5].tolist()})"
+             + (f"; it already predicts {already.size} of them as the target {target} (rows "
+                f"{already[:5].tolist()}), which need no counterfactual" if already.size else "")
+             + ": the paths are encoded with y as given. Leave y out to use the black box's labels.")
 
 
 def _warn_unsatisfied(violation, held: np.ndarray, shape: tuple[int, int, int]) -> None:

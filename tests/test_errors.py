@@ -202,9 +202,11 @@ def test_explain_works_in_chunks_of_batch_size_with_the_same_result():
     calls.clear()
     res = chunked.explain_paths(Xn, target=1, y=np.zeros(len(Xn), int))
     k, T = len(res.clusters), res.taus.size
-    # one call per chunk (issue 23): its paths, the previous chunk's middles and, for a chunk
-    # of at most Lapace.speculate_rows points, the middle of every possible First
-    assert max(calls) <= 2 * 5 * k * T + 5 * k and len(calls) == 3
+    # one call checks the given y against the black box (issue 32), then one call per chunk
+    # (issue 23): its paths, the previous chunk's middles and, for a chunk of at most
+    # Lapace.speculate_rows points, the middle of every possible First
+    assert calls[0] == len(Xn)
+    assert max(calls[1:]) <= 2 * 5 * k * T + 5 * k and len(calls) == 4
     np.testing.assert_allclose(res.paths, whole.paths, atol=1e-5)
     np.testing.assert_allclose(res.latents, whole.latents, atol=1e-5)
     assert (res.labels != whole.labels).mean() < 0.01

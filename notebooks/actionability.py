@@ -391,7 +391,8 @@ for d in extra_datasets:
     flags = pd.concat({f"{d}-{NAMES[c]}": careful_changes(
         runs[(d, c)]["result"].counted, runs[(d, c)]["X"], runs[(d, c)]["pair"].ds, d, skip=held)
         for c in classifiers}, names=["pair", "method"])
-    display(Markdown(f"**{d}**"), flags.map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"))
+    display(Markdown(f"**{d}**"), flags.map(lambda v: "–" if pd.isna(v) else f"{v:.0%}")
+            .rename(columns=lambda col: str(col).replace("_", " ")))
 
 # %% [markdown]
 # ## One input's paths, with and without constraints

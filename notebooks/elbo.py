@@ -452,9 +452,11 @@ print(f"kl_z agrees with torch.distributions on 1000 random pairs in {latent_dim
 # Add and subtract $\log\bar q(c)$ inside the expectation:
 #
 # $$
-# \mathbb E_x\sum_c q(c\mid x)\log\frac{q(c\mid x)}{U(c)}
-# = \mathbb E_x\sum_c q(c\mid x)\log\frac{q(c\mid x)}{\bar q(c)}
-# + \sum_c \underbrace{\mathbb E_x\,q(c\mid x)}_{\bar q(c)}\log\frac{\bar q(c)}{U(c)} .
+# \begin{aligned}
+# &\mathbb E_x\sum_c q(c\mid x)\log\frac{q(c\mid x)}{U(c)} \\
+# &= \mathbb E_x\sum_c q(c\mid x)\log\frac{q(c\mid x)}{\bar q(c)} \\
+# &\quad + \sum_c \underbrace{\mathbb E_x\,q(c\mid x)}_{\bar q(c)}\log\frac{\bar q(c)}{U(c)} .
+# \end{aligned}
 # $$
 #
 # The first term is the mutual information between the input and its cluster (given the

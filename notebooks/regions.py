@@ -418,4 +418,5 @@ if ("compas", classifiers[0]) in pairs:
     before = results[(results.dataset == "compas") & (results.classifier == key[1])
                      & (results.method == "LAPACE regions")]
     display(pd.concat({"this chapter's constraints": before, "careful constraints": strict})[
-        ["n_actions", "coverage", "cost", "features_changed"]].droplevel(1).round(3))
+        ["n_actions", "coverage", "cost", "features_changed"]].droplevel(1).round(3)
+        .rename(columns={"n_actions": "actions", "features_changed": "features changed"}))

@@ -141,9 +141,9 @@ plt.show()
 
 # %% [markdown]
 # *Figure: training dynamics of the L-GMVAE of one pair under the paper's objective and
-# under `objective="marginal"`. Left: the per-sample KL(c) of Eq. 3 (log 5 ≈ 1.61 nats when
-# every assignment is certain, 0 when all are uniform). Middle: its mutual-information part,
-# per-sample KL(c) minus the KL of the batch's mean assignment. Right: the mean latent
+# under `objective="marginal"`. Top left: the per-sample KL(c) of Eq. 3 (log 5 ≈ 1.61 nats when
+# every assignment is certain, 0 when all are uniform). Top right: its mutual-information part,
+# per-sample KL(c) minus the KL of the batch's mean assignment. Bottom: the mean latent
 # distance between two centroids of the same label.*
 
 # %% tags=["remove-input"]

@@ -269,9 +269,9 @@ fig = kl_convergence(mc, kl_z_exact, kl_c_exact)
 _ = save_figure(fig, "eq3_kl_monte_carlo", profile=profile)
 
 # %% [markdown]
-# **Figure 1.1.** Left and middle: the mean over all (input, cluster) pairs of the Monte Carlo
+# **Figure 1.1.** Top: the mean over all (input, cluster) pairs of the Monte Carlo
 # estimate of KL(z), and over inputs of KL(c), against the number of samples $S$; the dashed
-# line is the closed form computed by `lapace.lgmvae.elbo.kl_z` / `kl_c`. Right: the mean absolute
+# line is the closed form computed by `lapace.lgmvae.elbo.kl_z` / `kl_c`. Bottom: the mean absolute
 # error per input falls like $1/\sqrt S$, as a Monte Carlo error must; the closed forms have no
 # such error, which is why the paper uses them ("The KL terms are expressed analytically").
 

@@ -91,7 +91,7 @@ def _cell_source(source: str | Path) -> str:
 
 def declared_parameters(source: str | Path) -> dict[str, Declared]:
     """The parameters cell of the Jupytext chapter ``source``: ``{name: Declared}`` in order
-    (values by :func:`lapace_book.experiments.profiles.parameters_cell`'s rules: literals only)."""
+    (literals only: papermill can only override literals)."""
     text = _cell_source(source)
     try:
         tree = ast.parse(text)

@@ -17,7 +17,6 @@ loading another's cached models (the path explorer: the MNIST chapter's) asks fo
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 from typing import Any
 
@@ -134,34 +133,11 @@ def train_pairs(specs, profile: str = "quick", seed: int = 0, n_jobs: int = 1) -
 
 def parameters_cell(source: str | Path) -> dict[str, Any]:
     """Names and default values of the single ``parameters`` cell of a Jupytext chapter
-    (``ValueError`` when there is not exactly one, or a line is not ``name = literal``: papermill
-    can only override literals)."""
-    import jupytext  # the book's extra: chapters are only read where the book is built
+    (:func:`lapace_book.parameters.declared_parameters`: ``ValueError`` when there is not exactly
+    one, or a line is not ``name = literal``: papermill can only override literals)."""
+    from lapace_book.parameters import declared_parameters
 
-    nb = jupytext.read(source)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise ValueError(f"{source}: expected exactly one cell tagged 'parameters' "
-                         f"(# %% tags=[\"parameters\"]), found {len(cells)}")
-    try:
-        tree = ast.parse(cells[0].source)
-    except SyntaxError as err:
-        raise ValueError(f"{source}: parameters cell is not valid Python: {err}") from err
-    params: dict[str, Any] = {}
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
-        if not targets or not all(isinstance(t, ast.Name) for t in targets):
-            raise ValueError(f"{source}: line {node.lineno} of the parameters cell is not a "
-                             "plain `name = literal` assignment")
-        try:
-            value = ast.literal_eval(node.value)
-        except ValueError as err:
-            raise ValueError(f"{source}: parameter {targets[0].id!r} is not a literal "
-                             f"(papermill can only override literals)") from err
-        for t in targets:
-            params[t.id] = value
-    return params
+    return {name: d.default for name, d in declared_parameters(source).items()}
 
 
 def chapter_parameters(chapter: str, profile: str = "quick") -> dict[str, Any]:

@@ -81,7 +81,7 @@ from lapace_book.show.plots import METRIC_LABELS, benchmark_metric
 from lapace_book.experiments.profiles import grid_settings
 from lapace_book.provenance import results_dir, save_figure, save_table
 from lapace_book.experiments.proximity_gap import last_distances
-from lapace_book.show.text import class_names, hardware_sentence
+from lapace_book.show.text import class_names, hardware_sentence, verdict_counts
 
 chapter_start = time.perf_counter()
 PAIRS = [(d, c) for d in datasets for c in classifiers]
@@ -225,14 +225,24 @@ table2
 # chapter before this one).
 
 # %%
-tables = {name: results_dir(profile) / f"{name}.csv" for name in ("table1", "table3")}
-tables = {name: pd.read_csv(path) if path.is_file() else None for name, path in tables.items()}
-claims = check_claims(summary, **tables)
+def _read(name):
+    path = results_dir(profile) / f"{name}.csv"
+    return pd.read_csv(path) if path.is_file() else None
+
+
+figures = {name: _read(name) for name in ("figure2_per_input", "figure3_check",
+                                          "figure3_prototype_ink", "figure5_styles")}
+claims = check_claims(summary, per_input, table1=_read("table1"), table3=_read("table3"),
+                      figures=figures)
 save_table(claims, "claims", profile=profile, index=False)
 readable = claims.rename(columns={"key": "claim", "recipe": "recipe", "paper_says":
                                   "the paper says", "claim": "what we test", "ours":
-                                  "our numbers", "holds": "holds?"})
-readable = readable[["claim", "recipe", "the paper says", "what we test", "our numbers", "holds?"]]
+                                  "our numbers", "holds": "holds?", "intervals":
+                                  "95% intervals"})
+readable["wins · ties · losses"] = [f"{w} · {t} · {lo}" for w, t, lo in
+                                    zip(claims.wins, claims.ties, claims.losses, strict=True)]
+readable = readable[["claim", "recipe", "the paper says", "what we test", "our numbers",
+                     "95% intervals", "wins · ties · losses", "holds?"]]
 display(readable.style.hide(axis="index").set_properties(**{"text-align": "left"}))
 
 # %% tags=["remove-input"]
@@ -241,8 +251,7 @@ verdicts = claims.pivot(index="key", columns="recipe", values="holds").reindex(
 lines = []
 for recipe in verdicts.columns:
     counts = verdicts[recipe].value_counts()
-    lines.append(f"recipe *{recipe}*: of {int(counts.sum())} claims, {counts.get('yes', 0)} hold, "
-                 f"{counts.get('partly', 0)} partly and {counts.get('no', 0)} not")
+    lines.append(verdict_counts(counts, f"recipe *{recipe}*"))
 differ = [k for k in verdicts.index if verdicts.loc[k].nunique() > 1] if verdicts.shape[1] > 1 else []
 display(Markdown(
     "In this run, " + "; ".join(lines) + ". " + (

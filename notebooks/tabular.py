@@ -76,7 +76,7 @@ from lapace_book.benchmark.registry import LGMVAE_RECIPES
 from lapace_book.experiments.pairs import PAPER_RF
 from lapace_book.paper import PAPER_TABLE1, PAPER_TABLE4
 from lapace_book.show.plots import latent_space, training_curves
-from lapace_book.experiments.profiles import load_pair, pair_settings, train_pairs
+from lapace_book.experiments.profiles import PAIR_KEYS, load_pair, pair_settings, train_pairs
 from lapace_book.provenance import save_figure, save_table
 from lapace_book.show.text import compare_word, join_and, outcome_legend, percent, signed_points
 from lapace_book.experiments.utility import centroid_report, tstr, vae_split_truth
@@ -85,7 +85,8 @@ if torch_threads:
     torch.set_num_threads(torch_threads)
 chapter_start = time.perf_counter()
 # how every pair is trained: the profile's `_pairs` settings, shared by every chapter
-max_epochs, patience, max_rows, max_batch_size = pair_settings(profile).values()
+pair_block = pair_settings(profile)  # and max_epochs_by_dataset (optional): data sets' own budgets
+max_epochs, patience, max_rows, max_batch_size = (pair_block[k] for k in PAIR_KEYS)
 PAIRS = [(d, c) for d in datasets for c in classifiers]
 NAMES = {"rf": "RF", "nn": "NN"}
 
@@ -134,7 +135,10 @@ batches = (
 )
 display(Markdown(
     f"Run settings (profile `{profile}`): {subsample}{batches}The L-GMVAE trains for at most "
-    f"{max_epochs} epochs and stops early after {patience} epochs without a better loss on a "
+    f"{max_epochs} epochs"
+    + "".join(f" ({d}: {e})" for d, e in pair_block.get("max_epochs_by_dataset", {}).items()
+              if d in datasets)
+    + f" and stops early after {patience} epochs without a better loss on a "
     "10% validation split of its training set, restoring the best weights. Data splits, "
     f"classifier and L-GMVAE use seed {seed}; TSTR is repeated for seeds {tstr_seeds}."
 ))
@@ -231,6 +235,7 @@ for recipe, loaded, utils, reps in (("ours", pairs, utility, reports),
         records.append({
             "dataset": d, "classifier": c, "recipe": recipe, "clf_accuracy": p.clf_accuracy,
             **{f"tstr_{k}": u[k] for k in u if k.endswith(("_mean", "_std"))},
+            "tstr_n_seeds": len(tstr_seeds),
             "black_box_agrees_with_truth": float(np.mean(p.y_vae_test == truth[(d, c)][1])),
             "centroid_accuracy": float(rep["valid_raw"].mean()),
             "centroid_accuracy_repaired": float(rep["valid"].mean()) if recipe == "ours" else np.nan,

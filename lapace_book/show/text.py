@@ -258,3 +258,18 @@ def hardware_sentence() -> str:
             f"{torch.backends.cpu.get_cpu_capability()}, bf16 units: {'yes' if bf16 else 'no'}), "
             f"one PyTorch thread per worker. `Lapace(precision=\"bf16\")` decodes in bf16 where "
             f"the CPU has bf16 units; `make benchmark` compares the two.")
+
+
+__all__ += ["VERDICTS", "verdict_counts"]
+
+#: the claims' verdicts (lapace_book.benchmark.claims.verdict), in the order a sentence lists them
+VERDICTS = {"yes": "hold", "partly": "partly", "tie": "tie (the data cannot tell)",
+            "no": "not", "untested": "untested"}
+
+
+def verdict_counts(counts, subject: str) -> str:
+    """``"recipe *ours*: of 21 claims, 5 hold, 7 partly, 2 tie (the data cannot tell), 6 not and
+    1 untested"`` from a ``value_counts()`` of verdicts (verdicts with no claim left out)."""
+    total = int(sum(counts.get(v, 0) for v in VERDICTS))
+    parts = [f"{int(counts[v])} {word}" for v, word in VERDICTS.items() if counts.get(v, 0)]
+    return f"{subject}: of {plural(total, 'claim')}, " + join_and(parts)

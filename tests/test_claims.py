@@ -8,13 +8,12 @@ import zlib
 
 import numpy as np
 import pandas as pd
-
-from lapace.metrics import HIGHER_IS_BETTER
 import pytest
 
+from lapace.metrics import HIGHER_IS_BETTER
 from lapace_book.benchmark.claims import CLAIM_COLUMNS, PAPER_TABLE2, check_claims, mean_ranks
-from lapace_book.benchmark.uncertainty import best_of, compare, outcome_of
 from lapace_book.benchmark.grid import ALL_METHODS, COLUMNS, summarise
+from lapace_book.benchmark.uncertainty import best_of, compare, outcome_of
 from lapace_book.show.plots import benchmark_bars
 
 # one value per method: NNCE FACE RobX DiCE DRCE First Middle Last; the LAPACE-paper-* methods

@@ -51,6 +51,24 @@ def test_lapace_last_is_valid_and_exactly_input_robust(cache):
     assert long["input_id"].nunique() == 3
 
 
+def test_a_cell_records_its_pool_and_fit_time(cache):
+    from lapace_book.experiments.pairs import input_pool
+
+    settings = benchmark.check_settings(TINY)
+    out = benchmark.run_cell(benchmark.Cell("compas", "rf", "NNCE", 0), settings, cache=False)
+    row = out["row"]
+    pair = evaluation.grid_pair("compas", "rf", settings)
+    predicted_0 = int(np.sum(pair.predict(pair.X_test) == 0))
+    assert row["pool"] == predicted_0 == len(input_pool(pair)) > row["n_inputs"]
+    assert row["fit_s"] > 0 and np.isfinite(row["fit_s"])
+    assert benchmark.METRIC_COLUMNS == benchmark.COLUMNS[6:]
+    assert benchmark.COLUMNS.index("pool") == benchmark.COLUMNS.index("n_inputs") + 1
+    fit = out["per_input"].query("metric == 'fit_s'")["value"]
+    assert len(fit) == row["n_inputs"] and (fit == row["fit_s"]).all()   # one value per cell
+    summary = benchmark.summarise(pd.DataFrame([row], columns=benchmark.COLUMNS))
+    assert summary.loc[0, "pool_mean"] == predicted_0 and summary.loc[0, "fit_s_mean"] > 0
+
+
 def test_perturb_touches_continuous_features_only_and_keeps_the_label(cache):
     settings = benchmark.check_settings(TINY)
     pair = evaluation.grid_pair("compas", "rf", settings)
@@ -78,9 +96,9 @@ def test_dask_backend_gives_the_same_numbers(cache):
                                   dashboard_address=None) as cluster, distributed.Client(cluster):
         ev_dask, per_input_dask, _ = benchmark.run_grid(PAIRS, methods, TINY, backend="dask",
                                                         cache=False, progress=False)
-    timing = ["runtime_s"]
+    timing = ["runtime_s", "fit_s"]
     pd.testing.assert_frame_equal(ev.drop(columns=timing), ev_dask.drop(columns=timing))
-    keep = per_input["metric"] != "runtime_s"
+    keep = ~per_input["metric"].isin(timing)
     pd.testing.assert_frame_equal(per_input[keep].reset_index(drop=True),
                                   per_input_dask[keep.values].reset_index(drop=True))
     assert list(ev["method"]) == methods

@@ -148,11 +148,60 @@ def test_centroid_report_collects_warnings():
 def test_select_inputs_draws_label_zero_per_repetition():
     from lapace_book.experiments.pairs import select_inputs
 
-    pair = train_pair("compas", "rf", **TINY)
-    a, b = select_inputs(pair, 10, repetition=0), select_inputs(pair, 10, repetition=1)
-    assert len(a) == 10 and (pair.predict(pair.X_test[a]) == 0).all()
-    assert np.array_equal(a, select_inputs(pair, 10, repetition=0))
-    assert not np.array_equal(a, b)
+    pair = train_pair("compas", "rf", **TINY)                # 12 of its 60 test inputs
+    a, b = select_inputs(pair, 5, repetition=0), select_inputs(pair, 5, repetition=1)
+    assert len(a) == 5 and (pair.predict(pair.X_test[a]) == 0).all()
+    assert np.array_equal(a, select_inputs(pair, 5, repetition=0))
+    assert not set(a) & set(b)                    # §4.1: "different test sets"
+
+
+def _pool_pair(pool_size, n_test=40, seed=0):
+    """A stand-in pair: ``n_test`` test inputs, ``pool_size`` of them predicted 0."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(seed)
+    labels = np.ones(n_test, dtype=np.int64)
+    labels[rng.choice(n_test, pool_size, replace=False)] = 0
+    X_test = np.arange(n_test, dtype=np.float64)[:, None]
+    return SimpleNamespace(dataset="toy", classifier="rf", X_test=X_test,
+                           predict=lambda X: labels[np.asarray(X[:, 0], dtype=np.int64)])
+
+
+def test_select_inputs_repetitions_are_disjoint_when_the_pool_allows():
+    from lapace_book.experiments.pairs import input_pool, select_inputs
+
+    pair = _pool_pair(300, n_test=400)
+    pool = input_pool(pair)
+    assert len(pool) == 300 and (pair.predict(pair.X_test[pool]) == 0).all()
+    draws = [select_inputs(pair, 50, repetition=r) for r in range(5)]
+    for d in draws:
+        assert len(d) == 50 and np.array_equal(d, np.sort(d)) and set(d) <= set(pool)
+    assert len(set(np.concatenate(draws))) == 5 * 50          # no input in two repetitions
+    # deterministic, and the seed is the label's alone: the same calls give the same sets
+    again = [select_inputs(pair, 50, repetition=r) for r in range(5)]
+    assert all(np.array_equal(x, y) for x, y in zip(draws, again, strict=True))
+    ones = select_inputs(pair, 20, repetition=0, label=1)
+    assert (pair.predict(pair.X_test[ones]) == 1).all()
+
+
+def test_select_inputs_cycles_through_a_small_pool():
+    from lapace_book.experiments.pairs import input_pool, select_inputs
+
+    pair = _pool_pair(12)
+    pool = set(input_pool(pair))
+    r0, r1, r2, r3 = (set(select_inputs(pair, 5, repetition=r)) for r in range(4))
+    assert len(r0) == len(r1) == len(r2) == len(r3) == 5
+    assert not r0 & r1
+    rest = pool - r0 - r1                          # the 2 inputs no repetition used yet
+    assert len(rest) == 2 and rest <= r2           # rep 2 takes them, then wraps ...
+    assert r2 - rest <= r0 and len(r2 - rest) == 3  # ... to the first 3 of the permutation
+    assert r0 | r1 | r2 == pool
+    # whole pool (and no more) for every repetition when n >= pool
+    for n in (12, 13, 100):
+        for r in range(3):
+            assert set(select_inputs(pair, n, repetition=r)) == pool
+    with pytest.raises(ValueError, match="predicted as 0"):
+        select_inputs(_pool_pair(0), 5)
 
 
 def test_train_pair_uses_the_forests_inferred_for_table1_by_default():
@@ -163,3 +212,58 @@ def test_train_pair_uses_the_forests_inferred_for_table1_by_default():
     assert pair.clf.max_depth == PAPER_RF["wine"]["max_depth"]
     full = train_pair("wine", "rf", clf_params={}, **tiny)   # train_classifier's defaults
     assert full.clf.max_depth is None
+
+
+def test_max_epochs_by_dataset_overrides_only_that_data_set():
+    from lapace_book.experiments.pairs import pair_kwargs
+
+    settings = {"max_epochs": 60, "patience": 10, "max_rows": None, "max_batch_size": None,
+                "max_epochs_by_dataset": {"compas": 250}}
+    assert pair_kwargs("compas", "nn", settings)["max_epochs"] == 250
+    assert pair_kwargs("compas", "rf", settings)["max_epochs"] == 250
+    for d in ("heloc", "wine", "adult"):
+        kw = pair_kwargs(d, "nn", settings)
+        # the other data sets' arguments (their cache keys) as if the key were not there
+        assert kw == pair_kwargs(d, "nn", {k: v for k, v in settings.items()
+                                           if k != "max_epochs_by_dataset"})
+        assert kw["max_epochs"] == 60 and "max_epochs_by_dataset" not in kw
+
+
+def test_the_paper_profile_gives_compas_its_own_epoch_budget(monkeypatch):
+    from lapace_book.experiments import profiles
+
+    paper = profiles.pair_settings("paper")
+    assert paper["max_epochs_by_dataset"] == {"compas": 250}
+    assert "max_epochs_by_dataset" not in profiles.pair_settings("quick")
+    calls = []
+    monkeypatch.setattr(profiles, "train_pair", lambda *a, **kw: calls.append(kw) or "pair")
+    profiles.load_pair("compas", "nn", "paper")
+    profiles.load_pair("adult", "nn", "paper")
+    assert [kw["max_epochs"] for kw in calls] == [250, paper["max_epochs"]]
+    profiles.load_pair("compas", "nn", "paper", max_epochs=120)    # a budget given wins
+    assert calls[-1]["max_epochs"] == 120
+
+
+@pytest.mark.parametrize("value, match", [
+    ({"mnist": 100}, "unknown data set 'mnist'"),
+    ({"compas": 0}, "positive integer"),
+    ({"compas": -5}, "positive integer"),
+    ({"compas": 2.5}, "positive integer"),
+    ({"compas": True}, "positive integer"),
+    ([250], "must map data set names"),
+])
+def test_bad_max_epochs_by_dataset_is_a_clear_error(value, match, monkeypatch):
+    from lapace_book.experiments import profiles
+    from lapace_book.experiments.pairs import pair_kwargs
+
+    settings = {"max_epochs": 60, "patience": 10, "max_rows": None, "max_batch_size": None,
+                "max_epochs_by_dataset": value}
+    with pytest.raises(ValueError, match=match) as err:
+        pair_kwargs("compas", "nn", settings)
+    assert "heloc" in str(err.value) and "compas" in str(err.value)   # names the valid ones
+    real = profiles.read_profile
+    monkeypatch.setattr(profiles, "read_profile",
+                        lambda p: {**real(p), "_pairs": {**real(p)["_pairs"],
+                                                         "max_epochs_by_dataset": value}})
+    with pytest.raises(ValueError, match=r"profiles/quick\.yml, _pairs: .*" + match):
+        profiles.pair_settings("quick")

@@ -5,8 +5,10 @@ A *cell* is (dataset, classifier, method, repetition).  :func:`compute_cell`
 
 1. loads the pair (:func:`lapace_book.experiments.pairs.train_pair`, cached; its L-GMVAE trained with the
    method's recipe, :attr:`lapace_book.benchmark.registry.MethodSpec.recipe`) and draws the repetition's
-   test inputs the black box predicts as 0 (:func:`lapace_book.experiments.pairs.select_inputs`);
-2. builds the method from :data:`lapace_book.benchmark.registry.REGISTRY` and times ``explain(X, target=1)``
+   test inputs the black box predicts as 0 (:func:`lapace_book.experiments.pairs.select_inputs`:
+   the repetitions take disjoint parts of that pool, whose size is the column ``pool``);
+2. builds the method from :data:`lapace_book.benchmark.registry.REGISTRY` (construction and
+   ``fit``, timed once: ``fit_s``) and times ``explain(X, target=1)``
    (:func:`timed_explain`: after one untimed call on the first input, the fastest of up to
    ``TIMING_REPEATS`` identical calls, so that a process sharing the cores does not decide
    the ranking);
@@ -25,6 +27,7 @@ method's (:func:`cell_code`); :mod:`lapace_book.benchmark.grid` caches cells wit
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import threading
 import time
@@ -38,20 +41,33 @@ import pandas as pd
 
 from lapace import metrics
 from lapace_book.benchmark.registry import LGMVAE_RECIPES, REGISTRY
-from lapace_book.experiments.pairs import Pair, pair_kwargs, select_inputs, train_pair
+from lapace_book.experiments.pairs import (
+    Pair,
+    input_pool,
+    pair_kwargs,
+    select_inputs,
+    train_pair,
+)
 from lapace_book.experiments.retrain import retrained_classifiers
 
-__all__ = ["COLUMNS", "PER_INPUT_COLUMNS", "PER_INPUT_METRICS", "Cell", "cell_code", "cell_key",
-           "compute_cell", "grid_pair", "timed_explain", "grid_pair_kwargs", "perturb", "retrained"]
+__all__ = ["COLUMNS", "METRIC_COLUMNS", "PER_INPUT_COLUMNS", "PER_INPUT_METRICS", "Cell",
+           "cell_code", "cell_key", "compute_cell", "grid_pair", "timed_explain",
+           "grid_pair_kwargs", "perturb", "retrained"]
 
-#: columns of evaluation.csv, one row per cell
-COLUMNS = ["dataset", "classifier", "method", "repetition", "n_inputs", "validity", "proximity",
-           "plausibility", "diversity", "model_robustness", "input_robustness", "runtime_s"]
+#: the metric columns of evaluation.csv (means over the cell's inputs): the six scores, the
+#: seconds per input of ``explain`` (``runtime_s``) and the wall seconds of the method's
+#: construction and ``fit`` (``fit_s``, once per cell)
+METRIC_COLUMNS = ["validity", "proximity", "plausibility", "diversity", "model_robustness",
+                  "input_robustness", "runtime_s", "fit_s"]
+#: columns of evaluation.csv, one row per cell: ``n_inputs`` the inputs explained, ``pool`` the
+#: test inputs the black box predicts as 0 (the pool the repetitions' inputs are drawn from,
+#: :func:`lapace_book.experiments.pairs.input_pool`), then :data:`METRIC_COLUMNS`
+COLUMNS = ["dataset", "classifier", "method", "repetition", "n_inputs", "pool", *METRIC_COLUMNS]
 #: columns of evaluation_per_input.csv (long format)
 PER_INPUT_COLUMNS = ["dataset", "classifier", "method", "repetition", "input_id", "metric", "value"]
 #: per-input metrics written to the long table (``valid_share`` besides the cell columns)
 PER_INPUT_METRICS = ["validity", "valid_share", "proximity", "plausibility", "diversity",
-                     "model_robustness", "input_robustness", "runtime_s"]
+                     "model_robustness", "input_robustness", "runtime_s", "fit_s"]
 
 #: at most this many timed calls of ``explain`` per cell (:func:`timed_explain`) ...
 TIMING_REPEATS = 3
@@ -236,15 +252,18 @@ def _input_robustness(pair, method, X, points, valid, settings, cell, target) ->
 def compute_cell(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The metrics of one cell: ``{"row": dict of COLUMNS, "per_input": DataFrame, "info"}``."""
     pair = grid_pair(cell.dataset, cell.classifier, settings, REGISTRY[cell.method].recipe)
+    pool = len(input_pool(pair, 0))
     idx = select_inputs(pair, settings["n_inputs"], cell.repetition)
     if (k := _method_inputs(settings, cell.method)) is not None:
         idx = idx[:k]    # the first k of the repetition's draw (a slow method's subsample)
     X = pair.X_test[idx]
     target = 1
     params = dict(settings["method_params"].get(cell.method, {}))
+    importlib.import_module(REGISTRY[cell.method].module)   # a first import is not fit time
+    cell_start = fit_start = time.perf_counter()
     method = REGISTRY[cell.method].build(pair, int(settings["seed"]) + cell.repetition, **params)
+    fit_s = time.perf_counter() - fit_start      # build = construct + fit, once per cell
 
-    cell_start = time.perf_counter()
     cf, runtime = timed_explain(method, X, target)
     points, valid = cf
 
@@ -262,9 +281,10 @@ def compute_cell(cell: Cell, settings: Mapping[str, Any]) -> dict[str, Any]:
         "input_robustness": _input_robustness(pair, method, X, points, valid, settings, cell,
                                               target),
         "runtime_s": np.full(len(X), runtime),
+        "fit_s": np.full(len(X), fit_s),
     }
-    row = {**asdict(cell), "n_inputs": len(X)}
-    for name in COLUMNS[5:]:
+    row = {**asdict(cell), "n_inputs": len(X), "pool": pool}
+    for name in METRIC_COLUMNS:
         row[name] = _mean(per_input[name])
     long = pd.DataFrame([
         {**asdict(cell), "input_id": int(i), "metric": name, "value": float(v)}

@@ -53,6 +53,7 @@ from lapace.validation import check_int, check_out_path
 from lapace_book.benchmark.evaluation import (
     CACHE_LOCK,
     COLUMNS,
+    METRIC_COLUMNS,
     PER_INPUT_COLUMNS,
     Cell,
     cell_code,
@@ -70,6 +71,7 @@ from lapace_book.experiments.profiles import grid_settings
 __all__ = [
     "ALL_METHODS",
     "COLUMNS",
+    "METRIC_COLUMNS",
     "PER_INPUT_COLUMNS",
     "Cell",
     "cell_path",
@@ -232,9 +234,13 @@ def _backend(backend: str, scheduler: str | None):
 
 def summarise(evaluation: pd.DataFrame) -> pd.DataFrame:
     """Mean and std (over repetitions, ``ddof=0``) of every metric per (dataset, classifier,
-    method): columns ``<metric>_mean`` and ``<metric>_std``, in :data:`ALL_METHODS` order."""
-    metric_cols = COLUMNS[5:]
-    g = evaluation.groupby(["dataset", "classifier", "method"], sort=False)[metric_cols]
+    method): columns ``<metric>_mean`` and ``<metric>_std`` (``pool``, the same for every cell
+    of a pair, and :data:`METRIC_COLUMNS`), in :data:`ALL_METHODS` order.  A column the table
+    lacks (an older evaluation.csv) is all NaN."""
+    metric_cols = ["pool", *METRIC_COLUMNS]
+    numbers = evaluation.reindex(columns=["dataset", "classifier", "method", *metric_cols])
+    numbers[metric_cols] = numbers[metric_cols].apply(pd.to_numeric, errors="coerce")
+    g = numbers.groupby(["dataset", "classifier", "method"], sort=False)[metric_cols]
     out = g.mean().add_suffix("_mean").join(g.std(ddof=0).add_suffix("_std")).reset_index()
     rank = {m: i for i, m in enumerate(ALL_METHODS)}
     pair_rank = {p: i for i, p in enumerate(

@@ -44,6 +44,8 @@ __all__ = [
     "Pair",
     "PAPER_RF",
     "lgmvae_settings",
+    "check_epochs_by_dataset",
+    "input_pool",
     "pair_kwargs",
     "select_inputs",
     "train_pair",
@@ -198,29 +200,72 @@ def train_pair(
 TRAINING_CODE = ("lapace_book.experiments.pairs",)
 
 
+def input_pool(pair: Pair, label: int = 0) -> np.ndarray:
+    """Indices into ``pair.X_test`` of every test input the black box predicts as ``label``
+    (sorted): the pool :func:`select_inputs` draws each repetition's inputs from."""
+    return np.flatnonzero(pair.predict(pair.X_test) == label)
+
+
 def select_inputs(pair: Pair, n: int, repetition: int = 0, label: int = 0) -> np.ndarray:
-    """Indices into ``pair.X_test`` of ``n`` test inputs the black box predicts as ``label``.
+    """Indices into ``pair.X_test`` (sorted) of ``n`` test inputs the black box predicts as
+    ``label``: repetition ``repetition``'s test set.
 
     §4.1: "a CE test set of 100 test points predicted with label 0 ... repeated 5 times on
-    different test sets".  Each repetition draws its own sample (seeded by the repetition); the
-    evaluation and actionability chapters use the same draws.  Fewer than ``n`` are returned
-    only when the test set holds fewer such inputs.
+    different test sets".  The rule: the pool (:func:`input_pool`) is shuffled once, by a
+    permutation seeded by ``label`` alone (the same for every repetition), and repetition ``r``
+    takes positions ``[r * n, r * n + n)`` of that permutation, modulo the pool's size.  So the
+    repetitions' test sets are disjoint as long as the pool allows, and an input is used a
+    second time only after every input of the pool was used once; when ``n`` is at least the
+    pool's size every repetition gets the whole pool (fewer than ``n`` inputs).  The evaluation
+    and actionability chapters use the same test sets.
     """
-    candidates = np.flatnonzero(pair.predict(pair.X_test) == label)
-    if len(candidates) == 0:
+    pool = input_pool(pair, label)
+    if len(pool) == 0:
         raise ValueError(f"no test input of {pair.dataset}-{pair.classifier} is predicted as {label}.")
-    rng = np.random.default_rng([int(repetition), int(label)])
-    return np.sort(rng.choice(candidates, size=min(int(n), len(candidates)), replace=False))
+    if int(n) < 0 or int(repetition) < 0:
+        raise ValueError(f"n and repetition must be non-negative, got n={n}, "
+                         f"repetition={repetition}.")
+    n = min(int(n), len(pool))
+    order = np.random.default_rng([int(label)]).permutation(pool)
+    positions = (int(repetition) * n + np.arange(n)) % len(pool)
+    return np.sort(order[positions])
+
+
+def check_epochs_by_dataset(value: Any) -> dict[str, int]:
+    """``max_epochs_by_dataset`` checked: a mapping from data set names
+    (:data:`lapace.data.loaders.DATASETS`) to positive integer epoch budgets; a ``ValueError``
+    naming the valid data sets otherwise.  ``None`` is an empty mapping."""
+    from lapace.data.loaders import DATASETS
+
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"max_epochs_by_dataset must map data set names {list(DATASETS)} to "
+                         f"epoch budgets (positive integers), got {value!r}.")
+    out = {}
+    for name, epochs in value.items():
+        if name not in DATASETS:
+            raise ValueError(f"max_epochs_by_dataset names an unknown data set {name!r}; the "
+                             f"valid ones are {list(DATASETS)}.")
+        if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+            raise ValueError(f"max_epochs_by_dataset[{name!r}] must be a positive integer epoch "
+                             f"budget, got {epochs!r} (data sets: {list(DATASETS)}).")
+        out[str(name)] = int(epochs)
+    return out
 
 
 def pair_kwargs(dataset: str, classifier: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments of :func:`train_pair` from ``_pairs`` settings
-    (and any other of its arguments): ``max_batch_size`` caps Table 4's batch size, here and
-    only here."""
+    (and any other of its arguments): ``max_batch_size`` caps Table 4's batch size, and
+    ``max_epochs_by_dataset`` (optional: data set -> epoch budget) replaces ``max_epochs`` for
+    the data sets it names, here and only here (so only those data sets' pairs, and their cache
+    keys, change)."""
     pair = dict(settings)
     cap = pair.pop("max_batch_size", None)
+    by_dataset = check_epochs_by_dataset(pair.pop("max_epochs_by_dataset", None))
+    if dataset in by_dataset:
+        pair["max_epochs"] = by_dataset[dataset]
     table4 = lgmvae_settings(dataset, classifier)["batch_size"]
     if cap is not None and cap < table4:
         pair["vae_params"] = {**pair.get("vae_params", {}), "batch_size": int(cap)}
     return pair
-

@@ -22,16 +22,19 @@ from typing import Any
 
 import yaml
 
-from lapace_book.experiments.pairs import Pair, pair_kwargs, train_pair
+from lapace_book.experiments.pairs import Pair, check_epochs_by_dataset, pair_kwargs, train_pair
 from lapace_book.provenance import repo_root
 
-__all__ = ["GRID_KEYS", "PAIR_KEYS", "chapter_parameters", "grid_settings", "load_pair",
-           "pair_settings", "parameters_cell", "profile_file", "read_profile", "read_yaml",
+__all__ = ["GRID_KEYS", "PAIR_KEYS", "PAIR_OPTIONAL_KEYS", "chapter_parameters", "grid_settings",
+           "load_pair", "pair_settings", "parameters_cell", "profile_file", "read_profile", "read_yaml",
            "train_pairs"]
 
 #: the settings of ``_pairs``: L-GMVAE epoch budget and patience, the stratified subsample of
 #: each data set (``None``: all rows) and the cap on Table 4's batch sizes (``None``: none)
 PAIR_KEYS = ("max_epochs", "patience", "max_rows", "max_batch_size")
+#: the optional settings of ``_pairs``: ``max_epochs_by_dataset`` maps data sets to their own
+#: epoch budget (replacing ``max_epochs`` for them only; :func:`~lapace_book.experiments.pairs.pair_kwargs`)
+PAIR_OPTIONAL_KEYS = ("max_epochs_by_dataset",)
 #: the settings of ``_grid`` (documented in :mod:`lapace_book.benchmark.grid`)
 GRID_KEYS = ("n_inputs", "repetitions", "n_retrained", "n_perturbations", "sigma",
              "robustness_inputs", "method_inputs", "method_params", "seed")
@@ -71,20 +74,32 @@ def read_profile(profile: str) -> dict[str, Any]:
     return data
 
 
-def _block(profile: str, name: str, keys: tuple[str, ...]) -> dict[str, Any]:
+def _block(profile: str, name: str, keys: tuple[str, ...],
+           optional: tuple[str, ...] = ()) -> dict[str, Any]:
     block = read_profile(profile).get(name)
     if not isinstance(block, dict):
         raise ValueError(f"profiles/{profile}.yml has no {name} block (settings {list(keys)}).")
-    missing, unknown = sorted(set(keys) - set(block)), sorted(set(block) - set(keys))
+    missing = sorted(set(keys) - set(block))
+    unknown = sorted(set(block) - set(keys) - set(optional))
     if missing or unknown:
+        also = f", and optionally {list(optional)}" if optional else ""
         raise ValueError(f"profiles/{profile}.yml, {name}: missing {missing}, unknown {unknown}; "
-                         f"the block holds exactly {list(keys)}.")
-    return {k: block[k] for k in keys}
+                         f"the block holds exactly {list(keys)}{also}.")
+    return {k: block[k] for k in (*keys, *optional) if k in block}
 
 
 def pair_settings(profile: str) -> dict[str, Any]:
-    """The ``_pairs`` block of a profile: :data:`PAIR_KEYS`."""
-    return _block(profile, "_pairs", PAIR_KEYS)
+    """The ``_pairs`` block of a profile: :data:`PAIR_KEYS`, and those of
+    :data:`PAIR_OPTIONAL_KEYS` it sets (checked: ``max_epochs_by_dataset`` names known data
+    sets and positive budgets)."""
+    settings = _block(profile, "_pairs", PAIR_KEYS, PAIR_OPTIONAL_KEYS)
+    if "max_epochs_by_dataset" in settings:
+        try:
+            settings["max_epochs_by_dataset"] = check_epochs_by_dataset(
+                settings["max_epochs_by_dataset"])
+        except ValueError as err:
+            raise ValueError(f"profiles/{profile}.yml, _pairs: {err}") from None
+    return settings
 
 
 def grid_settings(profile: str) -> dict[str, Any]:
@@ -98,9 +113,12 @@ def load_pair(dataset: str, classifier: str, profile: str = "quick", seed: int =
     """Train (or load from the cache) a pair with the ``_pairs`` settings of ``profile``.
 
     ``overrides`` replace settings or pass other :func:`~lapace_book.experiments.pairs.train_pair`
-    arguments (e.g. an ablation's ``vae_params`` or a longer ``max_epochs``).
+    arguments (e.g. an ablation's ``vae_params`` or a longer ``max_epochs``).  A ``max_epochs``
+    given here is the budget, whatever the profile's ``max_epochs_by_dataset`` says.
     """
     settings = {**pair_settings(profile), **overrides}
+    if "max_epochs" in overrides and "max_epochs_by_dataset" not in overrides:
+        settings.pop("max_epochs_by_dataset", None)
     return train_pair(dataset, classifier, seed=seed, **pair_kwargs(dataset, classifier, settings))
 
 

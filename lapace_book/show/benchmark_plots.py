@@ -36,6 +36,7 @@ METRIC_LABELS = {
     "validity": "validity", "proximity": "proximity (L1)", "plausibility": "plausibility (LOF)",
     "diversity": "diversity (L1)", "model_robustness": "robustness to model changes",
     "input_robustness": "robustness to input changes", "runtime_s": "runtime (s per input)",
+    "fit_s": "fit time (s, once)",
 }
 
 

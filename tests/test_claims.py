@@ -289,7 +289,7 @@ def test_benchmark_bars_draws_a_panel_per_metric_and_pair():
 
 def test_values_below_one_never_print_as_one():
     """A claim that lists what falls short of 1 (or 100%) shows enough digits to tell."""
-    from lapace_book.benchmark.claims import _below_one
+    from lapace_book.benchmark.grid_claims import below_one as _below_one
 
     assert [_below_one(v) for v in (0.97, 0.998, 0.99996)] == ["0.97", "0.998", "0.99996"]
     assert _below_one(1.0) == "1.00" and _below_one(0.9996, percent=True) == "99.96%"

@@ -489,3 +489,35 @@ def test_labels_passed_as_y_are_checked_against_the_black_box():
     X_target = X[clf.predict(X) == 1][:3]
     with pytest.warns(UserWarning, match="already predicts 3 of them as the target 1"):
         lap.explain_paths(X_target, target=1, y=np.zeros(3, dtype=int))
+
+
+def test_repair_margin_moves_the_target_inside_the_accepted_region():
+    """repair_margin=m: the target is the first segment point from which the black box accepts
+    a further fraction m of the segment; 0 is the first accepted point (the boundary)."""
+    ds, X, clf, vae = toy()
+    dec = vae.decoded_centroids(1)
+    worst = int(np.argmin(dec[:, 0]))
+    threshold = float(dec[worst, 0]) + 1e-4
+
+    def predict(A):
+        return (A[:, 0] > threshold).astype(int)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = {m: Lapace(vae, repair_margin=m, repair_steps=50).fit(model=predict)
+                for m in (0.0, 0.2)}
+    t0 = fits[0.0].centroid_report_.loc[3 + worst, "moved_fraction"]
+    t2 = fits[0.2].centroid_report_.loc[3 + worst, "moved_fraction"]
+    assert t2 >= t0 and fits[0.2].centroid_report_.loc[3 + worst, "valid"]
+    # from the chosen point, the next 20% of the segment (10 of 50 steps) is accepted
+    lap = fits[0.2]
+    zc, target = vae.centroids()[3 + worst], lap.target_latents_[3 + worst]
+    direction = (target - zc) / t2
+    ahead = np.linspace(t2, min(1.0, t2 + 0.2), 11, dtype=np.float32)
+    seg = (zc[None] + ahead[:, None] * direction[None]).astype(np.float32)
+    assert (predict(lap.engine_.records(seg)) == 1).all()
+    # the first accepted point has a rejected point at most one step before it
+    assert t0 == 0.02 or predict(fits[0.0].engine_.records(
+        (zc[None] + (t0 - 0.02) * direction[None]).astype(np.float32)))[0] == 0
+    with pytest.raises(ValueError, match="repair_margin"):
+        Lapace(vae, repair_margin=1.0).fit(model=predict)

@@ -17,7 +17,9 @@ A chapter's fingerprint (:func:`chapter_fingerprint`) covers what decides its ta
 rule of :mod:`lapace_book.fingerprint` (the one the artefact cache's keys follow):
 
 - the chapter's code, ``notebooks/<stem>.py``, as its syntax tree (the Markdown cells of a
-  Jupytext chapter are comments, so prose never counts);
+  Jupytext chapter are comments, so prose never counts), without its *reading* cells: cells
+  tagged ``reading`` only turn numbers into sentences (:mod:`lapace_book.chapter_cells`, which
+  checks that they decide nothing);
 - every counted module the chapter imports (anywhere in it) and everything those import, at
   any depth: the library :mod:`lapace` and the book's computations
   (:mod:`lapace_book.experiments`, :mod:`lapace_book.benchmark`), each as its syntax tree
@@ -49,6 +51,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lapace_book.chapter_cells import computing_source
 from lapace_book.fingerprint import code_digest, code_modules, counts, module_file
 from lapace_book.provenance import git_commit, repo_root
 
@@ -187,7 +190,8 @@ def chapter_fingerprint(chapter: str, profile: str = PROFILE, root: str | Path |
         source = root / "notebooks" / f"{stem}.py"
         if not source.is_file():
             raise FileNotFoundError(f"chapter {stem!r} has no source notebooks/{stem}.py")
-        parts[f"notebooks/{stem}.py"] = code_digest(source.read_text())
+        # the chapter's computing cells: its reading cells (prose only) never count
+        parts[f"notebooks/{stem}.py"] = code_digest(computing_source(source.read_text()))
         modules = chapter_modules(source)
         parts.update({mod: code_digest(module_file(mod).read_text()) for mod in modules})
         parts.update(_data_files(modules))

@@ -349,7 +349,7 @@ if extra_datasets:
     display(broken.pivot(index="pair", columns="method", values="share breaking sex or race")
             [list(METHODS)].map(lambda v: "–" if pd.isna(v) else f"{v:.1%}"))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 if extra_datasets:
     lines = []
     for d in extra_datasets:
@@ -382,7 +382,7 @@ if extra_datasets:
 # so they stay; the table below (shown, not saved) flags, for each method, the share of its
 # counted counterfactuals that change such a feature. Exercise 2 adds the constraints.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown("*Share of each method's counted counterfactuals that change a feature a "
                  "careful user would hold fixed (columns), per pair; a dash where the method "
                  "counted nothing.*"))
@@ -448,7 +448,7 @@ if key:
 # %% [markdown]
 # ## Run notes
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 by_message = {}                        # each warning once, with the pairs that raised it
 for (d, c), r in runs.items():
     for m in r["messages"]:

@@ -146,7 +146,7 @@ plt.show()
 # per-sample KL(c) minus the KL of the batch's mean assignment. Bottom: the mean latent
 # distance between two centroids of the same label.*
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 last = {v: h[-1] for v, h in histories.items()}
 first = {v: h[0] for v, h in histories.items()}
 display(Markdown(
@@ -201,7 +201,7 @@ decomposition.round(4)
 # (held-out split) and the TSTR accuracy of a forest trained on synthetic data (one
 # repetition). ✗ marks a miss of the target in the last row.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 left_out = [f"`{v}`" for v in VARIANTS if v not in variants]
 display(Markdown(
     "Every variant of the table is in this build's ablation." if not left_out else
@@ -249,7 +249,7 @@ summary.columns = ["spread ≥ 0.3", "min usage ≥ 0.05", "max q ≥ 0.7", "rec
 save_table(summary, "prototypes_ablation_summary", profile=profile)
 summary.map(lambda x: percent(x, 0))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 share = summary["all five"]
 best = share[share == share.max()].index.tolist()            # the variants tied for best
 named = join_and([f"**`{v}`**" + (" (the package's default)" if v == DEFAULT else "") for v in best])
@@ -292,7 +292,7 @@ latent.assign(pair=latent.pair.map(pair_name)).set_index(["pair", "label"]).set_
     ["KL(z) weight", "KL(z) (nats)", "recon. loss", "recon. loss without z", "ratio"],
     axis=1).round(3)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 ratio = latent["rec_ratio"]
 collapsed = latent[(ratio > COLLAPSE_RATIO) & (ratio <= UNDERTRAINED_RATIO)]
 undertrained = latent[ratio > UNDERTRAINED_RATIO]   # the two warnings of training_warnings
@@ -328,7 +328,7 @@ display(Markdown(
 # keep the label by reconstruction (LAPACE's later path points and the repaired centroids
 # still can). The default models of every pair, held-out inputs, after this build's ablation:
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 goal = TARGETS["reconstruction_label_kept"]
 short = ablation[ablation["reconstruction_label_kept"] < goal]
 display(Markdown(
@@ -348,7 +348,7 @@ save_table(noise, "reconstruction_noise", profile=profile, index=False)
 noise.assign(pair=noise.pair.map(pair_name)).set_index(["pair", "label"]).set_axis(
     ["recon. RMSE", "recon. keeps label", "noise keeps label"], axis=1).round(3)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 goal = TARGETS["reconstruction_label_kept"]
 lost = noise[noise["reconstruction_label_kept"] < goal]
 
@@ -421,7 +421,7 @@ if not retrained.empty:
         [f"spread ({max_epochs} epochs)", f"epochs run (budget {longer_epochs})",
          "spread (longer)"], axis=1).round(2))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 categories = {name: category_report(p.vae, p.X_vae_train, p.y_vae_train)
               for name, p in default_pairs.items() if name in set(narrow["pair"])}
 text = (f"Every label's decoded centroids reach a spread ratio of {spread_goal} in this build."
@@ -449,7 +449,7 @@ if not retrained.empty:
                 "yardstick for one that does."))
 display(Markdown(text))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 rejected = kmeans[kmeans["kmeans_valid"] < TARGETS["centroid_accuracy_raw"]]
 if not rejected.empty:
     display(Markdown(
@@ -496,7 +496,7 @@ starts = pd.DataFrame(start_rows)
 save_table(starts, "path_start", profile=profile, index=False)
 starts.assign(pair=starts.pair.map(pair_name)).set_index(["pair", "start"]).round(3)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 mean = starts.groupby("start")[["First found", "First at τ = 0", "First L1 to input"]].mean()
 display(Markdown(
     f"Averaged over the eight pairs, starting at the reconstruction, "
@@ -552,7 +552,7 @@ display(Markdown(
 # default. How often each recipe meets all five targets in this build's ablation, and how
 # small the smallest labels are, is computed below.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 minority = pd.Series({(name, label): float(np.mean(p.y_vae_train == label))
                       for name, p in default_pairs.items() for label in (0, 1)}).nsmallest(2)
 display(Markdown("The smallest labels of this build: " + join_and(
@@ -580,7 +580,7 @@ if {"paper", DEFAULT} <= set(share.index):
 # (`lapace.Lapace(repair_centroids=True)`) stays the safety net for the centroids a
 # classifier still rejects.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "
                  f"(profile `{profile}`)."))
 

@@ -227,7 +227,7 @@ model_summary = pd.DataFrame({"rows (train / test)": [f"{len(X_train)} / {len(X_
 _ = save_table(model_summary, "eq3_model", profile=profile)
 model_summary
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(describe_data(ds, dataset) + " The labels are the data's own, as said above."))
 
 # %% [markdown]
@@ -329,7 +329,7 @@ _ = save_figure(fig, "eq3_elbo_bound", profile=profile)
 # towards the true gap $\operatorname{KL}(q\,\|\,p(z,c\mid x,y))$. What this build's numbers
 # show:
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 Markdown(elbo_bound_reading(bound, gaps))
 
 # %%
@@ -381,7 +381,7 @@ _ = save_figure(fig, "table4_loss_weights", profile=profile)
 # What the weights do on this build's data (computed from the table above; "practically zero"
 # means below 0.01 nats per input):
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 Markdown(loss_weight_reading(weights_table, loss_weights, dataset, clusters_per_class))
 
 # %% [markdown]

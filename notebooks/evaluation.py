@@ -93,7 +93,7 @@ n_inputs, repetitions, n_retrained, n_perturbations, sigma, robustness_inputs, m
                                   "sigma", "robustness_inputs", "method_params", "seed"))
 max_rows, max_epochs = settings["pair"]["max_rows"], settings["pair"]["max_epochs"]
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 subset = "; ".join(f"{m}: the first {k} inputs of each repetition" for m, k in
                    robustness_inputs.items()) or "none"
 fewer = "; ".join(f"{m}: the first {k}" for m, k in settings["method_inputs"].items())
@@ -111,7 +111,7 @@ display(Markdown(
     "counts as no counterfactual). The pairs are the tabular chapter's models "
     f"(at most {max_rows} rows per data set, {max_epochs} epochs), loaded from the cache."))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown("What label 0 → label 1 means on each data set: " + "; ".join(
     f"*{d}*: {' → '.join(class_names(d))}" for d in datasets) + "."))
 
@@ -153,7 +153,7 @@ shown = shown.set_index("pair").filter(regex="lgmvae_training_s|cell_s|timeouts"
 save_table(shown, "evaluation_time", profile=profile)
 shown.round(1)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(hardware_sentence()))
 
 # %% [markdown]
@@ -245,7 +245,7 @@ readable = readable[["claim", "recipe", "the paper says", "what we test", "our n
                      "95% intervals", "wins · ties · losses", "holds?"]]
 display(readable.style.hide(axis="index").set_properties(**{"text-align": "left"}))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 verdicts = claims.pivot(index="key", columns="recipe", values="holds").reindex(
     list(dict.fromkeys(claims.key)))
 lines = []
@@ -297,7 +297,7 @@ gaps.rename(columns={"centroids_mean": "to centroids", "centroids_nearest": "nea
                      "centroid_spread": "spread", "categorical_share": "one-hot share",
                      "nearest_target": "nearest target input"}).round(3)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 m = gaps.groupby(level="recipe").mean()
 parts = []
 for r in m.index:
@@ -342,7 +342,7 @@ display(Markdown(
 # - **DiCE** runs under a per-query time limit; a time-out counts as no CE, which lowers its
 #   validity. Its robustness to input changes is measured on a subset of inputs (above).
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "
                  f"(profile `{profile}`; {len(evaluation)} cells on {n_jobs} worker "
                  f"process{'es' if n_jobs != 1 else ''})."))

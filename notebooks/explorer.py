@@ -213,7 +213,7 @@ _ = save_table(images.table[PATH_COLUMNS], "explorer_mnist", profile=profile, in
 # %% tags=["remove-input", "full-width"]
 display(HTML(figure_html(fig_digits, div_id="explorer-mnist")))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(
     f"**Figure 6.2.** Path explorer for held-out MNIST {source}s and the centroids of {target} "
     "(the MNIST chapter's Figure 2 paths, every τ). Menu: the input and its path; slider: τ. "

@@ -90,7 +90,7 @@ _ = save_figure(fig, "figure1_toy", profile=profile)
 # the prototype it leads to. A path need not stay red once it turns red, and its ends need
 # not be far apart: what this build's picture shows is computed below it.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 from IPython.display import Markdown
 
 from lapace_book.show.readings import figure1_reading

@@ -286,7 +286,7 @@ fig = image_grid(
                              f"{target_digit} (paper's Figure 2; every second τ)")
 _ = save_figure(fig, "figure2_paths", profile=profile)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(
     f"**Figure 2 (paper).** LAPACE paths from a held-out image of {a_(source_digit)} (left) to each "
     f"of the {k} centroids of {target_digit} (one row per cluster). The second column ($\\tau=0$) "
@@ -353,7 +353,7 @@ _ = save_table(pd.DataFrame(per_path.T, index=pd.Index(taus.round(2), name="tau"
 # is generated from this build's numbers (its profile, `quick` by default); the paper-scale
 # reference run's, in the box at the top of the chapter, may differ.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 ours_first, paper_first_med = float(np.nanmedian(first_tau)), float(np.median(paper_first))
 ours_late, paper_late = many.valid[:, :, late].mean(), paper_valid[:, late].mean()
 early = many.valid[:, :, taus < 0.5 - 1e-6].mean()
@@ -450,7 +450,7 @@ fig3_check = pd.DataFrame({
 _ = save_table(fig3_check, "figure3_check", profile=profile)
 fig3_check
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(
     f"**Figure 2.3.** Ink above {dash_threshold:g} in the dash region (rows {dash_rows[0]}–"
     f"{dash_rows[1] - 1}, columns {dash_cols[0]}–{dash_cols[1] - 1}, 0-based) at every τ, "
@@ -493,7 +493,7 @@ prototypes.loc[f"held-out {target_digit}s, 90th percentile"] = [
 _ = save_table(prototypes, "figure3_prototype_ink", profile=profile)
 prototypes.style.format({prototypes.columns[0]: "{:.2f}", prototypes.columns[1]: "{:.0%}"})
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(
     f"*Figure: the held-out {target_digit}s with the most ink in the dash region (orange box); "
     f"the number over each is its ink above {dash_threshold:g} there. The table above it gives "
@@ -519,7 +519,7 @@ members = vae.predict_cluster_proba(sevens, np.full(len(sevens), target_digit)).
 usage = [np.bincount(members[m], minlength=clusters_per_class) / m.sum() for m in (top, ~top)]
 along
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 has_dash = bool(centroid_ink.max() >= np.percentile(real_ink, 90))
 t = target_digit
 fig3 = ("Figure 3 is" if (source_digit, t) == (5, 7) else
@@ -545,7 +545,7 @@ display(Markdown(
            f": cluster #{usage[0].argmax() + 1} gathers most of them, yet its prototype, an "
            "average of the cluster, keeps little of their ink. "))))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(
     f"The region is crossed by the {source_digit}s themselves: {percent(starts_broken, 0)} of "
     f"the {len(start_ink)} held-out {source_digit}s' reconstructions break the constraint at "

@@ -198,7 +198,7 @@ duel = pd.DataFrame(duel)
 save_table(duel, "regions_at_equal_cost", profile=profile, index=False)
 duel.set_index(["pair", "baseline"]).round(2)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 lines = []
 for b in ("GLOBE-CE", "T-CREx"):
     t = duel[duel.baseline == b]
@@ -235,7 +235,7 @@ display(Markdown("\n".join(lines)))
 # bears the reading out pair by pair is in the tables above; for *compas*, where few features
 # may move, the numbers are:
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 def compas_reading(results):
     def word(a, b):   # a method that flips no input has no cost
         return (compare_word(a, b, "more than", "less than", "as much as")
@@ -322,7 +322,7 @@ pd.DataFrame(action_rows).set_index(["pair", "group"]).style.set_properties(
 # flipped held-out records change most (mean absolute change, as a share of the feature's range)
 # and, where there is one, the categorical feature they change most often.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 lines = []
 for key, p in pairs.items():
     g, rec, X = fitted[key]["LAPACE regions"], recs[key]["LAPACE regions"], recs[key]["inputs"]
@@ -343,7 +343,7 @@ display(Markdown("\n".join(lines)))
 # %% [markdown]
 # ## Run notes
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 elapsed = time.perf_counter() - chapter_start
 sizes = results.drop_duplicates(["dataset", "classifier"])
 display(Markdown(

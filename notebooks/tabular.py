@@ -122,7 +122,7 @@ table4 = pd.DataFrame(rows).set_index("pair")
 save_table(table4, "table4", profile=profile)
 table4
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 subsample = (
     f"**This run uses a subsample**: each data set is cut to at most {max_rows} rows "
     "(stratified) before the splits, so the numbers below come from smaller training sets "
@@ -294,7 +294,7 @@ pd.DataFrame({(f"TSTR {name}", who): ms(kind, suffix)
               for who, suffix in (("black-box labels", ""), ("true labels", "_truth"),
                                   ("paper", "paper"))}, index=ROWS)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 lines = []
 for recipe, rows in compare.groupby("recipe", sort=False):
     below = rows[rows["centroid_accuracy"] < 1]
@@ -322,7 +322,7 @@ lines.append(f"The paper's gaps range from {signed_points(gap_paper.min(), 1)} t
              f"{signed_points(acc.max(), 1)}.")
 display(Markdown("".join(lines)))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 real = compare[compare.recipe == "ours"].pivot(index="dataset", columns="classifier",
                                                 values="tstr_real_mean")   # the same for both
 rf_higher = int((real["rf"] > real["nn"]).sum())
@@ -366,7 +366,7 @@ display(Markdown(
 # forest on the same kind of rows), while one trained on a black box's labels can agree with
 # the black box far more often than the black box agrees with the truth.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 paper_t1 = pd.DataFrame(PAPER_TABLE1).T
 ours = compare[compare.recipe == "ours"].set_index(["dataset", "classifier"])   # TSTR real: either recipe
 beyond = (paper_t1.tstr_real_mean - ours.tstr_real_truth_mean).dropna()   # paper − our true-label TSTR
@@ -393,7 +393,7 @@ display(Markdown(
     + verdict + (f"This build's forests see the quick profile's {max_rows}-row subsample; on all "
                  "rows they are somewhat more accurate. " if max_rows is not None else "")))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 agree = ours.black_box_agrees_with_truth
 memorised = agree[agree >= 0.95]
 display(Markdown(
@@ -448,7 +448,7 @@ shown_proto.columns = ["spread ratio", "min usage", "mean max q", "recon. keeps 
                        "centroid acc. (raw)"]
 shown_proto
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 misses = [f"{k.replace('_', ' ')} on {r}" for k in TARGETS for r in
           (proto.dataset + "-" + proto.classifier.map(NAMES) + " label " + proto.label.astype(str))[
               ~met[k].to_numpy()]]
@@ -495,7 +495,7 @@ if len(failed):
 else:
     display(Markdown("No centroid fails: nothing to repair."))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 messages = [f"- {d}-{NAMES[c]}: {m}" for (d, c), ms in notes.items() for m in ms]
 display(Markdown(
     "Centroid repair raised these warnings:\n\n" + "\n".join(messages) if messages else
@@ -520,7 +520,7 @@ for (d, c), p in pairs.items():
     display(Markdown(f"**{d}-{NAMES[c]}** (target `{p.ds.target}`; {outcome_legend(d, p.ds)})"))
     display(table)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 outside = []
 for (d, c), p in pairs.items():
     values = p.ds.decode(p.vae.decoded_centroids())
@@ -591,7 +591,7 @@ plt.show()
 # does not train it, and it climbs towards $\ln 5$ as each input's assignment becomes nearly
 # certain.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 collapsed = [f"{d}-{NAMES[c]} ({pd.DataFrame(p.vae.history_)['val_kl_z'].iloc[p.vae.best_epoch_ - 1]:.3f})"
              for (d, c), p in pairs.items()
              if pd.DataFrame(p.vae.history_)["val_kl_z"].iloc[p.vae.best_epoch_ - 1] < 0.05]
@@ -649,7 +649,7 @@ if compare_default_forests and "rf" in classifiers:
 else:
     display(Markdown("`compare_default_forests` is off in this run: no fully grown forests trained."))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 if full_tstr:
     gaps = {d: u["real_mean"] - u["real_truth_mean"] for d, u in full_tstr.items()}
     agrees = [u["agrees"] for u in full_tstr.values()]
@@ -692,7 +692,7 @@ save_table(leak, "heloc_leakage", profile=profile)
 leak.map(lambda x: percent(x, 1)).assign(difference=leak["difference"].map(
     lambda x: signed_points(x, 1))).rename(columns={"difference": "as given − label-free"})
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 full_rf, paper_rf = leak.loc["random forest, fully grown"], PAPER_TABLE1[("heloc", "rf")]["clf_accuracy"]
 others, lost = leak.drop(index="random forest, fully grown")["difference"], full_rf["difference"]
 at_paper = abs(full_rf["label-free"] - paper_rf) <= 0.01
@@ -750,7 +750,7 @@ display(Markdown(
 #   `paper` profile uses all rows, Table 4's batch sizes and up to 60 epochs (patience 10;
 #   `profiles/paper.yml`).
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "reading"]
 display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "
                  f"(profile `{profile}`; {sum(seconds.values()):.0f} s in training and "
                  "evaluating the pairs)."))

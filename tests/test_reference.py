@@ -439,7 +439,7 @@ def test_recertify_compares_tables_value_for_value_leaving_out_time(tmp_path):
         (folder / "evaluation.csv").write_text(f"method,validity,runtime_s\nNNCE,1.0,{runtime}\n")
         (folder / "build_times.csv").write_text(f"step,seconds\nch,{seconds}\n")
         verdict = "yes" if runtime == "0.5" else "no"
-        (folder / "claims.csv").write_text(f"key,holds\nvalidity,yes\nruntime,{verdict}\n")
+        (folder / "claims.csv").write_text(f"key,holds\nvalidity,yes\nruntime_first,{verdict}\n")
     compared, differ = compare_tables(a, b)
     assert compared == ["claims.csv", "evaluation.csv"] and differ == {}
     (b / "evaluation.csv").write_text("method,validity,runtime_s\nNNCE,1.00,0.5\n")  # text, not value

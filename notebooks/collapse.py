@@ -73,7 +73,7 @@ from lapace.lgmvae.diagnostics import (COLLAPSE_RATIO, PROTOTYPE_COLUMNS, PROTOT
                                kmeans_report, latent_report, meets_all_targets, noise_report,
                                noise_reading, prototype_report, shared_categories_text,
                                target_verdicts)
-from lapace_book.experiments.pairs import select_inputs
+from lapace_book.experiments.pairs import pair_kwargs, select_inputs
 from lapace_book.experiments.utility import tstr
 from lapace.lgmvae.recipe import lgmvae_settings
 from lapace_book.show.plots import training_dynamics
@@ -99,6 +99,12 @@ def load(name, variant, vae_seed=seed, epochs=None):
 
 
 max_epochs = pair_settings(profile)["max_epochs"]  # the profile's budget, shared by the chapters
+
+
+def budget(name):
+    """The pair's own epoch budget: the profile's, or its data set's (`max_epochs_by_dataset`)."""
+    d, c = name.split("-")
+    return pair_kwargs(d, c, pair_settings(profile)).get("max_epochs", max_epochs)
 
 
 # %% [markdown]
@@ -405,20 +411,22 @@ kmeans.assign(pair=kmeans.pair.map(pair_name)).set_index(["pair", "label"]).set_
 spread_goal = TARGETS["spread_ratio"]
 narrow = kmeans[kmeans["spread_ratio"] < spread_goal]
 longer = {}
-if longer_epochs and longer_epochs > max_epochs:
+if longer_epochs:
     for name in narrow["pair"].unique():
+        if longer_epochs <= budget(name):   # already trained with at least this budget
+            continue
         p = load(name, DEFAULT, epochs=longer_epochs)
         rep = prototype_report(p.vae, p.X_vae_test, p.y_vae_test, p.predict, seed=seed)
         longer[name] = (p.vae.n_epochs_, rep.set_index("label")["spread_ratio"])
 retrained = pd.DataFrame([
-    {"pair": r.pair, "label": r.label, "spread_ratio": r.spread_ratio,
+    {"pair": r.pair, "label": r.label, "budget": budget(r.pair), "spread_ratio": r.spread_ratio,
      "epochs_run": longer[r.pair][0], "spread_ratio_longer": longer[r.pair][1][r.label]}
     for r in narrow.itertuples() if r.pair in longer],
-    columns=["pair", "label", "spread_ratio", "epochs_run", "spread_ratio_longer"])
+    columns=["pair", "label", "budget", "spread_ratio", "epochs_run", "spread_ratio_longer"])
 if not retrained.empty:
     save_table(retrained, "prototypes_longer_training", profile=profile, index=False)
     display(retrained.assign(pair=retrained.pair.map(pair_name)).set_index(["pair", "label"]).set_axis(
-        [f"spread ({max_epochs} epochs)", f"epochs run (budget {longer_epochs})",
+        ["epoch budget", "spread (budget)", f"epochs run (budget {longer_epochs})",
          "spread (longer)"], axis=1).round(2))
 
 # %% tags=["remove-input", "reading"]

@@ -492,8 +492,8 @@ def test_labels_passed_as_y_are_checked_against_the_black_box():
 
 
 def test_repair_margin_moves_the_target_inside_the_accepted_region():
-    """repair_margin=m: the target is the first segment point from which the black box accepts
-    a further fraction m of the segment; 0 is the first accepted point (the boundary)."""
+    """repair_margin=m: from the first accepted point of the centroid-medoid segment, a share m
+    of the rest of it further towards the medoid; 0 is the first accepted point, 1 the medoid."""
     ds, X, clf, vae = toy()
     dec = vae.decoded_centroids(1)
     worst = int(np.argmin(dec[:, 0]))
@@ -505,19 +505,20 @@ def test_repair_margin_moves_the_target_inside_the_accepted_region():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fits = {m: Lapace(vae, repair_margin=m, repair_steps=50).fit(model=predict)
-                for m in (0.0, 0.2)}
-    t0 = fits[0.0].centroid_report_.loc[3 + worst, "moved_fraction"]
-    t2 = fits[0.2].centroid_report_.loc[3 + worst, "moved_fraction"]
-    assert t2 >= t0 and fits[0.2].centroid_report_.loc[3 + worst, "valid"]
-    # from the chosen point, the next 20% of the segment (10 of 50 steps) is accepted
-    lap = fits[0.2]
-    zc, target = vae.centroids()[3 + worst], lap.target_latents_[3 + worst]
-    direction = (target - zc) / t2
-    ahead = np.linspace(t2, min(1.0, t2 + 0.2), 11, dtype=np.float32)
-    seg = (zc[None] + ahead[:, None] * direction[None]).astype(np.float32)
-    assert (predict(lap.engine_.records(seg)) == 1).all()
-    # the first accepted point has a rejected point at most one step before it
-    assert t0 == 0.02 or predict(fits[0.0].engine_.records(
-        (zc[None] + (t0 - 0.02) * direction[None]).astype(np.float32)))[0] == 0
+                for m in (0.0, 0.5, 1.0)}
+    moved = {m: f.centroid_report_.loc[3 + worst, "moved_fraction"] for m, f in fits.items()}
+    assert all(f.centroid_report_.loc[3 + worst, "valid"] for f in fits.values())
+    assert 0 < moved[0.0] < moved[0.5] < moved[1.0] == 1.0
+    # half of the rest of the segment, on the grid of 50 steps
+    first = round(moved[0.0] * 50) - 1                 # grid index of the first accepted point
+    assert np.isclose(moved[0.5], (first + round(0.5 * (49 - first)) + 1) / 50)
+    # the first accepted point has a rejected grid point just before it (or is the first step)
+    zc, target = vae.centroids()[3 + worst], fits[1.0].target_latents_[3 + worst]
+    before = (zc + (moved[0.0] - 0.02) * (target - zc)).astype(np.float32)[None]
+    assert moved[0.0] == 0.02 or predict(fits[0.0].engine_.records(before))[0] == 0
+    # every grid point between the first accepted point and the margin's target is accepted
+    ts = np.arange(moved[0.0], moved[0.5] + 1e-6, 0.02, dtype=np.float32)
+    seg = (zc[None] + ts[:, None] * (target - zc)[None]).astype(np.float32)
+    assert (predict(fits[0.5].engine_.records(seg)) == 1).all()
     with pytest.raises(ValueError, match="repair_margin"):
-        Lapace(vae, repair_margin=1.0).fit(model=predict)
+        Lapace(vae, repair_margin=1.5).fit(model=predict)

@@ -114,11 +114,12 @@ class Lapace(CounterfactualMethod):
     repair_centroids : replace target centroids the black box misclassifies (our
         extension, see the module docstring); ``False`` is the paper's method exactly.
     repair_steps : resolution of the search along the centroid–medoid segment.
-    repair_margin : how far inside the accepted region a repaired target lies: the first
-        point of the centroid–medoid segment from which the black box accepts every grid point
-        for this fraction of the segment further on (capped at the medoid).  ``0.0`` (default)
-        is the first accepted point, on the boundary; the evaluation chapter measures what a
-        margin buys in robustness to model changes and costs in proximity.
+    repair_margin : how far inside the accepted region a repaired target lies: from the first
+        point of the centroid–medoid segment the black box accepts, this share of the rest of
+        the segment further towards the medoid (as far as every grid point on the way is
+        accepted).  ``0.0`` (default) is the first accepted point, next to the boundary;
+        ``1.0`` the medoid itself.  The evaluation chapter measures what a margin buys in
+        robustness to model changes and costs in proximity.
     eta, max_corrections : step size and budget of the gradient corrections of §3.3.
     max_medoid_points : members used to find a cluster's medoid (a subsample seeded by the
         cluster's index).
@@ -157,7 +158,7 @@ class Lapace(CounterfactualMethod):
     needs_X_train = False
     params = {"vae": _fitted_vae, "point": choice(*POINTS), "steps": integer(2),
               "repair_centroids": boolean(), "repair_steps": integer(),
-              "repair_margin": real(0.0, 1.0, high_open=True), "eta": real(0, low_open=True),
+              "repair_margin": real(0.0, 1.0), "eta": real(0, low_open=True),
               "max_corrections": integer(0), "max_medoid_points": integer(), "batch_size": integer(),
               "start": choice("reconstruction", "input"), "precision": choice(*PRECISIONS),
               "seed": SEED}
@@ -311,12 +312,13 @@ class Lapace(CounterfactualMethod):
         ts = np.linspace(0.0, 1.0, self.repair_steps + 1, dtype=np.float32)[1:]
         seg = (1 - ts)[:, None] * zc[None] + ts[:, None] * medoid[None]
         ok_seg = self.predict(self.engine_.records(seg)) == label
-        # a margin: every grid point in [t, t + margin] accepted (the medoid end always counts,
-        # its decoding is predicted correctly); margin 0 is the first accepted point
-        ahead = int(np.ceil(self.repair_margin * self.repair_steps - 1e-9))
-        ok_seg[-1] = True
-        run_ok = np.array([ok_seg[i: i + ahead + 1].all() for i in range(len(ts))])
-        i = int(np.flatnonzero(run_ok)[0])
+        ok_seg[-1] = True   # ts[-1] == 1 is the medoid, whose decoding is predicted correctly
+        first = int(np.flatnonzero(ok_seg)[0])
+        # a margin: a further share of the rest of the segment towards the medoid, as far as
+        # the black box keeps accepting every grid point; 0 is the first accepted point
+        want = first + int(round(self.repair_margin * (len(ts) - 1 - first)))
+        rejected = np.flatnonzero(~ok_seg[first: want + 1])
+        i = want if len(rejected) == 0 else first + int(rejected[0]) - 1
         return seg[i], float(ts[i]), source
 
     # ------------------------------------------------------------------ explain

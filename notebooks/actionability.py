@@ -94,6 +94,7 @@ from lapace_book.experiments.profiles import load_pair
 from lapace_book.show.plots import constraint_paths, features_to_show
 from lapace_book.provenance import save_figure, save_table
 from lapace_book.show.readings import careful_changes, changed_share
+from lapace_book.show.evidence import evidence
 from lapace_book.show.text import beside_paper, class_names, describe_constraint
 
 if torch_threads:

@@ -66,6 +66,7 @@ from lapace.lgmvae import likelihood as L
 from lapace_book.cache import cached
 from lapace.lgmvae.model import RECIPES
 from lapace_book.show.plots import elbo_bound, kl_convergence, loss_weight_bars
+from lapace_book.show.evidence import evidence
 from lapace_book.show.readings import describe_data, elbo_bound_reading, loss_weight_reading
 from IPython.display import Markdown, display
 from lapace_book.provenance import save_figure, save_table

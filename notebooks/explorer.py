@@ -92,6 +92,7 @@ from lapace.explorer import PATH_COLUMNS, explore, figure_html
 from lapace.metrics import lof_model
 from lapace_book.experiments.profiles import chapter_parameters, grid_settings, load_pair
 from lapace_book.provenance import save_figure, save_table
+from lapace_book.show.evidence import evidence
 from lapace_book.show.text import a_, class_names
 
 torch.set_num_threads(torch_threads)

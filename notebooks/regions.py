@@ -92,6 +92,7 @@ from lapace_book.experiments.profiles import load_pair
 from lapace_book.provenance import save_figure, save_table
 from lapace_book.experiments.region_benchmark import METHODS, compare_pair
 from lapace.groups.regions import describe_action
+from lapace_book.show.evidence import evidence
 from lapace_book.show.text import class_names, compare_word, describe_constraint, flag_change, join_and
 
 if torch_threads:

@@ -307,7 +307,10 @@ claims = check_claims(summary, per_input, table1=_read("table1"), table3=_read("
 save_table(claims, "claims", profile=profile, index=False)
 
 # %% tags=["remove-input", "reading"]
-readable = claims.assign(key=claims.key.str.replace("_", " "), tally=[
+first_row = ~claims.key.duplicated()   # each claim's anchor (the introduction links to it)
+readable = claims.assign(key=[
+    f'<span id="claim-{k}">{k.replace("_", " ")}</span>' if first else k.replace("_", " ")
+    for k, first in zip(claims.key, first_row, strict=True)], tally=[
     f"{w} · {t} · {lo}" for w, t, lo in zip(claims.wins, claims.ties, claims.losses, strict=True)])
 readable = readable.rename(columns={"key": "claim", "paper_says": "the paper says",
                                     "claim": "what we test", "ours": "our numbers",

@@ -392,11 +392,12 @@ def test_the_reproduction_status_table(tmp_path):
     rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()
             if line.startswith("| ") and "---" not in line}
     table1 = "{doc}`Table 1 <../notebooks/tabular>`: TSTR, centroid accuracy"
-    validity = "claim {doc}`validity <../notebooks/evaluation>`"
+    validity = 'claim <a href="../notebooks/evaluation.html#claim-validity">validity</a>'
     assert {table1, "{doc}`Table 2 <../notebooks/evaluation>`: what each method addresses",
             "{doc}`Table 3 <../notebooks/actionability>`: actionability",
             "{doc}`Figure 4 <../notebooks/evaluation>`: seven metrics", validity,
-            "claim {doc}`table1_tstr_gap <../notebooks/tabular>`"} <= set(rows)
+            'claim <a href="../notebooks/evaluation.html#claim-table1_tstr_gap">table1 tstr gap</a>',
+            "{doc}`Figure 2: paths from a 5 to the 7s <../notebooks/mnist>`"} <= set(rows)
     row = rows[validity]
     assert "All methods \\| always" in row and "quick numbers" in row
     assert "not yet run" in row and "partly; paper's recipe: no (quick)" in row
@@ -411,7 +412,7 @@ def test_the_reproduction_status_table(tmp_path):
     text = status_table(live, "quick", root=tmp_path)
     assert "paper scale — reference run of 2026-01-02" in text
     row = [ln for ln in text.splitlines() if ln.startswith(f"| {validity}")][0]
-    assert "paper-scale numbers" in row and "| yes |" in row
+    assert "paper-scale numbers" in row and "| yes (paper scale) |" in row
     assert "table1_tstr_gap" not in text  # rows follow the reference's claims once there is one
     assert "stale" not in text and "Every chapter's code is the one that made it" in text
     tamper(tmp_path, lambda p: p["chapters"]["evaluation"].update(fingerprint="0" * 12))

@@ -258,7 +258,8 @@ def status_table(live_dir: str | Path, live_profile: str = "quick",
             r = r[r.recipe.isin(["ours", "-"])] if r.recipe.isin(["ours", "-"]).any() else r
             return r.ours.iloc[0]
 
-        rows.append(["claim " + link(chapter, key), f"“{said}”",
+        anchor = f"../notebooks/{_GRID_CLAIM[0]}.html#claim-{key}"
+        rows.append([f'claim <a href="{anchor}">{key.replace("_", " ")}</a>', f"“{said}”",
                      stale(ours(ref_claims, NOT_RUN), _CHAPTER_OF_TABLE["claims"]),
                      ours(live_claims, "not built"), verdict(_holds, key), sample(source)])
 

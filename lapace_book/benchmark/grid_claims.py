@@ -169,8 +169,9 @@ def benchmark_claims(s: pd.DataFrame, u: Units, add) -> None:
         text = f"{cand} {prox.loc[p, cand]:.2f}: " + (
             f"beaten by {'/'.join(beaten)}" if beaten else
             f"tied with {'/'.join(tied)}" if tied else "best")
-        worst = max(cs, key=lambda c: c.high if np.isfinite(c.high) else -np.inf)
-        return o, text, f"{cand} minus its closest rival: {worst.text()}"
+        k = max(range(len(cs)), key=lambda i: cs[i].high if np.isfinite(cs[i].high) else -np.inf)
+        return o, text, (f"{cand} minus its closest rival ({rivals[k]}): {cs[k].text()} "
+                         f"({coverage(cs[k], cand, rivals[k])})")
 
     per_pair("proximity", "NNCE or DRCE has the best proximity on every pair (the better of "
              "the two against every other method, on the inputs both found a valid CE for).",
@@ -203,8 +204,9 @@ def benchmark_claims(s: pd.DataFrame, u: Units, add) -> None:
         text = f"{lap} {plaus.loc[p, lap]:.2f}: " + (
             f"beaten by {'/'.join(beaten)}" if beaten else
             f"tied with {'/'.join(tied)}" if tied else "best")
-        worst = max(cs, key=lambda c: c.high if np.isfinite(c.high) else -np.inf)
-        return o, text, f"{lap} minus its closest baseline: {worst.text()}"
+        k = max(range(len(cs)), key=lambda i: cs[i].high if np.isfinite(cs[i].high) else -np.inf)
+        return o, text, (f"{lap} minus its closest baseline ({baselines[k]}): {cs[k].text()} "
+                         f"({coverage(cs[k], lap, baselines[k])})")
 
     per_pair("plausibility", "A LAPACE variant has the best plausibility (lowest LOF) on every "
              "pair: the best variant against every baseline.",
@@ -313,8 +315,10 @@ def benchmark_claims(s: pd.DataFrame, u: Units, add) -> None:
             a, b = table.loc[p, "LAPACE-Last"], table.loc[p, other]
             fmt = (lambda v: f"{1000 * v:.3g} ms") if metric == "runtime_s" else \
                 (lambda v: f"{v:.2f}")
+            units = "repetitions" if metric == "runtime_s" else \
+                f"inputs; with a value: Last {c.coverage_a:.0%}, {other} {c.coverage_b:.0%}"
             return c.outcome, f"Last {fmt(a)} vs {other} {fmt(np.nan_to_num(b) if fill else b)}", \
-                f"{c.text(4 if metric == 'runtime_s' else 2)} (n={c.n})"
+                f"{c.text(4 if metric == 'runtime_s' else 2)} (n={c.n} {units})"
         per_pair(key, claim, paper, one)
 
     robx_says = ("It matches the proximity of RobXCE ... while achieving better plausibility, "

@@ -591,6 +591,7 @@ minority = pd.Series({(name, label): float(np.mean(p.y_vae_train == label))
 display(Markdown("The smallest labels of this build: " + join_and(
     [f"{pair_name(n)} label {lab} ({percent(v, 0)} of the L-GMVAE's training rows)"
      for (n, lab), v in minority.items()]) + "."))
+share = summary["all five"]
 if {"paper", DEFAULT} <= set(share.index):
     display(Markdown(
         f"In this build's ablation the default recipe (`{DEFAULT}`) meets all five targets on "

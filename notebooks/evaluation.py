@@ -609,29 +609,40 @@ display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f}
 # ````
 #
 # **Exercise 2 (coding, a second).** Check a claim yourself: "robustness to model changes
-# steadily increases from First to Last". From `summary`, build the pairs × methods table of
-# `model_robustness_mean`, count the pairs on which First ≤ Middle ≤ Last holds for our
-# recipe, and turn the count into a verdict with the rule of this chapter (*yes* on every
-# pair, *partly* on at least half, *no* otherwise). Check: your verdict equals the row
-# `robustness_first_to_last` of the claims table for the recipe *ours*.
+# steadily increases from First to Last", its second step, Middle to Last. For each pair, take
+# the per-input robustness to model changes of `LAPACE-Middle` and `LAPACE-Last` from
+# `per_input` (one value per input: average an input explained in several repetitions),
+# compare them with `lapace_book.benchmark.uncertainty.compare(last, middle, "above")` (a
+# paired bootstrap 95% interval of the mean difference) and count the wins, ties and losses;
+# `lapace_book.benchmark.claims.verdict` turns the outcomes into a verdict. Check: your counts
+# and verdict equal the claims table's row `robustness_middle_to_last` for the recipe *ours*.
 #
 # ````{admonition} Solution
 # :class: dropdown
 #
-# Pivot the summary to pairs × methods, compare the three LAPACE columns row by row, and count;
-# a pair where a variant has no valid CE (a missing robustness) does not count as holding.
-# The cell below does it and asserts that the verdict is the claims table's.
+# Per pair: keep the rows of `per_input` with `metric == "model_robustness"` and the two
+# methods, average per `input_id`, pivot to inputs × methods, and compare the columns. A pair
+# where the two are equal on every input (both always robust) has an interval of exactly 0,
+# which neither wins nor loses: a tie. The cell below does it and asserts the claims table's
+# counts.
 # ````
 
 # %% tags=["hide-cell"]
-rob = summary.assign(pair=summary.dataset + "-" + summary.classifier.str.upper()).pivot(
-    index="pair", columns="method", values="model_robustness_mean")
-f, m, la = (rob[f"LAPACE-{v}"] for v in ("First", "Middle", "Last"))
-hits, total = int(((f <= m) & (m <= la)).sum()), len(rob)
-mine = "yes" if hits == total else "partly" if hits >= total / 2 else "no"
-theirs = claims.query("key == 'robustness_first_to_last' and recipe == 'ours'")["holds"].item()
-assert mine == theirs, (mine, theirs)
-print(f"First ≤ Middle ≤ Last on {hits} of {total} pairs: verdict {mine!r} (claims table: {theirs!r})")
+from lapace_book.benchmark.claims import verdict
+from lapace_book.benchmark.uncertainty import compare
+
+rows = per_input[(per_input.metric == "model_robustness")
+                 & per_input.method.isin(["LAPACE-Middle", "LAPACE-Last"])]
+outcomes = []
+for (d, c), g in rows.groupby(["dataset", "classifier"], sort=False):
+    t = g.pivot_table(index="input_id", columns="method", values="value", aggfunc="mean")
+    outcomes.append(compare(t["LAPACE-Last"].to_numpy(), t["LAPACE-Middle"].to_numpy(),
+                            "above").outcome)
+row = claims.query("key == 'robustness_middle_to_last' and recipe == 'ours'").iloc[0]
+mine = (outcomes.count("win"), outcomes.count("tie"), outcomes.count("loss"))
+assert mine == (row.wins, row.ties, row.losses) and verdict(outcomes) == row.holds, (mine, row)
+print(f"Middle → Last: {mine[0]} wins, {mine[1]} ties, {mine[2]} losses: verdict "
+      f"{verdict(outcomes)!r} (claims table: {row.holds!r})")
 
 # %% [markdown]
 # **Exercise 3 (derivation).** Explain why LAPACE-Last's robustness to input changes is

@@ -79,7 +79,7 @@ from lapace.lgmvae.diagnostics import digit_styles
 from lapace.images import ink_kept, region_ink, region_mask, region_penalty
 from lapace_book.show.plots import centroid_grid, image_grid, region_ink_along_path, target_share
 from lapace_book.provenance import save_figure, save_table
-from lapace_book.show.readings import paper_setting
+from lapace_book.show.readings import figure2_turn, figure2_turn_text, paper_setting
 from lapace_book.show.evidence import evidence
 from lapace_book.show.text import a_, compare_word, join_and, percent
 
@@ -362,21 +362,6 @@ via = (f"most often as {np.bincount(between).argmax()}" if between.size else "on
        f"{source_digit} or {target_digit}")
 
 
-def turning(t):
-    """(median first τ, share predicted the target from τ = 0.7) of a figure2_check table."""
-    ours = t.set_index(t.columns[0]).iloc[:, -1].astype(float)
-    return float(ours.iloc[2]), float(ours.iloc[0])
-
-
-def turn_text(t):
-    first, late_share = turning(t)
-    return (f"the paths turn {compare_word(first, paper_first_med, 'later than', 'earlier than', 'at the same τ as')}"
-            f" the paper's example (median first τ predicted as the target: {first:.2f} against "
-            f"{paper_first_med:.2f}), and the share predicted as the target from τ = 0.7 on is "
-            f"{compare_word(late_share, paper_late)} the paper's ({late_share:.2f} against "
-            f"{paper_late:.2f})")
-
-
 turn_evidence = evidence("figure2_check", "mnist", profile,
                          same_setting=(source_digit, target_digit) == (5, 7))
 display(Markdown(
@@ -386,7 +371,8 @@ display(Markdown(
     f"{compare_word(share[-1], share[len(share) // 2], 'rises', 'falls', 'stays level')} from "
     f"the middle to τ = 1. On the way the classifier reads the intermediate images {via} (the "
     "paper's paths pass through 9 and 3). "
-    + turn_evidence.sentence(turn_text, lambda t: np.sign(turning(t)[0] - paper_first_med))
+    + turn_evidence.sentence(lambda t: figure2_turn_text(t, paper_first_med, paper_late),
+                             lambda t: np.sign(figure2_turn(t)[0] - paper_first_med))
     + " With one input in the paper, a difference of a step "
     "or two along the path is within what the choice of input, prototypes and classifier can "
     "move." + ("" if (source_digit, target_digit) == (5, 7) else

@@ -78,7 +78,6 @@ from lapace_book.paper import PAPER_TABLE1, PAPER_TABLE4
 from lapace_book.show.plots import latent_space, training_curves
 from lapace_book.experiments.profiles import PAIR_KEYS, load_pair, pair_settings, train_pairs
 from lapace_book.provenance import save_figure, save_table
-from lapace_book.show.evidence import evidence
 from lapace_book.show.text import compare_word, join_and, outcome_legend, percent, signed_points
 from lapace_book.experiments.utility import centroid_report, tstr, vae_split_truth
 

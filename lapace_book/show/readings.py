@@ -231,3 +231,22 @@ def changed_share(after: pd.DataFrame, before: pd.DataFrame, ds, features=None) 
             moved = a != b
         share[f] = float(np.mean(moved))
     return share
+
+
+__all__ += ["figure2_turn", "figure2_turn_text"]
+
+
+def figure2_turn(check: pd.DataFrame) -> tuple[float, float]:
+    """(median first τ predicted as the target, share predicted as the target from τ = 0.7)
+    of the MNIST chapter's ``figure2_check`` table (its last column is ours)."""
+    ours = check.set_index(check.columns[0]).iloc[:, -1].astype(float)
+    return float(ours.iloc[2]), float(ours.iloc[0])
+
+
+def figure2_turn_text(check: pd.DataFrame, paper_first: float, paper_late: float) -> str:
+    """Where our paths turn to the target, against the paper's Figure 2 example."""
+    first, late = figure2_turn(check)
+    return (f"the paths turn {compare_word(first, paper_first, 'later than', 'earlier than', 'at the same τ as')}"
+            f" the paper's example (median first τ predicted as the target: {first:.2f} against "
+            f"{paper_first:.2f}), and the share predicted as the target from τ = 0.7 on is "
+            f"{compare_word(late, paper_late)} the paper's ({late:.2f} against {paper_late:.2f})")

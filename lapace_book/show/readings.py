@@ -239,7 +239,7 @@ __all__ += ["figure2_turn", "figure2_turn_text"]
 def figure2_turn(check: pd.DataFrame) -> tuple[float, float]:
     """(median first τ predicted as the target, share predicted as the target from τ = 0.7)
     of the MNIST chapter's ``figure2_check`` table (its last column is ours)."""
-    ours = check.set_index(check.columns[0]).iloc[:, -1].astype(float)
+    ours = check.set_index(check.columns[0]).iloc[:, -1]
     return float(ours.iloc[2]), float(ours.iloc[0])
 
 

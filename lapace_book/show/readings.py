@@ -246,7 +246,8 @@ def figure2_turn(check: pd.DataFrame) -> tuple[float, float]:
 def figure2_turn_text(check: pd.DataFrame, paper_first: float, paper_late: float) -> str:
     """Where our paths turn to the target, against the paper's Figure 2 example."""
     first, late = figure2_turn(check)
-    return (f"the paths turn {compare_word(first, paper_first, 'later than', 'earlier than', 'at the same τ as')}"
-            f" the paper's example (median first τ predicted as the target: {first:.2f} against "
-            f"{paper_first:.2f}), and the share predicted as the target from τ = 0.7 on is "
+    when = compare_word(first, paper_first, "later than", "earlier than", "at the same τ as")
+    return (f"the paths turn {when} the paper's example (median first τ predicted as the "
+            f"target: {first:.2f} against {paper_first:.2f}), and the share predicted as the "
+            f"target from τ = 0.7 on is "
             f"{compare_word(late, paper_late)} the paper's ({late:.2f} against {paper_late:.2f})")

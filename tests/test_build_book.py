@@ -297,7 +297,7 @@ def test_the_reference_status_stays_first_and_the_intro_gets_the_status_table(tm
     nb = bb._extension().insert_boxes(nb, info)  # boxes are replaced, never doubled
     tags = [c.metadata.get("tags", []) for c in nb.cells]
     assert tags == [[], ["remove-input", "reference-status"], ["provenance"], ["rerun"],
-                    ["parameters"]]
+                    ["parameters", "hide-input"]]    # folded: the rerun box lists them
 
     from lapace_book.show.reproduction import PLACEHOLDER
 

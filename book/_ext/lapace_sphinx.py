@@ -188,7 +188,8 @@ def _is_title(source):
 def insert_boxes(nb, info):
     """Put the banner and (when ``info`` has ``commands``) the rerun box in the notebook ``nb``
     (nbformat v4), just below the title cell (below papermill's error note where there is one,
-    and below the chapter's own ``reference-status`` box); earlier boxes are replaced."""
+    and below the chapter's own ``reference-status`` box); earlier boxes are replaced.  The
+    parameters cells fold behind a "show code" toggle."""
     import nbformat
 
     nb.cells = [c for c in nb.cells
@@ -209,6 +210,12 @@ def insert_boxes(nb, info):
         boxes.append(nbformat.v4.new_markdown_cell(rerun_markdown(info),
                                                    metadata={"tags": ["rerun"]}))
     nb.cells[at:at] = boxes
+    # the parameters (and papermill's injected values) fold behind a toggle: the rerun box
+    # above lists them, and a reader meets prose first
+    for c in nb.cells:
+        tags = c.metadata.get("tags", [])
+        if {"parameters", "injected-parameters"} & set(tags) and "hide-input" not in tags:
+            c.metadata["tags"] = [*tags, "hide-input"]
     return nb
 
 

@@ -200,18 +200,31 @@ save_table(duel, "regions_at_equal_cost", profile=profile, index=False)
 duel.set_index(["pair", "baseline"]).round(2)
 
 # %% tags=["remove-input", "reading"]
-lines = []
-for b in ("GLOBE-CE", "T-CREx"):
-    t = duel[duel.baseline == b]
-    more = t[t["coverage: regions − baseline"] > 0.005]
-    win = t[t["at the baseline's cost: regions"] > t["at the baseline's cost: baseline"] + 0.005]
-    lose = t[t["at the baseline's cost: regions"] < t["at the baseline's cost: baseline"] - 0.005]
-    lines.append(
-        f"- Against **{b}**, the cluster regions cover more held-out inputs on {len(more)} of "
-        f"{len(t)} pairs (median difference {t['coverage: regions − baseline'].median():+.2f}), at "
-        f"a median {t['cost: regions ÷ baseline'].median():.2g} times its cost. *At its cost*, "
-        f"they flip more inputs on {len(win)} pairs ({join_and(list(win.pair)) or 'none'}) and "
-        f"fewer on {len(lose)} ({join_and(list(lose.pair)) or 'none'}).")
+from lapace_book.show.evidence import evidence
+
+
+def duel_text(duel):
+    lines = []
+    for b in ("GLOBE-CE", "T-CREx"):
+        t = duel[duel.baseline == b]
+        more = t[t["coverage: regions − baseline"] > 0.005]
+        win = t[t["at the baseline's cost: regions"] > t["at the baseline's cost: baseline"] + 0.005]
+        lose = t[t["at the baseline's cost: regions"] < t["at the baseline's cost: baseline"] - 0.005]
+        lines.append(
+            f"against **{b}** the cluster regions cover more held-out inputs on {len(more)} of "
+            f"{len(t)} pairs (median difference {t['coverage: regions − baseline'].median():+.2f}),"
+            f" at a median {t['cost: regions ÷ baseline'].median():.2g} times its cost; *at its "
+            f"cost* they flip more inputs on {len(win)} pairs ({join_and(list(win.pair)) or 'none'})"
+            f" and fewer on {len(lose)} ({join_and(list(lose.pair)) or 'none'})")
+    return "; ".join(lines)
+
+
+def duel_side(duel):
+    return tuple((duel["coverage: regions − baseline"] > 0.005).groupby(duel.baseline).sum())
+
+
+lines = ["- " + evidence("regions_at_equal_cost", "regions", profile).sentence(duel_text,
+                                                                             duel_side)]
 first = results[results.method == "LAPACE-First"]
 reg = results[results.method == "LAPACE regions"]
 lines.append(

@@ -449,6 +449,10 @@ def collapsed_text(t):
              f"{PROTOTYPE_TARGETS['spread_ratio']} on " + join_and([name(r) for r in low.itertuples()])
              + ": read those pairs' LAPACE rows as the scores of a collapsed model")
             + ("; the paper's recipe's on " + join_and([name(r) for r in low_paper.itertuples()])
+               + ": the paper's objective (Eq. 3 per sample) lets the cluster posteriors spread "
+               "evenly, and the prototypes of a label then decode to nearly one record (the "
+               "{doc}`collapse chapter <collapse>` takes it apart), so the `LAPACE-paper-*` rows "
+               "of those pairs score a collapsed model"
                if not low_paper.empty else "; every pair's prototypes of the paper's recipe too"))
 
 

@@ -159,9 +159,12 @@ def _figure3_verdict(claims: pd.DataFrame | None, tally: str) -> str:
         return tally
     if claims[claims.key == "figure3_dash_prototype"].holds.iloc[0] == "yes":
         return tally
+    removed = claims[claims.key == "figure3_dash_removed"]
+    held = ("" if removed.empty else "; with the constraint, "
+            + str(removed.ours.iloc[0]).rpartition(", ")[2].removesuffix(" with it")
+            + " images satisfy it")
     return ("not reproduced: none of our prototypes of the digit carries a dash, so the "
-            "figure's premise is missing; the constraint itself holds on every image "
-            f"({tally})")
+            f"figure's premise is missing{held} ({tally})")
 
 
 def _claims(folder: Path | None, root: str | Path | None) -> pd.DataFrame | None:

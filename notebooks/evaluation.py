@@ -114,7 +114,11 @@ display(Markdown(
     "change the input's label skipped. **Subsampled for robustness to input changes** "
     f"(slow methods): {subset}. Method settings: {limits} (a DiCE query past its time limit "
     "counts as no counterfactual). The pairs are the tabular chapter's models "
-    f"(at most {max_rows} rows per data set, {max_epochs} epochs), loaded from the cache."))
+    + ("(every row of each data set" if max_rows is None else
+       f"(at most {max_rows} rows per data set") + f", at most {max_epochs} epochs"
+    + "".join(f"; {d}: {e}" for d, e in
+              settings["pair"].get("max_epochs_by_dataset", {}).items())
+    + "), loaded from the cache."))
 
 # %% tags=["remove-input", "reading"]
 display(Markdown("What label 0 → label 1 means on each data set: " + "; ".join(
@@ -586,8 +590,9 @@ display(Markdown(evidence("first_at_start", "evaluation", profile).sentence(star
 
 # %% tags=["remove-input", "reading"]
 display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "
-                 f"(profile `{profile}`; {len(evaluation)} cells on {n_jobs} worker "
-                 f"process{'es' if n_jobs != 1 else ''})."))
+                 f"(profile `{profile}`; {len(evaluation)} cells on "
+                 + ("all cores" if n_jobs == -1 else
+                    f"{n_jobs} worker process{'es' if n_jobs != 1 else ''}") + ")."))
 
 # %% [markdown]
 # ## Exercises

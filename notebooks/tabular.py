@@ -473,7 +473,9 @@ display(Markdown(
     f"**{len(misses)} of {met.size} checks miss their target** (✗ above): " + "; ".join(misses)
     + f". In this build (profile `{profile}`) the L-GMVAEs see "
     + (f"a {max_rows}-row subsample" if max_rows is not None else "all rows")
-    + f" for at most {max_epochs} epochs; the paper profile trains on all rows for up to "
+    + f" for at most {max_epochs} epochs"
+    + "".join(f" ({d}: {e})" for d, e in pair_block.get("max_epochs_by_dataset", {}).items())
+    + "; the paper profile trains on all rows for up to "
     f"{pair_settings('paper')['max_epochs']} epochs with early stopping"
     + "".join(f" ({d}: {e})" for d, e in
               pair_settings("paper").get("max_epochs_by_dataset", {}).items())

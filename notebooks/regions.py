@@ -201,6 +201,7 @@ duel.set_index(["pair", "baseline"]).round(2)
 
 # %% tags=["remove-input", "reading"]
 from lapace_book.show.evidence import evidence
+from lapace_book.show.text import plural
 
 
 def duel_text(duel):
@@ -214,8 +215,9 @@ def duel_text(duel):
             f"against **{b}** the cluster regions cover more held-out inputs on {len(more)} of "
             f"{len(t)} pairs (median difference {t['coverage: regions − baseline'].median():+.2f}),"
             f" at a median {t['cost: regions ÷ baseline'].median():.2g} times its cost; *at its "
-            f"cost* they flip more inputs on {len(win)} pairs ({join_and(list(win.pair)) or 'none'})"
-            f" and fewer on {len(lose)} ({join_and(list(lose.pair)) or 'none'})")
+            f"cost* they flip more inputs on {plural(len(win), 'pair')} "
+            f"({join_and(list(win.pair)) or 'none'}) and fewer on {len(lose)} "
+            f"({join_and(list(lose.pair)) or 'none'})")
     return "; ".join(lines)
 
 

@@ -311,10 +311,13 @@ claims = check_claims(summary, per_input, table1=_read("table1"), table3=_read("
 save_table(claims, "claims", profile=profile, index=False)
 
 # %% tags=["remove-input", "reading"]
+from lapace_book.show.text import in_microseconds
+
 first_row = ~claims.key.duplicated()   # each claim's anchor (the introduction links to it)
 readable = claims.assign(key=[
     f'<span id="claim-{k}">{k.replace("_", " ")}</span>' if first else k.replace("_", " ")
-    for k, first in zip(claims.key, first_row, strict=True)], tally=[
+    for k, first in zip(claims.key, first_row, strict=True)], ours=claims.ours.map(in_microseconds),
+    intervals=claims.intervals.map(in_microseconds), tally=[
     f"{w} · {t} · {lo}" for w, t, lo in zip(claims.wins, claims.ties, claims.losses, strict=True)])
 readable = readable.rename(columns={"key": "claim", "paper_says": "the paper says",
                                     "claim": "what we test", "ours": "our numbers",

@@ -24,6 +24,7 @@ import pandas as pd
 from lapace_book.provenance import current_profile
 from lapace_book.reference import PROFILE, check_reference, reference_label, reference_table
 from lapace_book.show.status import status_markdown
+from lapace_book.show.text import in_microseconds
 
 __all__ = ["SECTIONS", "show", "tables"]
 
@@ -98,6 +99,7 @@ def _verdicts(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _claims(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.assign(key=df.key.str.replace("_", " "), ours=df.ours.map(in_microseconds))
     return df.rename(columns={"key": "claim", "paper_says": "the paper says", "claim":
                               "what we test", "ours": "our numbers", "holds": "holds?"})[
         ["claim", "recipe", "the paper says", "what we test", "our numbers", "holds?"]]

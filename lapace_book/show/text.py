@@ -273,3 +273,13 @@ def verdict_counts(counts, subject: str) -> str:
     total = int(sum(counts.get(v, 0) for v in VERDICTS))
     parts = [f"{int(counts[v])} {word}" for v, word in VERDICTS.items() if counts.get(v, 0)]
     return f"{subject}: of {plural(total, 'claim')}, " + join_and(parts)
+
+
+__all__ += ["in_microseconds"]
+
+
+def in_microseconds(text) -> str:
+    """``"0.00334 ms"`` -> ``"3.34 µs"``: times below a hundredth of a millisecond in a text
+    (a claim's numbers) are written in µs, so no number needs more than four decimals."""
+    return re.sub(r"\b0\.00(\d+) ms", lambda m: f"{float('0.00' + m.group(1)) * 1000:.3g} µs",
+                  str(text))

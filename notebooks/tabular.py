@@ -359,8 +359,10 @@ display(Markdown(evidence("table1_vs_paper", "tabular", profile).sentence(rf_tex
 #   with the black box on held-out data: how easy the black box is to imitate for a forest
 #   (which of our black boxes is easier is said, from the table, just above). Against the true
 #   labels it is a forest's accuracy on the data, close to the classifier's own.
-# - **TSTR synthetic** also depends on how well the L-GMVAE has converged: in the quick
-#   profile it trains on a subsample for few epochs, which widens the gap.
+# - **TSTR synthetic** also depends on how well the L-GMVAE has converged and on how much
+#   data it saw: the quick profile's subsample and short budget change the gap, in either
+#   direction (at paper scale it is wider than the quick build's on heloc-RF, heloc-NN and
+#   compas-RF).
 # - **Centroid accuracy** is a property of the *pair*: a decoded centroid is an average-looking
 #   record, and nothing in the L-GMVAE's loss asks the classifier to agree with it. A smooth
 #   NN usually does; a fully grown RF often does not
@@ -770,8 +772,8 @@ display(Markdown(
 # - **Centroid repair** is this project's extension. The paper's centroid accuracy is the
 #   column *centroid acc.*; *repaired* is ours.
 # - **Quick profile.** Subsampled data, capped batch sizes and a short epoch budget; the
-#   `paper` profile uses all rows, Table 4's batch sizes and up to 60 epochs (patience 10;
-#   `profiles/paper.yml`).
+#   `paper` profile uses all rows, Table 4's batch sizes and up to 60 epochs, 250 on compas,
+#   whose prototypes separate only after about 100 (patience 10; `profiles/paper.yml`).
 
 # %% tags=["remove-input", "reading"]
 display(Markdown(f"This chapter ran in {time.perf_counter() - chapter_start:.0f} s "

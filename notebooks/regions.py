@@ -269,10 +269,11 @@ def compas_reading(results):
                    f"T-CREx's rules ({reg.cost:.2g} against {tc.cost:.2g}) and cover "
                    f"{word(reg.coverage, gl.coverage)}"
                    f" GLOBE-CE ({reg.coverage:.2f} against {gl.coverage:.2f})")
-    return "; ".join(out) + "." if out else "compas is not among this run's data sets."
+    return "; ".join(out) if out else "compas is not among the run's data sets"
 
 
-display(Markdown(compas_reading(results)))
+display(Markdown(evidence("regions", "regions", profile,
+                          same_setting="compas" in datasets).sentence(compas_reading)))
 
 # %% [markdown]
 # ## The actions in plain words (heloc and compas)

@@ -531,17 +531,23 @@ save_table(starts, "path_start", profile=profile, index=False)
 starts.assign(pair=starts.pair.map(pair_name)).set_index(["pair", "start"]).round(3)
 
 # %% tags=["remove-input", "reading"]
-mean = starts.groupby("start")[["First found", "First at τ = 0", "First L1 to input"]].mean()
-display(Markdown(
-    f"Averaged over the eight pairs, starting at the reconstruction, "
-    f"{100 * mean.loc['reconstruction', 'First at τ = 0']:.0f}% of First points are the "
-    f"reconstruction itself and First lies {mean.loc['reconstruction', 'First L1 to input']:.2f} "
-    f"from the input (L1); anchored at the input, none is, and First lies "
-    f"{mean.loc['input', 'First L1 to input']:.2f} from it, with First found on "
-    f"{100 * mean.loc['input', 'First found']:.0f}% of paths (reconstruction: "
-    f"{100 * mean.loc['reconstruction', 'First found']:.0f}%). The paper's start stays the default "
-    "(`start=\"reconstruction\"`); `Lapace` warns when most First points of a batch are "
-    "reconstructions, and `LapaceResult.start_valid` says which paths start valid."))
+def start_text(t):
+    mean = t.groupby("start")[["First found", "First at τ = 0", "First L1 to input"]].mean()
+    rec, inp = mean.loc["reconstruction"], mean.loc["input"]
+    return (f"averaged over the pairs, starting at the reconstruction "
+            f"{100 * rec['First at τ = 0']:.0f}% of First points are the reconstruction itself "
+            f"and First lies {rec['First L1 to input']:.2f} from the input (L1); anchored at "
+            f"the input, {100 * inp['First at τ = 0']:.1f}% are at τ = 0 and First lies "
+            f"{inp['First L1 to input']:.2f} from it "
+            f"({100 * (inp['First L1 to input'] / rec['First L1 to input'] - 1):+.0f}%), with "
+            f"First found on {100 * inp['First found']:.0f}% of paths (reconstruction: "
+            f"{100 * rec['First found']:.0f}%)")
+
+
+display(Markdown(evidence("path_start", "collapse", profile).sentence(start_text)
+                 + " The paper's start stays the default (`start=\"reconstruction\"`); "
+                 "`Lapace` warns when most First points of a batch are reconstructions, and "
+                 "`LapaceResult.start_valid` says which paths start valid."))
 
 # %% [markdown]
 # ## The default, and where it departs from the paper

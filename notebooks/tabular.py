@@ -398,7 +398,8 @@ verdict = ("So the paper most likely scored against the black box's labels: our 
            "On most pairs the paper's TSTR real is within reach of a forest on the true labels, so "
            "the numbers do not decide which labels the paper used. ")
 display(Markdown(
-    f"On {len(over)} of {len(beyond)} pairs the paper's TSTR real is more than 3 pp above what a "
+    f"In this build, on {len(over)} of {len(beyond)} pairs the paper's TSTR real is more than 3 "
+    "pp above what a "
     f"random forest reaches on the true labels of our rows (by {signed_points(over.min(), 1)} to "
     f"{signed_points(over.max(), 1)}; our *true labels* column, which no black box enters) and "
     f"{signed_points(above_clf.min(), 1)} to {signed_points(above_clf.max(), 1)} above the paper's "
@@ -409,7 +410,9 @@ display(Markdown(
          f"{percent(ours.tstr_real_truth_mean[k], 1)} ours on the true labels)" for k in rest.index])
        + ". " if len(rest) else "")
     + verdict + (f"This build's forests see the quick profile's {max_rows}-row subsample; on all "
-                 "rows they are somewhat more accurate. " if max_rows is not None else "")))
+                 "rows they are somewhat more accurate. " if max_rows is not None else "")
+    + "The paper-scale reference's Table 1, in the box at the top of this chapter, gives the "
+    "same comparison on all rows."))
 
 # %% tags=["remove-input", "reading"]
 agree = ours.black_box_agrees_with_truth
@@ -419,7 +422,7 @@ display(Markdown(
     "gives that agrees with the truth on the L-GMVAE's rows: a fully grown forest memorises its "
     "training rows, and both of the L-GMVAE's sets are drawn from them, so its labels there are "
     "the true labels and TSTR real falls to a forest's accuracy on the data. " + (
-        "Our " + join_and([
+        "In this build, our " + join_and([
             f"{name(k)} black box agrees with the truth on {percent(agree[k], 1)} of those rows, and "
             f"its TSTR real against its own labels ({percent(ours.tstr_real_mean[k], 1)}) is "
             f"{compare_word(ours.tstr_real_mean[k], ours.tstr_real_truth_mean[k], 'above', 'below', 'at', tol=0.02)}"

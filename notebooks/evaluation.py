@@ -298,7 +298,7 @@ table2
 # `table3.csv`, the figures' the {doc}`MNIST chapter's <mnist>` tables (the build runs those
 # chapters before this one).
 
-# %%
+# %% tags=["remove-output"]
 def _read(name):
     path = results_dir(profile) / f"{name}.csv"
     return pd.read_csv(path) if path.is_file() else None
@@ -483,7 +483,7 @@ display(Markdown(evidence("scoring_models", "evaluation", profile).sentence(
 # proximity and plausibility on the first repetition's inputs. The paper's method
 # (`LAPACE-paper-*`) repairs nothing.
 
-# %%
+# %% tags=["remove-output"]
 margin_rows = []
 for d, c in PAIRS:
     pair = grid_pair(d, c, settings, "ours")
@@ -495,6 +495,13 @@ for d, c in PAIRS:
 margins = pd.concat(margin_rows, ignore_index=True)
 save_table(margins, "repair_margin", profile=profile, index=False)
 margins.set_index(["pair", "margin"]).round(3)
+
+# %% tags=["remove-input", "reading"]
+display(margins.set_index(["pair", "margin"]).rename(columns={
+    "repaired": "targets repaired", "moved_fraction": "moved (share of segment)",
+    "target_robustness_repaired": "repaired targets: retrained accept",
+    "target_robustness_kept": "kept targets: retrained accept",
+    "model_robustness": "robustness to model changes"}).round(3))
 
 # %% tags=["remove-input", "reading"]
 def margin_text(t):

@@ -17,6 +17,12 @@ def _negatives(X, clf, n=40):
     return X[clf.predict(X) == 0][:n]
 
 
+def _small_vae(ds, X, clf):
+    """A tiny L-GMVAE of its own (2 epochs), for tests that refit or replace it."""
+    return LGMVAE(n_labels=2, clusters_per_class=2, latent_dim=2, hidden_dim=16, max_epochs=2,
+                  categorical_groups=ds.categorical_groups, verbose=False).fit(X, clf.predict(X))
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     arrays(np.float32, (6, 2), elements=st.floats(0, 1, width=32)),
@@ -370,8 +376,7 @@ def test_paths_call_the_black_box_once_per_chunk_and_check_the_inputs_in_it():
 
 def test_a_refitted_vae_is_refused_until_lapace_is_fitted_again():
     ds, X, clf, _ = toy()
-    vae = LGMVAE(n_labels=2, clusters_per_class=2, latent_dim=2, hidden_dim=16, max_epochs=2,
-                 categorical_groups=ds.categorical_groups, verbose=False).fit(X, clf.predict(X))
+    vae = _small_vae(ds, X, clf)
     Xn = _negatives(X, clf, 5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -478,8 +483,7 @@ def test_auto_precision_takes_bf16_only_where_measured_faster(monkeypatch, caplo
 def test_labels_passed_as_y_are_checked_against_the_black_box():
     """explain_paths(X, target, y=...) must not trust labels that contradict the black box."""
     ds, X, clf, _ = toy()
-    vae = LGMVAE(n_labels=2, clusters_per_class=2, latent_dim=2, hidden_dim=16, max_epochs=2,
-                 categorical_groups=ds.categorical_groups, verbose=False).fit(X, clf.predict(X))
+    vae = _small_vae(ds, X, clf)
     Xn = _negatives(X, clf, 5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

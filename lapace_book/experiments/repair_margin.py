@@ -23,7 +23,7 @@ from lapace.explain.explainer import Lapace
 
 __all__ = ["MARGINS", "repair_margins"]
 
-#: the margins compared (0: the first accepted point, the paper-free default before issue 33)
+#: the margins compared (0: the first accepted point, our repair before issue 33; 1: the medoid)
 MARGINS = (0.0, 0.25, 0.5, 1.0)
 
 

@@ -36,6 +36,7 @@ import copy
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -516,6 +517,7 @@ def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Prove
             from lapace_book.show.reproduction import PLACEHOLDER
 
             text = text.replace(PLACEHOLDER, status.rstrip())
+        text = unlink_unbuilt(text, built)
         text = text.rstrip() + "\n\n"
         text += "## How this site was built\n\n" + _extension().banner_markdown(vars(prov), "Build") + "\n"
         text += ("Chapters are executed with papermill (the parameters of profile "
@@ -525,6 +527,17 @@ def assemble_site(site_src: Path, toc: dict, runs: list[ChapterRun], prov: Prove
                  f"{wall:.0f} s.\n\n")
         text += times_table(runs) + "\n"
         root.write_text(text)
+
+
+def unlink_unbuilt(text: str, built: set[str]) -> str:
+    """``text`` with its raw HTML links into chapters that are not in ``built``
+    (``notebooks/<stem>``) shown as their text: a partial build has no such page (``{doc}`` links
+    have the same fallback in ``book/_ext``).
+    ``<a href="../notebooks/evaluation.html#claim-x">x</a>`` → ``x``."""
+    def keep_or_text(m: re.Match) -> str:
+        return m.group(0) if f"notebooks/{m.group(1)}" in built else m.group(2)
+
+    return re.sub(r'<a href="\.\./notebooks/([\w-]+)\.html(?:#[^"]*)?">(.*?)</a>', keep_or_text, text)
 
 
 def build_site(site_src: Path, out_root: Path) -> tuple[int, float]:

@@ -307,9 +307,15 @@ def test_the_reference_status_stays_first_and_the_intro_gets_the_status_table(tm
     toc = {"format": "jb-book", "root": "book/intro"}
     site = tmp_path / "site"
     bb.assemble_site(site, toc, [], prov, REPO / "_config.yml", book, 1.0, 2,
-                     status="| the status table |")
+                     status='| the status table | claim <a href="../notebooks/evaluation.html'
+                            '#claim-runtime_last">runtime last</a> |')
     intro = (site / "book" / "intro.md").read_text()
     assert "## Reproduction status\n\n| the status table |" in intro and PLACEHOLDER not in intro
+    # the evaluation chapter is not built here: its anchor is shown as text, not a dead link
+    assert "| claim runtime last |" in intro and "<a href" not in intro
+    kept = bb.unlink_unbuilt('<a href="../notebooks/evaluation.html#claim-x">x</a> and '
+                             '<a href="../notebooks/mnist.html">m</a>', {"notebooks/evaluation"})
+    assert kept == '<a href="../notebooks/evaluation.html#claim-x">x</a> and m'
     assert "## How this site was built" in intro
 
 

@@ -303,12 +303,12 @@ def _first_floor_of(dataset: str) -> None:
           f"{sum(decoded) / n:.1f} points per input (identical to the paths' First: "
           f"{same:.4f}); an exact route must decode {floor:.1f}: "
           f"{floor * mflop:.0f} MFLOP per input ({mflop:.2f} per point)")
-    for rows in (4096, 1024, 512, 256):      # the in-order route's block size, same points
+    for rows in (16384, 4096, 1024, 512, 256):      # the in-order route's block size, same points
         lapace.first_block_rows = rows
         took = best_of(lambda: lapace.first(X[:100], target=1), 3)
         with _counted_decodes(pair.vae) as decoded:
             lapace.first(X[:100], target=1)
-        print(f"  First route, blocks of {rows:>4} points: {sum(decoded) / 100:.1f} decodes per "
+        print(f"  First route, blocks of {rows:>5} points: {sum(decoded) / 100:.1f} decodes per "
               f"input, {took * 10:.3f} ms/input at 100 inputs")
     del lapace.first_block_rows
     for stride in (2, 3, 4):
@@ -367,6 +367,11 @@ def baselines(args) -> None:
                       ("LAPACE-First", "first", lambda A, e=lap["first"]: e.first(A, target=1)),
                       ("LAPACE-Middle", "middle", lambda A, e=lap["middle"]: e.explain(A, target=1)),
                       ("LAPACE-Last", "last", lambda A, e=lap["last"]: e.explain(A, target=1))]
+            if precision == "fp32" and units:   # is fp32 faster with bf16's larger blocks? (no)
+                wide = Lapace(pair.vae, point="first").fit(model=pair.predict, dataset=pair.ds)
+                wide.first_block_rows = Lapace.first_block_rows["bf16"]
+                routes.append((f"LAPACE-First, blocks of {wide.first_block_rows}", "first",
+                               lambda A, e=wide: e.first(A, target=1)))
             for name, point, route in routes:
                 route(X[:1])                                                 # warm-up
                 took = best_of(lambda r=route, A=X: r(A), 3)

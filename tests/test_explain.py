@@ -460,6 +460,28 @@ def test_bf16_agrees_with_fp32_and_returns_the_records_it_judged():
     assert np.median(np.abs(res.first().points[same] - ref.first().points[same])) <= 0.01
 
 
+def test_bf16_decodes_on_a_copy_and_leaves_the_users_model_in_fp32(monkeypatch):
+    """The engine casts a copy of the decoder once; the L-GMVAE the user passed keeps its
+    float32 weights and decodings, and the bf16 First route (its larger blocks) still returns
+    exactly the bf16 paths' First."""
+    from lapace.explain import engine
+    ds, X, clf, vae = toy()
+    monkeypatch.setattr(engine, "bf16_units", lambda device: "test units")   # any CPU
+    Xn = _negatives(X, clf, 40)
+    z = torch.as_tensor(vae.encode(Xn, np.zeros(len(Xn), np.int64)))
+    before = vae.decode_raw(z).detach().numpy()
+    lap = Lapace(vae, precision="bf16").fit(model=clf, dataset=ds)
+    assert lap.precision_ == "bf16"
+    assert {p.dtype for p in lap.engine_.decoder.parameters()} == {torch.bfloat16}
+    assert {p.dtype for p in vae.net_.parameters()} == {torch.float32}
+    np.testing.assert_array_equal(vae.decode_raw(z).detach().numpy(), before)
+    bf16 = vae.decode_raw(z, lap.engine_.decoder)
+    assert bf16.dtype == torch.float32 and 0 < np.abs(bf16.numpy() - before).max() < 0.1
+    assert Lapace.first_block_rows["bf16"] > Lapace.first_block_rows["fp32"]
+    np.testing.assert_array_equal(lap.first(Xn, target=1).points,
+                                  lap.explain_paths(Xn, target=1).first().points)
+
+
 def test_auto_precision_takes_bf16_only_where_measured_faster(monkeypatch, caplog):
     from lapace.explain import engine
     ds, X, clf, vae = toy()

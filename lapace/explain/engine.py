@@ -33,15 +33,16 @@ function of its latent point, so each route returns exactly what the full paths 
 Every latent point is computed with the same float32 operations whatever the route, and the
 decoder's rows do not depend on their batch, so the routes return the same points.
 
-Precision (issue 35): with ``dtype=torch.bfloat16`` the decoder runs under autocast (bf16
-matrix products: AMX or AVX512-BF16 on a CPU, a GPU); the latent arithmetic, the residual's
-addition, the projection and the gradient corrections stay float32.  :func:`choose_precision`
+Precision (issue 35): with ``dtype=torch.bfloat16`` the decoder runs on a copy of its weights
+in bf16 (:func:`bf16_decoder`: bf16 matrix products, AMX or AVX512-BF16 on a CPU, a GPU); the
+latent arithmetic, the residual's addition, the projection and the gradient corrections stay
+float32.  :func:`choose_precision`
 resolves ``Lapace(precision=...)``.
 """
 
 from __future__ import annotations
 
-import contextlib
+import copy
 import logging
 import time
 from pathlib import Path
@@ -53,8 +54,8 @@ from lapace.counterfactuals import Counterfactuals
 from lapace.explain.result import LapaceResult, counted
 from lapace.validation import chunks, warn
 
-__all__ = ["AUTO_CHOICES", "DTYPES", "PRECISIONS", "Engine", "bf16_units", "choose_precision",
-           "first_index", "measure_decode"]
+__all__ = ["AUTO_CHOICES", "DTYPES", "PRECISIONS", "Engine", "bf16_decoder", "bf16_units",
+           "choose_precision", "first_index", "measure_decode"]
 
 #: the decoder precisions of ``Lapace(precision=...)``
 PRECISIONS = ("fp32", "bf16", "auto")
@@ -95,10 +96,13 @@ def bf16_units(device) -> str | None:
     return f"{torch.backends.cpu.get_cpu_capability()} ({', '.join(found)})"
 
 
-def _autocast(device: torch.device, dtype: torch.dtype):
+def bf16_decoder(vae, dtype: torch.dtype) -> torch.nn.Module | None:
+    """The decoder p(x|z) to run in ``dtype``: None for float32 (the L-GMVAE's own), else a
+    copy with its weights cast once (bf16 matrix products: AMX or AVX512-BF16 on a CPU, a GPU),
+    which autocast would cast again at every call."""
     if dtype == torch.float32:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
+        return None
+    return copy.deepcopy(vae.net_.p_x).to(dtype).eval().requires_grad_(False)
 
 
 @torch.no_grad()
@@ -107,11 +111,10 @@ def measure_decode(vae, dtype: torch.dtype, rows: int = 1024, repeats: int = 3) 
     (after a warm-up): ``precision="auto"``'s micro-benchmark, a few milliseconds."""
     device = torch.device(vae.device)
     z = torch.randn(rows, vae.latent_dim, generator=torch.Generator().manual_seed(0)).to(device)
-    best = np.inf
+    decoder, best = bf16_decoder(vae, dtype), np.inf
     for i in range(repeats + 1):
         start = time.perf_counter()
-        with _autocast(device, dtype):
-            vae.decode_raw(z).float().cpu()
+        vae.decode_raw(z, decoder).cpu()
         if i:
             best = min(best, time.perf_counter() - start)
     return best
@@ -180,6 +183,7 @@ class Engine:
         self.vae, self.predict, self.dataset = vae, predict, dataset
         self.taus, self.start, self.dtype = taus, start, dtype
         self.device = torch.device(vae.device)
+        self.decoder = bf16_decoder(vae, dtype)
 
     def set_targets(self, target_latents: np.ndarray) -> None:
         """The latent targets of every cluster, their records and labels (§4.1 Last)."""
@@ -213,9 +217,8 @@ class Engine:
         """Raw decodings (m, d) of latent rows, the decoder run in ``dtype``."""
         out = np.empty((len(Z), self.vae.n_features_in_), dtype=np.float32)
         for s in chunks(len(Z), self.vae.chunk_size):
-            with _autocast(self.device, self.dtype):
-                raw = self.vae.decode_raw(torch.as_tensor(Z[s], device=self.device))
-            out[s] = raw.float().cpu().numpy()
+            raw = self.vae.decode_raw(torch.as_tensor(Z[s], device=self.device), self.decoder)
+            out[s] = raw.cpu().numpy()
         return out
 
     def project(self, raw: np.ndarray) -> np.ndarray:

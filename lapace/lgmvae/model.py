@@ -407,11 +407,16 @@ class LGMVAE:
             out[s] = q.cpu().numpy()
         return out
 
-    def decode_raw(self, Z: torch.Tensor) -> torch.Tensor:
+    def decode_raw(self, Z: torch.Tensor, decoder: torch.nn.Module | None = None) -> torch.Tensor:
         """Differentiable decoding: continuous columns as output, one-hot columns as sigmoid
-        probabilities.  Used by the actionability corrections of §3.3."""
+        probabilities.  Used by the actionability corrections of §3.3.  ``decoder``: a copy of
+        p(x|z) to run instead (e.g. with bf16 weights, ``lapace.explain.engine``); ``Z`` is
+        cast to its dtype and its output back to float32."""
         check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
-        out = self.net_.p_x(Z)
+        if decoder is None:
+            out = self.net_.p_x(Z)
+        else:
+            out = decoder(Z.to(next(decoder.parameters()).dtype)).float()
         if self.categorical_groups:
             mask = self.categorical_mask(out.shape[-1]).to(out.device)
             out = torch.where(mask, torch.sigmoid(out), out)

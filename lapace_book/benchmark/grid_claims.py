@@ -121,6 +121,18 @@ def tally(outcomes) -> dict:
             "losses": outcomes.count("loss")}
 
 
+def standing(cs: list[Comparison], rivals: list[str], behind: str, ahead: str) -> tuple[str, str, int]:
+    """A method against each of ``rivals`` (its comparisons ``cs``): the outcome of "best of
+    all" (:func:`best_of`), in words (``behind`` the rivals it loses to, else "tied with" the
+    ties, else ``ahead``) and the index of its closest rival (the highest upper bound)."""
+    lost = [m for m, c in zip(rivals, cs, strict=True) if c.outcome == "loss"]
+    tied = [m for m, c in zip(rivals, cs, strict=True) if c.outcome == "tie"]
+    words = (f"{behind} {'/'.join(lost)}" if lost else f"tied with {'/'.join(tied)}" if tied
+             else ahead)
+    k = max(range(len(cs)), key=lambda i: cs[i].high if np.isfinite(cs[i].high) else -np.inf)
+    return best_of(cs), words, k
+
+
 def benchmark_claims(s: pd.DataFrame, u: Units, add) -> None:
     """The claims of §4.2 in one recipe's world ``s`` (LAPACE named ``LAPACE-First`` etc.)."""
     pairs = list(pair_table(s, "validity").index)
@@ -163,13 +175,8 @@ def benchmark_claims(s: pd.DataFrame, u: Units, add) -> None:
             cs = [_cmp(t, cand, m, "below") for m in rivals]
             tries.append((rank[best_of(cs)], prox.loc[p].get(cand, np.inf), cand, cs))
         _, _, cand, cs = min(tries, key=lambda x: x[:2])
-        o = best_of(cs)
-        beaten = [m for m, c in zip(rivals, cs, strict=True) if c.outcome == "loss"]
-        tied = [m for m, c in zip(rivals, cs, strict=True) if c.outcome == "tie"]
-        text = f"{cand} {prox.loc[p, cand]:.2f}: " + (
-            f"beaten by {'/'.join(beaten)}" if beaten else
-            f"tied with {'/'.join(tied)}" if tied else "best")
-        k = max(range(len(cs)), key=lambda i: cs[i].high if np.isfinite(cs[i].high) else -np.inf)
+        o, words, k = standing(cs, rivals, "beaten by", "best")
+        text = f"{cand} {prox.loc[p, cand]:.2f}: {words}"
         return o, text, (f"{cand} minus its closest rival ({rivals[k]}): {cs[k].text()} "
                          f"({coverage(cs[k], cand, rivals[k])})")
 
@@ -198,13 +205,8 @@ def benchmark_claims(s: pd.DataFrame, u: Units, add) -> None:
         t = u.inputs(p, "plausibility")
         lap = plaus.loc[p, list(GENERIC)].idxmin()
         cs = [_cmp(t, lap, m, "below") for m in baselines]
-        o = best_of(cs)
-        beaten = [m for m, c in zip(baselines, cs, strict=True) if c.outcome == "loss"]
-        tied = [m for m, c in zip(baselines, cs, strict=True) if c.outcome == "tie"]
-        text = f"{lap} {plaus.loc[p, lap]:.2f}: " + (
-            f"beaten by {'/'.join(beaten)}" if beaten else
-            f"tied with {'/'.join(tied)}" if tied else "best")
-        k = max(range(len(cs)), key=lambda i: cs[i].high if np.isfinite(cs[i].high) else -np.inf)
+        o, words, k = standing(cs, baselines, "beaten by", "best")
+        text = f"{lap} {plaus.loc[p, lap]:.2f}: {words}"
         return o, text, (f"{lap} minus its closest baseline ({baselines[k]}): {cs[k].text()} "
                          f"({coverage(cs[k], lap, baselines[k])})")
 
@@ -280,18 +282,13 @@ def benchmark_claims(s: pd.DataFrame, u: Units, add) -> None:
         def fast(p, variant=variant):
             t = u.repetitions(p, "runtime_s")
             cs = [_cmp(t, variant, m, "below") for m in rivals]
-            o = best_of(cs)
-            ahead = [m for m, c in zip(rivals, cs, strict=True) if c.outcome == "loss"]
-            tied = [m for m, c in zip(rivals, cs, strict=True) if c.outcome == "tie"]
+            o, words, k = standing(cs, rivals, "slower than", "ahead of all but NNCE")
             fit_text = "" if fit is None or not np.isfinite(fit.loc[p, variant]) else \
                 f", fit {fit.loc[p, variant]:.2g} s"
-            text = (f"{1000 * run.loc[p, variant]:.3g} ms/input{fit_text}: " + (
-                f"slower than {'/'.join(ahead)}" if ahead else
-                f"tied with {'/'.join(tied)}" if tied else "ahead of all but NNCE"))
+            text = f"{1000 * run.loc[p, variant]:.3g} ms/input{fit_text}: {words}"
             if o == "untested":
                 return o, text, f"untested ({len(t)} repetition{'s' if len(t) != 1 else ''})"
-            close = min(cs, key=lambda c: -c.high if np.isfinite(c.high) else np.inf)
-            return o, text, f"closest rival: {close.text(4)} s"
+            return o, text, f"closest rival: {cs[k].text(4)} s"
         name = variant.split("-")[1]
         per_pair(f"runtime_{name.lower()}", f"LAPACE-{name}'s time per input (after its fit, "
                  "recorded apart) is beaten by no method but NNCE on every pair, judged over "

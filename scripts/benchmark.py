@@ -367,11 +367,6 @@ def baselines(args) -> None:
                       ("LAPACE-First", "first", lambda A, e=lap["first"]: e.first(A, target=1)),
                       ("LAPACE-Middle", "middle", lambda A, e=lap["middle"]: e.explain(A, target=1)),
                       ("LAPACE-Last", "last", lambda A, e=lap["last"]: e.explain(A, target=1))]
-            if precision == "fp32" and units:   # is fp32 faster with bf16's larger blocks? (no)
-                wide = Lapace(pair.vae, point="first").fit(model=pair.predict, dataset=pair.ds)
-                wide.first_block_rows = Lapace.first_block_rows["bf16"]
-                routes.append((f"LAPACE-First, blocks of {wide.first_block_rows}", "first",
-                               lambda A, e=wide: e.first(A, target=1)))
             for name, point, route in routes:
                 route(X[:1])                                                 # warm-up
                 took = best_of(lambda r=route, A=X: r(A), 3)

@@ -168,10 +168,9 @@ class Lapace(CounterfactualMethod):
               "max_corrections": integer(0), "max_medoid_points": integer(), "batch_size": integer(),
               "start": choice("reconstruction", "input"), "precision": choice(*PRECISIONS),
               "seed": SEED}
-    #: points per block of the First route, by decoder precision: about as many rows as
-    #: decoding for one black-box call's fixed cost, so more where a row decodes cheaper (bf16
-    #: decodes about 4x faster with bf16 units, issue 35); an int applies to both
-    first_block_rows = {"fp32": 4096, "bf16": 16384}
+    #: points per block of the First route (about one black-box call's fixed cost in rows; a
+    #: block 4x larger, for bf16's cheaper rows, measured no faster on heloc-RF)
+    first_block_rows = 4096
     #: up to this many path points per chunk, the middle points of every possible First are
     #: decoded with the paths, so paths and middles cost one black-box call
     speculate_rows = 512
@@ -474,10 +473,9 @@ class Lapace(CounterfactualMethod):
             self._warn_at_start(res.first_index)
             return res.middle()
         parts, firsts, x_labels = [], [], []
-        rows = self.first_block_rows
-        rows = rows[self.precision_] if isinstance(rows, dict) else rows
         for s in chunks(n, self.batch_size * T):
-            first, points, z_x, residual, xl = engine.first(X[s], y[s], target, deferred, rows)
+            first, points, z_x, residual, xl = engine.first(X[s], y[s], target, deferred,
+                                                            self.first_block_rows)
             firsts.append(first)
             x_labels.append(xl)
             parts.append(Counterfactuals(points, first >= 0) if point == "first"

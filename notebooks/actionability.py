@@ -17,7 +17,8 @@
 # A counterfactual is advice: "with these feature values, the model would have decided
 # otherwise". Advice a person cannot follow is worthless, so recourse methods must respect
 # *actionability constraints*: a percentage stays between 0 and 100, a count of recent inquiries
-# cannot exceed the count of all inquiries, sex and race are not up for change, age only grows.
+# cannot exceed the count of all inquiries, sex and race are not up for change, a record of the
+# past stays as it was, age only grows.
 # LAPACE builds such constraints into its paths (§3.3): while a decoded path point breaks a
 # differentiable constraint $g(x) \le 0$, its latent point is moved against the gradient of $g$
 # through the decoder, $z \leftarrow z - \eta \nabla_z g(\mathrm{Dec}(z))$, at most
@@ -55,7 +56,7 @@ show("actionability")  # this chapter's paper-scale numbers (reference run) and 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper": results are written to results/<profile>/
 datasets = ["heloc", "wine"]  # Table 3's data sets (5 constraints drawn per input)
-extra_datasets = ["adult", "compas"]  # beyond the paper: fixed recourse constraints, [] to skip
+extra_datasets = ["adult", "compas"]  # beyond the paper: a careful user's recourse constraints, [] to skip
 classifiers = ["rf", "nn"]  # black boxes
 seed = 0  # seed of the pairs (as in the tabular chapter) and of the constraint draws
 n_inputs = 20  # test inputs per pair (paper: 100), from lapace_book.experiments.pairs.select_inputs
@@ -93,7 +94,7 @@ from lapace_book.paper import PAPER_TABLE3
 from lapace_book.experiments.profiles import load_pair
 from lapace_book.show.plots import constraint_paths, features_to_show
 from lapace_book.provenance import save_figure, save_table
-from lapace_book.show.readings import careful_changes, changed_share
+from lapace_book.show.readings import changed_share, counted_changes
 from lapace_book.show.evidence import evidence
 from lapace_book.show.text import beside_paper, class_names, describe_constraint
 
@@ -109,7 +110,7 @@ TARGET = 1
 #
 # The paper does not publish its constraints; it says only that each is a range for one feature
 # or a relation between two, "in the style of" {cite:t}`stoian2025beyond`. Ours are stored as
-# data in the package (`lapace/constraint_sets/<dataset>.yml`), each with the reason it must
+# data in the book's package (`lapace_book/experiments/constraint_sets/<dataset>.yml`), each with the reason it must
 # hold, chosen from the meaning of the features and their distribution so that real records
 # satisfy them. The last column is the share of the data set's real training records that
 # satisfy each constraint (a test checks that it is at least 85% for every one).
@@ -309,9 +310,14 @@ checks.unstack("method")["breaking a constraint"].map(lambda v: "–" if pd.isna
 # ## Beyond the paper: recourse constraints on mixed data
 #
 # On *adult* and *compas*, the constraints a recourse recommendation needs are not random draws
-# but the same for everyone: sex and race are immutable, age may only increase (relative to the
-# input: `lapace.Monotone`), and two ranges keep the advice realistic. All five apply to every
-# input.
+# but the same for everyone, and they are those a careful user would set, the book's default
+# wherever it recommends actions: protected attributes are immutable (sex and race; on adult
+# also native country), so are the outcome record and the records of the past on compas
+# (`two_year_recid`, whether the person was charged again within two years; prior offences,
+# the length of the past stay and the degree of the charge already filed) and the ethically
+# loaded family status on adult (marital status, relationship); age may only increase
+# (relative to the input: `lapace.Monotone`), and on adult two ranges keep the advice
+# realistic. Every constraint applies to every input.
 
 # %%
 if extra_datasets:
@@ -325,8 +331,8 @@ if extra_datasets:
 
 # %% [markdown]
 # The first table is Table 3's score on these pairs; the second, for each method, the share of
-# the points the black box predicts as the target *before any repair* that change sex or race:
-# what a user would see from a method that ignores immutability. For the FACE variants these are
+# the points the black box predicts as the target *before any repair* that change a feature the
+# set holds fixed: what a user would see from a method that ignores immutability. For the FACE variants these are
 # the raw points on the way to FACE's counterfactual, for LAPACE-Naive the unconstrained paths,
 # for LAPACE-Constrained the corrected paths.
 
@@ -341,13 +347,13 @@ if extra_datasets:
                 mixed.append({"pair": f"{d}-{NAMES[c]}", "method": m, "share": float(res.shares()[m])})
                 pred = per.loc[m, "n_predicted"]
                 broken.append({"pair": f"{d}-{NAMES[c]}", "method": m,
-                               "share breaking sex or race": per.loc[m, "n_immutable_broken"] / pred
+                               "share changing a held feature": per.loc[m, "n_immutable_broken"] / pred
                                if pred else np.nan})
     mixed, broken = pd.DataFrame(mixed), pd.DataFrame(broken)
     save_table(mixed, "table3_mixed", profile=profile, index=False)
     save_table(broken, "table3_mixed_immutable", profile=profile, index=False)
     display(mixed.pivot(index="pair", columns="method", values="share")[list(METHODS)].round(2))
-    display(broken.pivot(index="pair", columns="method", values="share breaking sex or race")
+    display(broken.pivot(index="pair", columns="method", values="share changing a held feature")
             [list(METHODS)].map(lambda v: "–" if pd.isna(v) else f"{v:.1%}"))
 
 # %% tags=["remove-input", "reading"]
@@ -358,11 +364,19 @@ if extra_datasets:
             per = runs[(d, c)]["result"].per_input
             failed = per[(per.method == "LAPACE-Constrained") & ~per.success]
             if len(failed):
-                unmet = failed["unmet"].replace("", "each met somewhere, never all at one point")
+                none = failed[failed.n_predicted == 0]       # no path point crosses at all
+                some = failed[failed.n_predicted > 0]
+                unmet = some["unmet"].replace("", "each met somewhere, never all at one point")
                 unmet = unmet.str.split("; ").explode().value_counts()
-                lines.append(f"- {d}-{NAMES[c]}: LAPACE-Constrained fails for {len(failed)} of "
-                             f"{per.input.nunique()} inputs; constraints no point predicted as the "
-                             "target meets: " + ", ".join(f"{k} ({v} inputs)" for k, v in unmet.items()))
+                lines.append(
+                    f"- {d}-{NAMES[c]}: LAPACE-Constrained fails for {len(failed)} of "
+                    f"{per.input.nunique()} inputs"
+                    + (f"; for {len(none)} of them no point of the corrected paths is predicted "
+                       "as the target at all" if len(none) else "")
+                    + ("; constraints no point predicted as the target meets"
+                       + (" (the others)" if len(none) else "") + ": "
+                       + ", ".join(f"{k} ({v} inputs)" for k, v in unmet.items()) if len(some)
+                       else ""))
     display(Markdown(
         "Where LAPACE-Constrained finds nothing, the gradient corrections through the decoder did "
         "not reach a point that both keeps the constraints and is predicted as the target "
@@ -375,25 +389,53 @@ if extra_datasets:
 # %% [markdown]
 # ### What these constraints leave open
 #
-# The five constraints hold sex and race fixed. A careful user would hold more: on *compas*,
-# `two_year_recid` is the outcome record itself (whether the person was charged again within
-# two years), and `priors_count` and `length_of_stay` are records of the past that no action
-# changes; on *adult*, marital status and relationship are ethically loaded, and native country
-# is protected. The constraint sets above are the ones this book's tables were computed with,
-# so they stay; the table below (shown, not saved) flags, for each method, the share of its
-# counted counterfactuals that change such a feature. Exercise 2 adds the constraints.
+# The sets hold fixed what a careful user would not ask anyone to change; what they leave free
+# is all a counted counterfactual may ask for. The tables below (shown, not saved) give, per
+# pair and method, the share of the counted counterfactuals that change each feature the set
+# leaves free (a continuous feature when it moves by more than 1% of its range), and, in the
+# last column, the largest share that changes any one feature the set holds fixed, which the
+# checks keep at zero. Exercise 2 relaxes the set to sex and race alone and shows what the
+# careful set forbids.
 
 # %% tags=["remove-input", "reading"]
-display(Markdown("*Share of each method's counted counterfactuals that change a feature a "
-                 "careful user would hold fixed (columns), per pair; a dash where the method "
-                 "counted nothing.*"))
+from lapace_book.show.text import held_fixed
+
+display(Markdown("*Share of each method's counted counterfactuals that change each feature the "
+                 "constraints leave free (columns), per pair, and the largest share changing a "
+                 "feature they hold fixed; a dash where the method counted nothing.*"))
+open_sets = {}
 for d in extra_datasets:
-    held = [c_.feature for c_ in sets[d]["constraint"] if type(c_).__name__ == "Immutable"]
-    flags = pd.concat({f"{d}-{NAMES[c]}": careful_changes(
-        runs[(d, c)]["result"].counted, runs[(d, c)]["X"], runs[(d, c)]["pair"].ds, d, skip=held)
-        for c in classifiers}, names=["pair", "method"])
-    display(Markdown(f"**{d}**"), flags.map(lambda v: "–" if pd.isna(v) else f"{v:.0%}")
-            .rename(columns=lambda col: str(col).replace("_", " ")))
+    ds_d = runs[(d, classifiers[0])]["pair"].ds
+    fixed_d = [f for f in held_fixed(d) if f in ds_d.features]
+    free_d = [f for f in ds_d.features if f not in fixed_d]
+    shares_d = pd.concat({f"{d}-{NAMES[c]}": counted_changes(
+        runs[(d, c)]["result"].counted, runs[(d, c)]["X"], runs[(d, c)]["pair"].ds,
+        free_d + fixed_d) for c in classifiers}, names=["pair", "method"])
+    open_sets[d] = (ds_d, fixed_d, free_d, shares_d[fixed_d].max().max() if fixed_d else 0.0)
+    display(Markdown(f"**{d}**"), shares_d[free_d].assign(**{
+        "any held feature": shares_d[fixed_d].max(axis=1)})
+        .map(lambda v: "–" if pd.isna(v) else f"{v:.0%}")
+        .rename(columns=lambda col: str(col).replace("_", " ")))
+
+# %% tags=["remove-input", "reading"]
+from lapace_book.show.readings import counted_moves
+from lapace_book.show.text import join_and
+
+open_lines = []
+for d, (ds_d, fixed_d, free_d, worst) in open_sets.items():
+    ages = np.concatenate([counted_moves(runs[(d, c)]["result"].counted, runs[(d, c)]["X"],
+                                         runs[(d, c)]["pair"].ds, "age") for c in classifiers])
+    open_lines.append(
+        f"- **{d}** holds {len(fixed_d)} of its {len(ds_d.features)} features fixed and leaves "
+        + (f"only {free_d[0]} free (upwards only): the only action left to recommend is time"
+           if free_d == ["age"] else f"{join_and(free_d)} free")
+        + (f"; over all methods' counted points age grows by a median of {np.median(ages):.0f} "
+           f"years (at most {ages.max():.0f}), and stays as it is in {np.mean(ages < 0.5):.0%} "
+           "of them" if len(ages) else "; no method counted a point") + ". "
+        + ("No counted counterfactual changes a feature the set holds fixed."
+           if not worst > 0 else f"Up to {worst:.0%} of a method's counted counterfactuals "
+           "change a held feature: a bug the checks should have caught."))
+display(Markdown("\n".join(open_lines)))
 
 # %% [markdown]
 # ## One input's paths, with and without constraints
@@ -493,44 +535,55 @@ display(Markdown(
 # gets the whole set.
 # ````
 #
-# **Exercise 2 (coding, a few seconds).** Add the constraints a careful user would set on
-# *compas*: `two_year_recid`, `priors_count` and `length_of_stay` immutable, besides the five
-# above, and explain the first five inputs of the compas-RF pair with LAPACE-Constrained (the
-# chapter's `explainer` of that pair, `explain_paths(..., constraints=...)`). For how many does
-# a counted counterfactual remain, and what does it change? Check: every counted point keeps
-# every constraint on the decoded record (`records_satisfy`, assert it).
+# **Exercise 2 (coding, a few seconds).** The *compas* set above holds every feature but age
+# fixed. Relax it to the minimal set many recourse papers use, sex and race immutable
+# (`lapace.Immutable`) and nothing else, and explain the first five inputs of the compas-RF pair
+# with LAPACE-Constrained (the chapter's `explainer` of that pair, `explain_paths(...,
+# constraints=...)`). For how many does a counted counterfactual exist, against how many under
+# the careful set, and what does it change that the careful set forbids? Check: every counted
+# point keeps sex and race on the decoded record (`records_satisfy`, assert it), and count the
+# counted points that change a feature the careful set holds fixed.
 #
 # ````{admonition} Solution
 # :class: dropdown
 #
-# `Immutable(feature)` holds a feature at the input's value, continuous or categorical. With
-# the record of the past and the outcome held fixed, a recommendation may move only age
-# (upwards) and the charge degree: whatever counterfactuals remain can only say "older, or
-# charged with another degree of offence", which is no advice a person can act on. Compare how
-# many inputs keep one with the LAPACE-Constrained column of the table above. The cell below
-# counts them, lists what they change and asserts the constraints on the decoded records.
+# `Immutable(feature)` holds a feature at the input's value, continuous or categorical. Under
+# the minimal set the paths may move every feature but sex and race, so they can cross the
+# black box's boundary along more directions than age alone, and may find counterfactuals for
+# inputs the careful set leaves without one. What they change to get there is the cost: the
+# share of counted points that rewrite the outcome record (`two_year_recid`), the past (prior
+# offences, the length of the past stay, the degree of the charge already filed), advice no
+# one can follow. The cell below counts both sets' inputs, lists what the relaxed
+# counterfactuals change and asserts the check.
 # ````
 
 # %% tags=["hide-cell"]
 from lapace import Immutable
+from lapace_book.show.text import held_fixed
 
 if ("compas", "rf") in runs:
     r = runs[("compas", "rf")]
-    careful = list(sets["compas"]["constraint"]) + [
-        Immutable(f) for f in ("two_year_recid", "priors_count", "length_of_stay")]
+    minimal = [Immutable("sex"), Immutable("race")]
     X5 = r["X"][:5]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        held = r["explainer"].explain_paths(X5, target=TARGET, constraints=careful)
-    pts, ins = held.paths[held.valid], np.repeat(X5, held.valid.sum((1, 2)), axis=0)
-    ds, moved = r["pair"].ds, {}
+        relaxed = r["explainer"].explain_paths(X5, target=TARGET, constraints=minimal)
+    pts, ins = relaxed.paths[relaxed.valid], np.repeat(X5, relaxed.valid.sum((1, 2)), axis=0)
+    ds, moved, forbidden = r["pair"].ds, {}, 0.0
     if len(pts):
         after, before = ds.decode(pts), ds.decode(ins)
-        assert records_satisfy(careful, after, before, ds).all()
+        assert records_satisfy(minimal, after, before, ds).all()
         moved = changed_share(after, before, ds)
-    print(f"{int(held.valid.any((1, 2)).sum())} of {len(X5)} inputs keep a counted counterfactual "
-          f"({int(held.valid.sum())} counted points); share of them changing each feature: "
-          + (", ".join(f"{f} {v:.0%}" for f, v in moved.items() if v > 0) or "none"))
+        careful_set = list(sets["compas"]["constraint"])
+        forbidden = 1 - records_satisfy(careful_set, after, before, ds).all(1).mean()
+    per = r["result"].per_input
+    kept = per[(per.method == "LAPACE-Constrained") & per.input.isin(range(len(X5)))].success
+    print(f"sex and race only: {int(relaxed.valid.any((1, 2)).sum())} of {len(X5)} inputs keep a "
+          f"counted counterfactual ({int(relaxed.valid.sum())} counted points); the careful set: "
+          f"{int(kept.sum())} of {len(X5)}.\nShare of the relaxed points changing each feature: "
+          + (", ".join(f"{f} {v:.0%}" for f, v in moved.items() if v > 0) or "none")
+          + f".\nShare breaking the careful set (held fixed: {', '.join(held_fixed('compas'))}; "
+          f"age only up): {forbidden:.0%}.")
 
 # %% [markdown]
 # **Exercise 3 (derivation).** The §3.3 correction is $z \leftarrow z - \eta\,\nabla_z

@@ -107,9 +107,12 @@ PARAMS = {"LAPACE regions": {"max_scale": max_scale, "n_scales": n_scales, "max_
 # %% [markdown]
 # ## Constraints
 #
-# On *adult* and *compas* the actions obey the actionability chapter's recourse constraints
-# (sex and race immutable, age only grows, two ranges); on *heloc* and *wine*, whose constraint
-# sets are pools for random draws, only the data's domain (`TabularDataset.project`).
+# On *adult* and *compas* the actions obey the actionability chapter's default recourse
+# constraints, those a careful user would set (`lapace_book/experiments/constraint_sets/`, each
+# with its reason): protected attributes, the outcome record, records of the past and ethically
+# loaded features stay as they are, age only grows, and on adult two ranges keep the advice
+# realistic. On *heloc* and *wine*, whose constraint sets are pools for random draws, only the
+# data's domain (`TabularDataset.project`) holds.
 
 # %% tags=["hide-input"]
 CONSTRAINED = [d for d in datasets if d in ("adult", "compas")]
@@ -119,6 +122,28 @@ display(Markdown("\n".join(f"- **{d}**: " + "; ".join(describe_constraint(c) for
                            for d in CONSTRAINED)))
 display(Markdown("Label 0 → label 1, the recourse asked for, means " + "; ".join(
     f"*{d}*: {' → '.join(class_names(d))}" for d in datasets) + "."))
+
+# %% tags=["remove-input", "reading"]
+from lapace import load_dataset
+
+
+def left_free(d):
+    """The features the constraints of ``d`` leave free to move, and how."""
+    cons = constraints[d] or []
+    held = {c.feature for c in cons if type(c).__name__ == "Immutable"}
+    way = {c.feature: f" ({'up' if c.direction == 'increase' else 'down'}wards only)"
+           for c in cons if type(c).__name__ == "Monotone"}
+    return [f + way.get(f, "") for f in load_dataset(d, seed=seed).features if f not in held]
+
+
+free_words = []
+for d in CONSTRAINED:
+    free = left_free(d)
+    free_words.append(f"on *{d}* {'only ' if len(free) == 1 else ''}{join_and(free)}"
+                      + (": the only action left to recommend is time" if free == ["age (upwards only)"]
+                         else ""))
+if free_words:
+    display(Markdown("What the constraints leave free to move: " + "; ".join(free_words) + "."))
 
 # %% tags=["hide-input"]
 rows, fitted, recs, pairs, seconds = [], {}, {}, {}, {}
@@ -248,8 +273,7 @@ display(Markdown("\n".join(lines)))
 # that one action per cluster keeps.
 # T-CREx moves an input only just inside a rule's box: cheap and sparse, but the black box's
 # target region is rarely a box, so many such records are still refused. Whether this build
-# bears the reading out pair by pair is in the tables above; for *compas*, where few features
-# may move, the numbers are:
+# bears the reading out pair by pair is in the tables above; for *compas* the numbers are:
 
 # %% tags=["remove-input", "reading"]
 def compas_reading(results):
@@ -264,12 +288,17 @@ def compas_reading(results):
             continue
         reg, tc, gl = (r.loc[m] for m in ("LAPACE regions", "T-CREx", "GLOBE-CE"))
         out.append(f"compas-{NAMES[c]}: the cluster regions change {reg.features_changed:.2g} "
-                   f"features per flipped record (T-CREx {tc.features_changed:.2g}), cost "
+                   f"feature{'' if reg.features_changed == 1 else 's'} per flipped record "
+                   f"(T-CREx {tc.features_changed:.2g}), cost "
                    f"{word(reg.cost, tc.cost)} "
                    f"T-CREx's rules ({reg.cost:.2g} against {tc.cost:.2g}) and cover "
                    f"{word(reg.coverage, gl.coverage)}"
                    f" GLOBE-CE ({reg.coverage:.2f} against {gl.coverage:.2f})")
-    return "; ".join(out) if out else "compas is not among the run's data sets"
+    if not out:
+        return "compas is not among the run's data sets"
+    free = left_free("compas")
+    return (f"the constraints leave compas {'only ' if len(free) == 1 else ''}{join_and(free)} "
+            "to move; " + "; ".join(out))
 
 
 display(Markdown(evidence("regions", "regions", profile,
@@ -324,12 +353,23 @@ pd.DataFrame(action_rows).set_index(["pair", "group"]).style.set_properties(
     subset=["what changes", "needs care"], **{"text-align": "left", "white-space": "normal"})
 
 # %% [markdown]
-# The column *needs care* (shown, not saved) flags what a careful user would not recommend: an
-# impossible value (a negative length of stay, an age that goes down), the outcome's own
-# record (`two_year_recid` on compas), a record of the past (prior offences, the length of a
-# past stay) or a protected or ethically loaded attribute. The constraints of this chapter
-# hold only sex and race fixed (and keep age from falling); they are the ones the saved tables
-# were computed with. Exercise 2 measures what holding the rest fixed costs.
+# The column *needs care* (shown, not saved; `lapace_book.show.text.flag_change`) flags what a
+# careful user would not recommend: an impossible value (a negative count or length, an age that
+# goes down) or a change the default constraint set would forbid (a feature it holds fixed, with
+# the reason written beside it in the set's file, or a value outside one of its ranges). On
+# compas the actions are fitted under that set, so a flag there would be a bug; on heloc, which
+# has no default set, only an impossible value could be flagged. Exercise 2 relaxes the set and
+# measures what it costs.
+
+# %% tags=["remove-input", "reading"]
+from lapace_book.show.text import plural
+
+flagged = [r for r in action_rows if r["needs care"] != "–"]
+display(Markdown(
+    f"Of the {plural(len(action_rows), 'action')} above, "
+    + ("none needs care: every *needs care* cell is a dash." if not flagged else
+       f"{len(flagged)} need{'s' if len(flagged) == 1 else ''} care: " + "; ".join(
+           f"{r['pair']} {r['group']} ({r['needs care']})" for r in flagged) + ".")))
 
 # %% [markdown]
 # ## What the regions say about each black box
@@ -397,23 +437,25 @@ display(Markdown(
 # cost) to keep it. T-CREx and LAPACE-First do not take `max_features`.
 # ````
 #
-# **Exercise 2 (coding, a few seconds).** Fit the cluster regions of compas-RF again with the
-# constraints a careful user would set: besides sex, race and age, `two_year_recid`,
-# `priors_count` and `length_of_stay` immutable (`lapace.Immutable`). Use
-# `compare_pair(pair, ["LAPACE regions"], constraints, ...)` with this chapter's settings.
-# What happens to coverage and cost? Check: no action of the new fit changes an immutable
-# feature (`describe_action` lists a group's changes; assert none is immutable).
+# **Exercise 2 (coding, a few seconds).** This chapter's constraints on compas hold every
+# feature but age fixed. Relax them to the minimal set many recourse papers use, sex and race
+# immutable (`lapace.Immutable`) and nothing else, and fit the cluster regions of compas-RF
+# again: `compare_pair(pair, ["LAPACE regions"], constraints, ...)` with this chapter's
+# settings. What does the careful set cost in coverage and cost, and what would the relaxed
+# actions recommend instead? Check: no relaxed action changes sex or race (`describe_action`
+# lists an action's changes; assert it), and count the relaxed actions that `flag_change`
+# flags.
 #
 # ````{admonition} Solution
 # :class: dropdown
 #
-# Immutable features get no change in the action's translation, so the group's prototype is
-# approached only along what may move: on compas that leaves age (upwards) and the charge
-# degree. The new row says how much of the black box's decision those two features can flip,
-# and at what cost; either can move either way, since the scale $k$ of each action is chosen
-# anew. Whether "older, or charged with another degree of offence" is advice anyone can act
-# on is the question the numbers leave to the reader. The cell below fits it and sets the two
-# rows side by side.
+# Under the minimal set an action may move every feature in which the group's prototype differs
+# from its target prototype, the records of the past and the outcome record included, so it
+# reaches the black box's boundary along more directions than age alone: compare the two rows
+# for coverage and cost. What those extra directions buy is advice no one can follow (fewer
+# prior offences, a shorter past stay, another charge degree, no recidivism record): the count
+# of flagged actions below says how much of it the relaxed fit gives. The cell fits it, checks
+# sex and race and sets the two rows side by side.
 # ````
 
 # %% tags=["hide-cell"]
@@ -421,19 +463,25 @@ from lapace import Immutable
 
 if ("compas", classifiers[0]) in pairs:
     key = ("compas", classifiers[0])
-    held = constraints["compas"] + [Immutable(f) for f in
-                                    ("two_year_recid", "priors_count", "length_of_stay")]
+    minimal = [Immutable("sex"), Immutable("race")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        strict, strict_fit, _ = compare_pair(pairs[key], ["LAPACE regions"], held, n_fit=n_fit,
-                                             n_eval=n_eval, sigma=sigma, seed=seed,
-                                             n_perturbations=n_perturbations, params=PARAMS)
-    g = strict_fit["LAPACE regions"]
-    fixed = {c.feature for c in held if isinstance(c, Immutable)}
-    moved = set().union(*(describe_action(g, a.index, pairs[key].ds).feature for a in g.actions_))
-    assert not moved & fixed, moved & fixed
+        relaxed, relaxed_fit, _ = compare_pair(pairs[key], ["LAPACE regions"], minimal,
+                                               n_fit=n_fit, n_eval=n_eval, sigma=sigma, seed=seed,
+                                               n_perturbations=n_perturbations, params=PARAMS)
+    g = relaxed_fit["LAPACE regions"]
+    changes = [describe_action(g, a.index, pairs[key].ds) for a in g.actions_]
+    moved = set().union(*(set(t.feature) for t in changes))
+    assert not moved & {"sex", "race"}, moved
+    flags = [careful(t, "compas") for t in changes]
     before = results[(results.dataset == "compas") & (results.classifier == key[1])
                      & (results.method == "LAPACE regions")]
-    display(pd.concat({"this chapter's constraints": before, "careful constraints": strict})[
+    display(pd.concat({"this chapter's constraints (careful)": before,
+                       "sex and race only": relaxed})[
         ["n_actions", "coverage", "cost", "features_changed"]].droplevel(1).round(3)
         .rename(columns={"n_actions": "actions", "features_changed": "features changed"}))
+    print(f"{sum(f != '–' for f in flags)} of {len(flags)} relaxed actions need care; "
+          f"features they change: {', '.join(sorted(moved)) or 'none'}")
+    for a, f in zip(g.actions_, flags, strict=True):
+        if f != "–":
+            print(f"  cluster {a.cluster} → prototype {a.target_cluster}: {f}")

@@ -7,8 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lapace_book.show.readings import elbo_bound_reading, figure1_reading, loss_weight_reading, paper_setting
-from lapace_book.show.text import a_, class_names, contradictions, flag_change, pair_name
+from lapace_book.show.readings import (
+    counted_changes,
+    elbo_bound_reading,
+    figure1_reading,
+    loss_weight_reading,
+    paper_setting,
+)
+from lapace_book.show.text import a_, class_names, contradictions, flag_change, held_fixed, pair_name
 
 
 def test_figure1_reading_follows_the_paths():
@@ -65,3 +71,38 @@ def test_words_for_other_parameters():
     assert flag_change("compas", "two_year_recid", 0, 1) == "the outcome record itself"
     assert flag_change("adult", "age", 30, 29) == "impossible (age goes down)"
     assert flag_change("adult", "hours-per-week", 40, 45) == ""
+
+
+def test_flag_change_reads_the_default_constraint_sets():
+    # what the yml holds fixed is flagged with the first clause of its reason, nothing else
+    assert flag_change("compas", "c_charge_degree", "F", "M") == "a record of the past"
+    assert flag_change("compas", "priors_count", 3, 2) == "a record of the past"
+    assert flag_change("compas", "age", 27, 28) == "" and flag_change("compas", "age", 27, 26) \
+        == "impossible (age goes down)"
+    assert flag_change("adult", "marital-status", "Married", "Non-Married") == "ethically loaded"
+    assert flag_change("adult", "native-country", "US", "Non-US") == "a protected attribute"
+    assert flag_change("adult", "hours-per-week", 40, 70) == "outside 1 ≤ hours-per-week ≤ 60"
+    assert flag_change("adult", "capital-loss", 0, -5) == "impossible (negative)"
+    assert flag_change("adult", "education-num", 9, 13) == ""
+    # heloc's set is a pool drawn from, not a default: only impossible values would be flagged
+    assert flag_change("heloc", "ExternalRiskEstimate", 60, 95) == ""
+    assert held_fixed("heloc") == {} and held_fixed("mnist") == {}
+    assert held_fixed("compas") == {
+        "sex": "a protected attribute", "race": "a protected attribute",
+        "two_year_recid": "the outcome record itself", "priors_count": "a record of the past",
+        "length_of_stay": "a record of the past", "c_charge_degree": "a record of the past"}
+    assert set(held_fixed("adult")) == {"sex", "race", "native-country", "marital-status",
+                                        "relationship"}
+
+
+def test_counted_changes_are_shares_of_each_methods_counted_points():
+    from lapace import load_dataset
+
+    ds = load_dataset("compas", seed=0)
+    X = ds.encode(ds.X_train.iloc[:4])
+    older = ds.X_train.iloc[:4].assign(age=ds.X_train.age.iloc[:4] + 10)
+    older.iloc[0, older.columns.get_loc("sex")] = "Female" if older.sex.iloc[0] == "Male" else "Male"
+    counted = {"A": (ds.encode(older), np.arange(4)), "B": (np.zeros((0, X.shape[1])), np.zeros(0))}
+    shares = counted_changes(counted, X, ds, ["age", "sex", "priors_count", "not a feature"])
+    assert list(shares.columns) == ["age", "sex", "priors_count"]
+    assert shares.loc["A"].tolist() == [1.0, 0.25, 0.0] and shares.loc["B"].isna().all()

@@ -65,13 +65,17 @@ def _entry(e: dict, where: str) -> Constraint:
         return Range(v[0], low=v[1], high=v[2])
     if kind == "relation":
         return Relation(*v)
-    if kind == "immutable":
-        return Immutable(v)
+    if kind == "immutable":        # an optional tol: how far it may move (default 1% of its range)
+        return Immutable(v, tol=e.get("tol"))
     return Monotone(*v)
 
 
 def read_constraint_set(path) -> pd.DataFrame:
-    """Constraints of a YAML file: one row per constraint (``constraint``, ``kind``, ``reason``)."""
+    """Constraints of a YAML file: one row per constraint (``constraint``, ``kind``, ``reason``).
+
+    Each entry is one of ``range: [feature, low, high]``, ``relation: [a, op, b]``,
+    ``immutable: feature`` (with an optional ``tol:``, in original units) or
+    ``monotone: [feature, direction]``, and a ``reason``."""
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     entries = data.get("constraints") if isinstance(data, dict) else None

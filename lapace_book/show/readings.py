@@ -13,7 +13,7 @@ import pandas as pd
 from lapace_book.show.text import compare_word, join_and, plural
 
 __all__ = ["describe_data", "elbo_bound_reading", "figure1_reading", "loss_weight_reading",
-           "careful_changes", "changed_share", "paper_setting"]
+           "counted_changes", "counted_moves", "changed_share", "paper_setting"]
 
 
 def _near(point) -> str:
@@ -196,16 +196,14 @@ def paper_setting(source_digit: int, target_digit: int) -> str:
             f"{target_digit}, are set by `source_digit` and `target_digit`.)")
 
 
-def careful_changes(counted: dict, X: np.ndarray, ds, dataset: str, skip=()) -> pd.DataFrame:
-    """Per method, the share of its counted counterfactuals that change each feature of
-    :data:`lapace_book.show.text.CAREFUL` for ``dataset`` (the outcome's record, protected
-    attributes, records of the past), leaving out the features in ``skip`` (those the
-    constraints already hold fixed). ``counted``: method -> (points (m, d), input rows (m,)),
-    as :class:`lapace_book.experiments.actionability.ActionabilityResult` keeps them; a
-    continuous feature counts as changed when it moves by more than 1% of its range."""
-    from lapace_book.show.text import CAREFUL
-
-    features = [f for f in CAREFUL.get(dataset, {}) if f not in set(skip) and f in ds.features]
+def counted_changes(counted: dict, X: np.ndarray, ds, features) -> pd.DataFrame:
+    """Per method, the share of its counted counterfactuals that change each of ``features``
+    (e.g. those the default recourse set leaves free, or those it holds fixed:
+    :func:`lapace_book.show.text.held_fixed`). ``counted``: method -> (points (m, d), input rows
+    (m,)), as :class:`lapace_book.experiments.actionability.ActionabilityResult` keeps them; a
+    continuous feature counts as changed when it moves by more than 1% of its range
+    (:func:`changed_share`); NaN where a method counted nothing."""
+    features = [f for f in features if f in ds.features]
     out = {}
     for method, (points, rows) in counted.items():
         points, rows = np.asarray(points), np.asarray(rows, dtype=int)
@@ -214,7 +212,16 @@ def careful_changes(counted: dict, X: np.ndarray, ds, dataset: str, skip=()) -> 
             continue
         out[method] = changed_share(ds.decode(points), ds.decode(np.asarray(X)[rows]), ds,
                                     features)
-    return pd.DataFrame(out).T
+    return pd.DataFrame(out, index=features).T
+
+
+def counted_moves(counted: dict, X: np.ndarray, ds, feature: str) -> np.ndarray:
+    """How far ``feature`` (continuous) moves, after minus before in original units, over the
+    counted counterfactuals of every method in ``counted`` (as for :func:`counted_changes`)."""
+    moves = [ds.decode(np.asarray(points))[feature].to_numpy(float)
+             - ds.decode(np.asarray(X)[np.asarray(rows, dtype=int)])[feature].to_numpy(float)
+             for points, rows in counted.values() if len(points)]
+    return np.concatenate(moves) if moves else np.empty(0)
 
 
 def changed_share(after: pd.DataFrame, before: pd.DataFrame, ds, features=None) -> dict:

@@ -13,13 +13,15 @@ en dash.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
 import pandas as pd
 
 __all__ = ["CLASS_NAMES", "MISSING", "beside_paper", "class_names", "compare_word", "contradictions",
-           "a_", "describe_constraint", "flag_change", "outcome_legend", "pair_name",
+           "a_", "describe_constraint", "flag_change", "held_fixed", "outcome_legend",
+           "pair_name", "recourse_set",
            "join_and", "mean_std", "percent", "plural", "signed_points"]
 
 #: how a missing value is written
@@ -189,25 +191,44 @@ def pair_name(pair: str) -> str:
     return f"{data}-{clf.upper()}" if data else str(pair)
 
 
-#: features a recommendation should not ask to change, per data set, and why: the outcome's own
-#: record, protected attributes, and records of the past that no action can alter
-CAREFUL = {
-    "compas": {"two_year_recid": "the outcome record itself", "race": "a protected attribute",
-               "sex": "a protected attribute", "priors_count": "a record of the past",
-               "length_of_stay": "a record of the past"},
-    "adult": {"race": "a protected attribute", "sex": "a protected attribute",
-              "native-country": "a protected attribute", "marital-status": "ethically loaded",
-              "relationship": "ethically loaded"},
-}
-#: features whose values cannot be negative, and features that can only grow
+#: features whose values cannot be negative (counts, lengths, amounts), per data set: a value
+#: below 0 is impossible whatever a constraint set says (compas records some stays as -1 days)
 NON_NEGATIVE = {"compas": {"length_of_stay", "priors_count"}, "adult": {"capital-gain", "capital-loss"}}
-ONLY_GROWS = {"age"}
+
+
+@functools.cache
+def recourse_set(dataset: str) -> tuple:
+    """The book's default recourse constraints of ``dataset``, as (constraint, reason) pairs: the
+    constraints a careful user would set, from ``lapace_book/experiments/constraint_sets/
+    <dataset>.yml`` (the one place they are written) where that set holds a feature fixed or
+    monotone (adult, compas: every entry applies to every input); ``()`` for any other data
+    set (heloc's and wine's sets are pools Table 3 draws from, not a default)."""
+    from lapace_book.experiments.actionability import constraint_set
+
+    try:
+        cs = constraint_set(dataset)
+    except ValueError:
+        return ()
+    if not cs["kind"].isin(["Immutable", "Monotone"]).any():
+        return ()
+    return tuple(zip(cs["constraint"], cs["reason"], strict=True))
+
+
+def held_fixed(dataset: str) -> dict[str, str]:
+    """The features the default recourse set of ``dataset`` (:func:`recourse_set`) holds fixed,
+    each with the first clause of its reason: ``held_fixed("compas")["two_year_recid"] ==
+    "the outcome record itself"``; ``{}`` for a data set without a default set."""
+    return {c.feature: str(why).split(";")[0].strip()
+            for c, why in recourse_set(dataset) if type(c).__name__ == "Immutable"}
 
 
 def flag_change(dataset: str, feature: str, before=None, after=None) -> str:
     """Why a recommended change of ``feature`` (from ``before`` to ``after``) needs care, or
-    ``""``: impossible (a negative count or length, age going down) or ethically loaded
-    (:data:`CAREFUL`). ``flag_change("compas", "length_of_stay", 9, -1)`` ==
+    ``""``: an impossible value (a negative count or length, :data:`NON_NEGATIVE`; a monotone
+    feature of the default set moving the forbidden way, e.g. age going down), a feature the
+    default set holds fixed (:func:`held_fixed`: the outcome record itself, a record of the past,
+    a protected or ethically loaded attribute) or a value outside one of its ranges.
+    ``flag_change("compas", "length_of_stay", 9, -1)`` ==
     ``"impossible (negative); a record of the past"``."""
     reasons = []
     try:
@@ -216,10 +237,16 @@ def flag_change(dataset: str, feature: str, before=None, after=None) -> str:
         b = a = None
     if a is not None and feature in NON_NEGATIVE.get(dataset, ()) and a < 0:
         reasons.append("impossible (negative)")
-    if a is not None and feature in ONLY_GROWS and a < b:
-        reasons.append("impossible (age goes down)")
-    if feature in CAREFUL.get(dataset, {}):
-        reasons.append(CAREFUL[dataset][feature])
+    for c, _ in recourse_set(dataset):
+        kind = type(c).__name__
+        if a is None or getattr(c, "feature", None) != feature:
+            continue
+        if kind == "Monotone" and (a < b if c.direction == "increase" else a > b):
+            reasons.append(f"impossible ({feature} goes {'down' if c.direction == 'increase' else 'up'})")
+        if kind == "Range" and ((c.low is not None and a < c.low) or (c.high is not None and a > c.high)):
+            reasons.append(f"outside {describe_constraint(c)}")
+    if feature in (fixed := held_fixed(dataset)):
+        reasons.append(fixed[feature])
     return "; ".join(reasons)
 
 

@@ -315,9 +315,10 @@ checks.unstack("method")["breaking a constraint"].map(lambda v: "–" if pd.isna
 # also native country), so are the outcome record and the records of the past on compas
 # (`two_year_recid`, whether the person was charged again within two years; prior offences,
 # the length of the past stay and the degree of the charge already filed) and the ethically
-# loaded family status on adult (marital status, relationship); age may only increase
-# (relative to the input: `lapace.Monotone`), and on adult two ranges keep the advice
-# realistic. Every constraint applies to every input.
+# loaded family status on adult (marital status, relationship), with adult's `fnlwgt`, the
+# census's sampling weight, which describes no person; age (and on adult the years of
+# education) may only increase (relative to the input: `lapace.Monotone`), and on adult two
+# ranges keep the advice realistic. Every constraint applies to every input.
 
 # %%
 if extra_datasets:

@@ -110,8 +110,8 @@ PARAMS = {"LAPACE regions": {"max_scale": max_scale, "n_scales": n_scales, "max_
 # On *adult* and *compas* the actions obey the actionability chapter's default recourse
 # constraints, those a careful user would set (`lapace_book/experiments/constraint_sets/`, each
 # with its reason): protected attributes, the outcome record, records of the past and ethically
-# loaded features stay as they are, age only grows, and on adult two ranges keep the advice
-# realistic. On *heloc* and *wine*, whose constraint sets are pools for random draws, only the
+# loaded features (and, on adult, the census's sampling weight) stay as they are, age (and
+# on adult education) only grows, and on adult two ranges keep the advice realistic. On *heloc* and *wine*, whose constraint sets are pools for random draws, only the
 # data's domain (`TabularDataset.project`) holds.
 
 # %% tags=["hide-input"]

@@ -92,7 +92,8 @@ def test_flag_change_reads_the_default_constraint_sets():
         "two_year_recid": "the outcome record itself", "priors_count": "a record of the past",
         "length_of_stay": "a record of the past", "c_charge_degree": "a record of the past"}
     assert set(held_fixed("adult")) == {"sex", "race", "native-country", "marital-status",
-                                        "relationship"}
+                                        "relationship", "fnlwgt"}
+    assert flag_change("adult", "education-num", 13, 9) == "impossible (education-num goes down)"
 
 
 def test_counted_changes_are_shares_of_each_methods_counted_points():

@@ -5,10 +5,9 @@ over the clusters ``C_y`` reserved for label ``y``.  Inference model (Eq. 2):
 q(z, c | x, y) = q(c|x,y) q(z|x,c,y).  The K = L * K_y clusters are split evenly among
 the L labels: label ``y`` owns clusters ``y*K_y, ..., (y+1)*K_y - 1``.
 
-This module holds the estimator: its settings, the training loop and inference.  The networks
-are in :mod:`lapace.lgmvae.networks`, the file format in :mod:`lapace.lgmvae.fileformat`, and the checks of a
-trained model (posterior collapse, undertraining) in :func:`lapace.lgmvae.diagnostics.training_warnings`,
-which whoever trains calls after ``fit``.
+The estimator: its settings, training loop and inference.  Networks: :mod:`lapace.lgmvae.networks`;
+file format: :mod:`lapace.lgmvae.fileformat`; checks of a trained model (posterior collapse,
+undertraining), called after ``fit``: :func:`lapace.lgmvae.diagnostics.training_warnings`.
 
 References: Jiang et al., *Synthesising Counterfactual Explanations via Label-Conditional
 Gaussian Mixture VAEs*; Shu (2016), *Gaussian mixture VAE*; Kingma & Welling (2014).
@@ -408,15 +407,11 @@ class LGMVAE:
         return out
 
     def decode_raw(self, Z: torch.Tensor, decoder: torch.nn.Module | None = None) -> torch.Tensor:
-        """Differentiable decoding: continuous columns as output, one-hot columns as sigmoid
-        probabilities.  Used by the actionability corrections of §3.3.  ``decoder``: a copy of
-        p(x|z) to run instead (e.g. with bf16 weights, ``lapace.explain.engine``); ``Z`` is
-        cast to its dtype and its output back to float32."""
+        """Differentiable decoding, one-hot columns as sigmoid probabilities (§3.3's corrections);
+        ``decoder``: a copy of p(x|z) to run instead (bf16, ``lapace.explain.engine``)."""
         check_is_fitted(self, "net_", "call fit(X, y) or LGMVAE.load(path) first")
-        if decoder is None:
-            out = self.net_.p_x(Z)
-        else:
-            out = decoder(Z.to(next(decoder.parameters()).dtype)).float()
+        out = self.net_.p_x(Z) if decoder is None else \
+            decoder(Z.to(next(decoder.parameters()).dtype)).float()
         if self.categorical_groups:
             mask = self.categorical_mask(out.shape[-1]).to(out.device)
             out = torch.where(mask, torch.sigmoid(out), out)

@@ -181,7 +181,7 @@ shown = pd.DataFrame({
     "features changed": shown.features_changed.map(lambda v: "–" if np.isnan(v) else f"{v:.2g}"),
     "robustness": shown.robustness.map(lambda v: "–" if np.isnan(v) else f"{v:.2f}"),
     "fit (s)": shown.fit_s.map("{:.2g}".format),
-    "per input (ms)": (1000 * shown.per_input_s).map("{:.2g}".format)})
+    "per input (ms)": (1000 * shown.per_input_s).map(lambda v: "–" if np.isnan(v) else f"{v:.2g}")})
 shown
 
 # %% tags=["hide-input"]
@@ -287,11 +287,14 @@ def compas_reading(results):
         if r.empty:
             continue
         reg, tc, gl = (r.loc[m] for m in ("LAPACE regions", "T-CREx", "GLOBE-CE"))
+        versus_rules = (
+            "; T-CREx finds no rule the inputs can reach under these constraints (coverage 0)"
+            if tc.n_actions == 0 else
+            f" (T-CREx {tc.features_changed:.2g}), cost {word(reg.cost, tc.cost)} T-CREx's "
+            f"rules ({reg.cost:.2g} against {tc.cost:.2g})")
         out.append(f"compas-{NAMES[c]}: the cluster regions change {reg.features_changed:.2g} "
-                   f"feature{'' if reg.features_changed == 1 else 's'} per flipped record "
-                   f"(T-CREx {tc.features_changed:.2g}), cost "
-                   f"{word(reg.cost, tc.cost)} "
-                   f"T-CREx's rules ({reg.cost:.2g} against {tc.cost:.2g}) and cover "
+                   f"feature{'' if reg.features_changed == 1 else 's'} per flipped record"
+                   f"{versus_rules}, and cover "
                    f"{word(reg.coverage, gl.coverage)}"
                    f" GLOBE-CE ({reg.coverage:.2f} against {gl.coverage:.2f})")
     if not out:
@@ -346,7 +349,7 @@ for key in [(d, classifiers[0]) for d in ("heloc", "compas") if d in datasets]:
             "pair": f"{key[0]}-{NAMES[key[1]]}", "group": f"cluster {a.cluster} → prototype "
             f"{a.target_cluster}", "fitting inputs": a.members,
             "held-out flipped": f"{rec.flipped[held].sum()} of {held.sum()}",
-            "median k": f"{a.median_scale:.2g}", "what changes": plain(table, ds),
+            "median k": "–" if np.isnan(a.median_scale) else f"{a.median_scale:.2g}", "what changes": plain(table, ds),
             "needs care": careful(table, key[0])})
 save_table(pd.concat(all_changes, ignore_index=True), "regions_actions", profile=profile, index=False)
 pd.DataFrame(action_rows).set_index(["pair", "group"]).style.set_properties(

@@ -222,3 +222,36 @@ def test_globe_ce_memory_is_bounded_by_chunks(monkeypatch):
     assert peak < dense / 4, f"peak {peak / 2**20:.0f} MiB, one dense array {dense / 2**20:.0f} MiB"
     nearest = np.abs(X[:, None, :] - pool[None]).sum(-1).argmin(1)
     np.testing.assert_allclose(g.directions_[0], (pool[nearest] - X).mean(0), atol=1e-6)
+
+
+def test_a_method_that_finds_no_rule_scores_coverage_zero_instead_of_stopping_the_chapter(monkeypatch):
+    """Under compas's careful constraints (only age may move) T-CREx can reach no rule: the
+    benchmark records coverage 0 and no model; any other error still stops it."""
+    from types import SimpleNamespace
+
+    from lapace_book.experiments import region_benchmark as rb
+
+    X = np.zeros((6, 3), np.float32)
+    pair = SimpleNamespace(dataset="compas", classifier="rf", X_test=X, X_train=X, ds=None,
+                           clf=None, predict=lambda A: np.zeros(len(A), int))
+    monkeypatch.setattr(rb, "split_inputs", lambda *a, **k: (np.arange(3), np.arange(3, 6)))
+    monkeypatch.setattr(rb, "perturb", lambda X, *a: np.repeat(X[:, None], 2, axis=1))
+
+    class Unreachable:
+        def fit(self, *a, **k):
+            raise ValueError(f"TCREx: {rb.NO_RULE} by the inputs under the constraints.")
+
+    monkeypatch.setattr(rb, "build", lambda *a, **k: Unreachable())
+    table, fitted, recs = rb.compare_pair(pair, ["T-CREx"], n_fit=3, n_eval=3)
+    row = table.iloc[0]
+    assert row.coverage == 0.0 and row.n_actions == 0 and np.isnan(row.cost)
+    assert "T-CREx" not in fitted and not recs["T-CREx"].flipped.any()
+    assert (recs["T-CREx"].action == -1).all() and np.isnan(recs["T-CREx"].points).all()
+
+    class Broken:
+        def fit(self, *a, **k):
+            raise ValueError("something else")
+
+    monkeypatch.setattr(rb, "build", lambda *a, **k: Broken())
+    with pytest.raises(ValueError, match="something else"):
+        rb.compare_pair(pair, ["T-CREx"], n_fit=3, n_eval=3)

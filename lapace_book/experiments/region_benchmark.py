@@ -69,12 +69,33 @@ def _first(pair: Pair, X: np.ndarray, constraints, target: int):
     return rec, fit_s, per_input
 
 
+#: what T-CREx says when the constraints leave no rule an input could reach
+NO_RULE = "no candidate rule can be reached"
+
+
+def no_recourse(X: np.ndarray) -> GroupRecourse:
+    """Recourse for none of ``X``: no record, no action, nothing flipped."""
+    n = len(X)
+    return GroupRecourse(np.full(X.shape, np.nan, np.float32), np.full(n, -1), np.full(n, np.nan),
+                         np.zeros(n, bool))
+
+
+def no_action_row(pair: Pair, method: str, fit_s: float, X_fit, X_eval) -> dict:
+    """The row of a method that found no action (coverage 0; cost and changes undefined)."""
+    return {"dataset": pair.dataset, "classifier": pair.classifier, "method": method,
+            "n_actions": 0, "coverage": 0.0, "cost": np.nan, "features_changed": np.nan,
+            "fit_s": fit_s, "per_input_s": np.nan, "robustness": np.nan,
+            "n_fit": len(X_fit), "n_eval": len(X_eval)}
+
+
 def compare_pair(pair: Pair, methods=METHODS, constraints=None, n_fit: int = 100,
                  n_eval: int = 100, sigma: float = 0.01, n_perturbations: int = 2,
                  seed: int = 0, target: int = 1, params=None) -> tuple[pd.DataFrame, dict, dict]:
     """Every method of ``methods`` on the same inputs of ``pair``.
 
-    Returns the table (one row per method), the fitted group methods by name, and each
+    A method that can find no action (T-CREx when the constraints leave no rule reachable)
+    gets a row with coverage 0 and no fitted model.  Returns the table (one row per method),
+    the fitted group methods by name, and each
     method's :class:`~lapace.groups.regions.GroupRecourse` of the held-out inputs (``"inputs"``: the
     held-out inputs themselves).
     """
@@ -91,8 +112,15 @@ def compare_pair(pair: Pair, methods=METHODS, constraints=None, n_fit: int = 100
             n_actions, robust = len(X_eval), np.nan
         else:
             start = time.perf_counter()
-            g = build(m, pair, constraints, target, seed, **params.get(m, {})).fit(
-                X_fit, pair.clf, pair.ds, X_train=pair.X_train)
+            try:
+                g = build(m, pair, constraints, target, seed, **params.get(m, {})).fit(
+                    X_fit, pair.clf, pair.ds, X_train=pair.X_train)
+            except ValueError as err:
+                if NO_RULE not in str(err):
+                    raise
+                rows.append(no_action_row(pair, m, time.perf_counter() - start, X_fit, X_eval))
+                recs[m] = no_recourse(X_eval)        # no rule reachable: it flips no input
+                continue
             fit_s = time.perf_counter() - start
             start = time.perf_counter()
             rec = g.recourse(X_eval)

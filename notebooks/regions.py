@@ -288,7 +288,7 @@ def compas_reading(results):
             continue
         reg, tc, gl = (r.loc[m] for m in ("LAPACE regions", "T-CREx", "GLOBE-CE"))
         versus_rules = (
-            "; T-CREx finds no rule the inputs can reach under these constraints (coverage 0)"
+            " (T-CREx finds no rule the inputs can reach under these constraints: coverage 0)"
             if tc.n_actions == 0 else
             f" (T-CREx {tc.features_changed:.2g}), cost {word(reg.cost, tc.cost)} T-CREx's "
             f"rules ({reg.cost:.2g} against {tc.cost:.2g})")

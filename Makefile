@@ -67,7 +67,7 @@ FIGURE_TEXT ?= fail
 check-site: $(STAMP)
 	$(PY) scripts/check_site.py _build/html --screenshots _build/screenshots --figure-text $(FIGURE_TEXT)
 
-# `make reference` builds the book with PROFILE=paper (about 60 min on 2 cores; JOBS=N as for `make book`) and copies
+# `make reference` builds the book with PROFILE=paper (about 70 min on 2 cores; JOBS=N as for `make book`) and copies
 # results/paper/*.csv with their provenance into reference/paper/ (to be committed);
 # `make check-reference` exits 0 when every chapter's recorded code fingerprint is the current one.
 reference: $(STAMP)
